@@ -1,0 +1,5 @@
+"""``python -m otp_suite`` runs the CLI."""
+
+from otp_suite.cli import main
+
+main()

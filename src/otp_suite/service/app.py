@@ -1,0 +1,236 @@
+"""The reference service's HTTP layer: routes, the order of checks, and whole-service faults.
+
+Order of checks (contract): body size (413), authentication (401), Content-Type (415),
+body (400), then the lifecycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from otp_suite.policy import OtpPolicy
+from otp_suite.service import errors
+from otp_suite.service.auth import authenticated_user
+from otp_suite.service.bodies import COUNTRY_CODE, PHONE_NUMBER, parse_number_request, parse_verify_request
+from otp_suite.service.challenges import ChallengeStore, SendResult
+from otp_suite.service.clock import Clock, system_clock
+from otp_suite.service.errors import ApiError
+from otp_suite.service.faults import Faults
+
+MAX_BODY_BYTES = 16 * 1024
+TOKEN_HEADER = "user-jwt-token"
+OTP_PATHS = ("/fe/users/auth/otp/register", "/fe/users/auth/otp/resend", "/fe/users/auth/otp/verify")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How one reference service instance behaves."""
+
+    jwt_secret: str
+    policy: OtpPolicy = field(default_factory=OtpPolicy)
+    inbox_enabled: bool = True
+    fixed_code: str | None = None
+    faults: Faults = field(default_factory=Faults)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, or 413 as soon as it passes the limit (without reading the rest)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise errors.payload_too_large(MAX_BODY_BYTES)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise errors.payload_too_large(MAX_BODY_BYTES)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_json(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
+
+
+class OtpEndpoints:
+    """The three operations over one :class:`ChallengeStore`."""
+
+    def __init__(self, settings: ServiceSettings, store: ChallengeStore, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.faults = settings.faults
+
+    async def _admit(self, request: Request, parse: Callable[[bytes, Faults], object]) -> tuple[str, object]:
+        """Steps 1-4 of the order of checks: the user and the parsed body, or an ApiError."""
+        faults = self.faults
+        raw = await _read_body(request) if "no_size_limit" not in faults else await request.body()
+        token = request.headers.get(TOKEN_HEADER)
+        if "validate_before_auth" in faults:
+            parsed = parse(raw, faults)
+        user = authenticated_user(token, self.settings.jwt_secret, self.clock(), faults)
+        if user is None:
+            if "ignore_auth" not in faults:
+                error = errors.unauthorized()
+                if "leak_token" in faults:
+                    error.message += f" (got {token})"
+                raise error
+            user = "anonymous"
+        if not _is_json(request.headers.get("content-type")) and "any_content_type" not in faults:
+            raise errors.unsupported_media_type()
+        if "validate_before_auth" not in faults:
+            parsed = parse(raw, faults)
+        return user, parsed
+
+    def _sent(self, result: SendResult) -> JSONResponse:
+        body: dict[str, object] = {"authCode": result.auth_code, "isNewUser": result.is_new_user}
+        if "authcode_as_int" in self.faults:
+            body["authCode"] = int(result.auth_code)
+        if "extra_response_key" in self.faults:
+            body["debug"] = "extra"
+        return JSONResponse(body)
+
+    def _plus_one_fails(self, country_code: str) -> None:
+        if "server_error_on_plus_one" in self.faults and country_code == "+1":
+            raise RuntimeError("fault server_error_on_plus_one")
+
+    async def register(self, request: Request) -> Response:
+        user, body = await self._admit(request, parse_number_request)
+        self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
+        return self._sent(self.store.register(user, body.number))  # type: ignore[attr-defined]
+
+    async def resend(self, request: Request) -> Response:
+        user, body = await self._admit(request, parse_number_request)
+        self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
+        return self._sent(self.store.resend(user, body.number))  # type: ignore[attr-defined]
+
+    async def verify(self, request: Request) -> Response:
+        user, body = await self._admit(request, parse_verify_request)
+        self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
+        number = body.number  # type: ignore[attr-defined]
+        if "race_verify" in self.faults:
+            # Check, yield to other requests, then consume: the bug the concurrency tests look for.
+            challenge = self.store.check(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
+            await asyncio.sleep(0.05)
+            self.store.consume(challenge, number)
+        else:
+            self.store.verify(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
+        return JSONResponse({"message": "Users linked successfully"})
+
+    async def inbox(self, request: Request) -> Response:
+        """``GET /__test__/otp``: the last OTP sent to a number (test deployments only)."""
+        country_code = request.query_params.get("countryCode", "")
+        phone_number = request.query_params.get("phone_number", "")
+        if not (COUNTRY_CODE.fullmatch(country_code) and PHONE_NUMBER.fullmatch(phone_number)):
+            return JSONResponse({"code": "INVALID_REQUEST", "message": "give countryCode and phone_number"}, status_code=400)
+        otp = self.store.last_otp((country_code, phone_number))
+        if otp is None:
+            return JSONResponse({"code": "NOT_FOUND", "message": "no OTP was sent to this number"}, status_code=404)
+        return JSONResponse({"otp": otp})
+
+
+def _endpoint(handler: Callable[[Request], Awaitable[Response]], settings: ServiceSettings) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            response = await handler(request)
+        except ApiError as error:
+            response = error.response(with_retry_after="no_retry_after" not in settings.faults)
+            if "text_errors" in settings.faults:
+                response = Response(f"{error.code}: {error.message}", status_code=error.status, headers={k: v for k, v in response.headers.items() if k.lower() == "retry-after"}, media_type="text/plain")
+        return response
+
+    return endpoint
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"code": "NOT_FOUND", "message": f"no such path: {request.url.path}"}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    if "no_405" in request.app.state.faults:
+        return await _not_found(request, exc)
+    allow = (getattr(exc, "headers", None) or {}).get("Allow", "POST")
+    return JSONResponse({"code": "METHOD_NOT_ALLOWED", "message": f"use {allow}"}, status_code=405, headers={"Allow": allow})
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"code": "INTERNAL_ERROR", "message": "internal error"}, status_code=500)
+
+
+class WholeServiceFaults:
+    """ASGI middleware for faults that hit every response: HTML 502s, 500s, stalls, slowness, 503s."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, clock: Clock, started_at: float) -> None:
+        self.app = app
+        self.faults = faults
+        self.clock = clock
+        self.started_at = started_at
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        faults = self.faults
+        if "stall" in faults:
+            start = self.started_at + faults.param("stall", 0, 4.0)
+            end = start + faults.param("stall", 1, 2.0)
+            now = self.clock()
+            if start <= now < end:
+                await asyncio.sleep(end - now)
+        if "html_502" in faults:
+            await HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502)(scope, receive, send)
+            return
+        if "all_500" in faults:
+            await JSONResponse({"error": "boom"}, status_code=500)(scope, receive, send)
+            return
+        if "fail_ratio" in faults and random.random() < faults.param("fail_ratio", 0, 0.03):
+            await JSONResponse({"code": "UNAVAILABLE", "message": "injected failure"}, status_code=503)(scope, receive, send)
+            return
+        if "slow_verify" in faults and scope["path"].endswith("/verify"):
+            await asyncio.sleep(faults.param("slow_verify", 0, 400.0) / 1000)
+        if "leak_otp" in faults:
+            send = self._leaking(scope, send)
+        await self.app(scope, receive, send)
+
+    def _leaking(self, scope: Scope, send: Send) -> Send:
+        store: ChallengeStore = self.app.state.store  # type: ignore[attr-defined]
+
+        async def leaking_send(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                otps = list(store._inbox.values())  # noqa: SLF001 - the fault leaks internals on purpose
+                if otps:
+                    message.setdefault("headers", []).append((b"x-debug-otp", otps[-1].encode()))
+            await send(message)
+
+        return leaking_send
+
+
+def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> ASGIApp:
+    """The reference service as an ASGI app; ``clock`` lets tests move time forward."""
+    store = ChallengeStore(settings.policy, clock, fixed_code=settings.fixed_code, faults=settings.faults)
+    endpoints = OtpEndpoints(settings, store, clock)
+    routes = [
+        Route(OTP_PATHS[0], _endpoint(endpoints.register, settings), methods=["POST"], name="registerOtp"),
+        Route(OTP_PATHS[1], _endpoint(endpoints.resend, settings), methods=["POST"], name="resendOtp"),
+        Route(OTP_PATHS[2], _endpoint(endpoints.verify, settings), methods=["POST"], name="verifyOtp"),
+    ]
+    if settings.inbox_enabled:
+        routes.append(Route("/__test__/otp", endpoints.inbox, methods=["GET"], name="testInbox"))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
+    )
+    app.state.store = store
+    app.state.faults = settings.faults
+    wrapped = WholeServiceFaults(app, settings.faults, clock, clock())
+    wrapped.state = app.state  # type: ignore[attr-defined]
+    return wrapped if settings.faults.active else app

@@ -1,0 +1,57 @@
+"""Authentication of the ``user-jwt-token`` header (contract, 'Authentication')."""
+
+from __future__ import annotations
+
+import warnings
+
+import jwt
+from jwt.warnings import InsecureKeyLengthWarning
+
+# The secret is the environment's choice; a short one is refused by nobody here, so no warning per request.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+
+from otp_suite.service.faults import Faults
+
+LEEWAY_S = 30
+
+
+def authenticated_user(token: str | None, secret: str, now: float, faults: Faults = Faults()) -> str | None:
+    """The ``user_id`` of a valid token, or None when the token must be refused with 401.
+
+    Valid means: HS256 signature with ``secret``; ``exp`` and ``iat`` present; ``exp`` at most
+    30 s past; ``nbf``, if present, at most 30 s ahead; ``user_id`` and ``client_id`` non-empty
+    strings.
+    """
+    if not token:
+        return None
+    algorithms = ["HS256", "HS384", "HS512"] if "accept_any_hmac" in faults else ["HS256"]
+    try:
+        if "accept_alg_none" in faults and jwt.get_unverified_header(token).get("alg") == "none":
+            claims = jwt.decode(token, options={"verify_signature": False})
+        else:
+            # Time claims are checked below against the service's clock, not pyjwt's.
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=algorithms,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False, "verify_iss": False},
+            )
+    except jwt.PyJWTError:
+        return None
+    exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
+    if not _is_number(exp) or not _is_number(iat):
+        return None
+    if exp < now - LEEWAY_S and "accept_expired_token" not in faults:
+        return None
+    if nbf is not None and (not _is_number(nbf) or (nbf > now + LEEWAY_S and "accept_future_nbf" not in faults)):
+        return None
+    user_id, client_id = claims.get("user_id"), claims.get("client_id")
+    if "no_claims_check" in faults:
+        return str(user_id or claims.get("sub") or "anonymous")
+    if not (isinstance(user_id, str) and user_id and isinstance(client_id, str) and client_id):
+        return None
+    return user_id
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

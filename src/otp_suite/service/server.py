@@ -1,0 +1,123 @@
+"""Running the reference service on a real HTTP server (uvicorn) bound to loopback.
+
+Two ways: :func:`serve` blocks in the foreground (``otp-suite serve``, clean exit on SIGINT and
+SIGTERM); :class:`ServiceThread` runs an app on an ephemeral port inside the current process, for
+tests that need to hold the clock, and :class:`ServiceProcess` runs ``otp-suite serve`` as a child
+process, for the embedded target of contract, load and gate runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+READY_LINE = re.compile(r"listening on (http://\S+)")
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening TCP socket; port 0 picks an unused one."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """``http://host:port`` of a bound socket."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Config:
+    # No access log: it would print every request, and a token could sit in a query string.
+    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=3)
+
+
+def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, announce: Callable[[str], None] = print) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM; announces ``listening on <url>`` once bound."""
+    sock = bind_socket(host, port)
+    server = uvicorn.Server(_uvicorn_config(app))
+    announce(f"otp-suite reference service listening on {url_of(sock)}")
+    server.run(sockets=[sock])
+
+
+def wait_until_ready(url: str, deadline_s: float = 15.0) -> None:
+    """Poll ``url`` until any HTTP answer comes back, or raise TimeoutError at the deadline."""
+    give_up = time.monotonic() + deadline_s
+    while True:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > give_up:
+                raise TimeoutError(f"service at {url} did not answer within {deadline_s:.0f} s") from None
+            time.sleep(0.02)
+
+
+class ServiceThread:
+    """An app served by uvicorn in a background thread on an unused loopback port."""
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1") -> None:
+        self._sock = bind_socket(host, 0)
+        self.url = url_of(self._sock)
+        self._server = uvicorn.Server(_uvicorn_config(app))
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def __enter__(self) -> ServiceThread:
+        self._thread.start()
+        wait_until_ready(self.url + "/__ready__")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
+class ServiceProcess:
+    """``otp-suite serve`` as a child process on an unused loopback port."""
+
+    def __init__(self, env: Mapping[str, str], extra_args: tuple[str, ...] = ()) -> None:
+        self._env = {**os.environ, **env}
+        self._args = extra_args
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ServiceProcess:
+        command = [sys.executable, "-m", "otp_suite", "serve", "--host", "127.0.0.1", "--port", "0", *self._args]
+        self._process = subprocess.Popen(command, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        match = READY_LINE.search(line)
+        if not match:
+            self._process.kill()
+            error = self._process.stderr.read() if self._process.stderr else ""
+            raise RuntimeError(f"the reference service did not start: {(line + error).strip()[-500:]}")
+        self.url = match.group(1)
+        for stream in (self._process.stdout, self._process.stderr):
+            # Drain the pipes so a chatty child never blocks on a full buffer.
+            threading.Thread(target=stream.read, daemon=True).start()  # type: ignore[union-attr]
+        wait_until_ready(self.url + "/__ready__")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
