@@ -1,0 +1,42 @@
+"""The target of a run: the configured environment, or the embedded reference service.
+
+:func:`resolved_target` is the one place that starts the embedded service: on a free loopback
+port, with a fresh random signing secret that never leaves the process tree, and stops it when
+the run ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import secrets
+from collections.abc import Iterator
+
+from otp_suite.config import SuiteConfig
+from otp_suite.policy import FAST_TEST_POLICY, OtpPolicy
+from otp_suite.service.server import ServiceProcess
+
+
+@contextlib.contextmanager
+def resolved_target(config: SuiteConfig, *, policy: OtpPolicy | None = None, fault: str = "") -> Iterator[SuiteConfig]:
+    """Yield ``config`` unchanged when it names a target; otherwise start the embedded service.
+
+    The embedded service runs ``policy`` (default :data:`FAST_TEST_POLICY`) and, for the suite's
+    own tests, ``fault`` from the fault catalog. The yielded config points at it.
+    """
+    if not config.is_embedded:
+        yield config
+        return
+    embedded_policy = policy or FAST_TEST_POLICY
+    secret = config.jwt_secret or secrets.token_urlsafe(32)
+    env = {
+        **embedded_policy.as_environment(),
+        "OTP_JWT_SECRET": secret,
+        "OTP_FAULT": fault,
+        "OTP_ENV": "",
+        "OTP_BASE_URL": "",
+    }
+    if config.fixed_code:
+        env["OTP_FIXED_CODE"] = config.fixed_code
+    with ServiceProcess(env) as service:
+        yield dataclasses.replace(config, base_url=service.url, jwt_secret=secret, jwt_token=None, inbox_url=None, policy=embedded_policy)
