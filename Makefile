@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine (see README):
+#   make gate   - the deployment gate against the embedded reference service
+#   make test   - the suite's own tests (what CI runs)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: gate test install browser lint lock
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+browser:
+	bash scripts/install-browser.sh
+
+gate: install
+	$(BIN)/otp-suite gate
+
+test: install browser
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/openapi-spec-validator openapi.yaml
+	npx --no-install redocly lint openapi.yaml
+
+# Re-pin every transitive dependency after changing pyproject.toml.
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^otp-suite' > constraints.txt
