@@ -51,8 +51,20 @@ class SuiteConfig:
     verify_tls: bool = True
     request_timeout_s: float = 10.0
     seed: int | None = None
+    #: Schemathesis examples per operation in the fuzzing phase; bounded so a contract run stays fast.
+    max_examples: int = 30
     spec_path: Path = DEFAULT_SPEC_PATH
     reports_dir: Path = DEFAULT_REPORTS_DIR
+    # Load runs (otp-suite load, load/locustfile.py); None = the load defaults in otp_suite.loadtest.
+    load_users: int | None = None
+    load_spawn_rate: float | None = None
+    load_run_time: str | None = None
+    load_shape: str | None = None
+    load_shape_params: str | None = None
+    load_workers: int | None = None
+    slo: str | None = None
+    flow_mix: str | None = None
+    think_time_s: float | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -181,8 +193,18 @@ _SETTINGS: tuple[tuple[str, str, object], ...] = (
     ("OTP_VERIFY_TLS", "verify_tls", _flag),
     ("OTP_REQUEST_TIMEOUT_S", "request_timeout_s", _number),
     ("OTP_SEED", "seed", _whole),
+    ("OTP_MAX_EXAMPLES", "max_examples", _whole),
     ("OTP_SPEC", "spec_path", lambda n, v: Path(str(v))),
     ("OTP_REPORTS_DIR", "reports_dir", lambda n, v: Path(str(v))),
+    ("OTP_LOAD_USERS", "load_users", _whole),
+    ("OTP_LOAD_SPAWN_RATE", "load_spawn_rate", _number),
+    ("OTP_LOAD_RUN_TIME", "load_run_time", _text),
+    ("OTP_LOAD_SHAPE", "load_shape", _text),
+    ("OTP_LOAD_SHAPE_PARAMS", "load_shape_params", _text),
+    ("OTP_LOAD_WORKERS", "load_workers", _whole),
+    ("OTP_SLO", "slo", _text),
+    ("OTP_FLOW_MIX", "flow_mix", _text),
+    ("OTP_THINK_TIME_S", "think_time_s", _number),
 )
 
 _POLICY_SETTINGS: tuple[tuple[str, str, object], ...] = (
@@ -252,3 +274,6 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: object) -
 
 #: Variables read by other parts (the reference service's faults, load options) that a profile may hold.
 _EXTRA_KNOWN = {"OTP_FAULT", "OTP_ALLOW_NON_LOOPBACK", "OTP_LOAD_USERS", "OTP_LOAD_SPAWN_RATE", "OTP_LOAD_RUN_TIME", "OTP_LOAD_SHAPE", "OTP_SLO", "OTP_FLOW_MIX"}
+
+#: Set by otp-suite load (Allure results directory, load tags); allowed in a profile too.
+_EXTRA_KNOWN |= {"OTP_ALLURE_DIR", "OTP_LOAD_TAGS", "OTP_LOAD_EXCLUDE_TAGS"}

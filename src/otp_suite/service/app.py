@@ -229,6 +229,8 @@ def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> ASGIAp
         routes=routes,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
+    # The contract's paths have no trailing slash; ".../register/" is an unknown path (404), not a redirect.
+    app.router.redirect_slashes = False
     app.state.store = store
     app.state.faults = settings.faults
     wrapped = WholeServiceFaults(app, settings.faults, clock, clock())

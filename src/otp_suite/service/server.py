@@ -8,14 +8,16 @@ process, for the embedded target of contract, load and gate runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import httpx
 import uvicorn
@@ -26,7 +28,9 @@ READY_LINE = re.compile(r"listening on (http://\S+)")
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening TCP socket; port 0 picks an unused one."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say so, and without it
+    # every keep-alive response waits ~40 ms (Nagle + delayed ACK) between its header and body writes.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -45,10 +49,30 @@ def _uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Conf
     return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=3)
 
 
+class _CleanExitServer(uvicorn.Server):
+    """A uvicorn server whose SIGINT/SIGTERM ends in a normal return (exit status 0).
+
+    uvicorn re-raises the captured signal after its graceful shutdown, so the process would die
+    with status 130/143 and callers could not tell a clean stop from a crash.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, announce: Callable[[str], None] = print) -> None:
     """Serve ``app`` until SIGINT or SIGTERM; announces ``listening on <url>`` once bound."""
     sock = bind_socket(host, port)
-    server = uvicorn.Server(_uvicorn_config(app))
+    server = _CleanExitServer(_uvicorn_config(app))
     announce(f"otp-suite reference service listening on {url_of(sock)}")
     server.run(sockets=[sock])
 

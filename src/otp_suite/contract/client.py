@@ -1,0 +1,135 @@
+"""HTTP access to a target for the scenario and security tests: :class:`OtpClient` sends the three
+operations (and anything else a test needs to send), :class:`OtpInbox` reads the OTP a test
+deployment sent, and every exchange is recorded so a failing test can show it and replay it."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from fixtures.phone_numbers import PhoneNumber
+from otp_suite.contract.exchanges import Exchange
+
+TOKEN_HEADER = "user-jwt-token"
+OPERATION_PATHS: Mapping[str, str] = {
+    "register": "/fe/users/auth/otp/register",
+    "resend": "/fe/users/auth/otp/resend",
+    "verify": "/fe/users/auth/otp/verify",
+}
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "the client's token"
+
+
+#: Sentinel: send the client's own token.
+OWN_TOKEN: Any = _Default()
+_NO_BODY: Any = object()
+
+
+class OtpClient:
+    """Sends requests to one target with a token in ``user-jwt-token``; keeps the recent exchanges."""
+
+    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, verify_tls: bool = True, keep: int = 200) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.exchanges: collections.deque[Exchange] = collections.deque(maxlen=keep)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=verify_tls, follow_redirects=False)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _NO_BODY,
+        content: bytes | None = None,
+        content_type: str | None = "application/json",
+        token: str | None = OWN_TOKEN,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request: ``json`` is serialised, or ``content`` goes as is with ``content_type``.
+
+        ``token=None`` sends no token header; by default the client's own token is sent.
+        """
+        all_headers: dict[str, str] = {}
+        chosen = self.token if token is OWN_TOKEN else token
+        if chosen is not None:
+            all_headers[TOKEN_HEADER] = chosen
+        if json is not _NO_BODY:
+            import json as json_module
+
+            content = json_module.dumps(json).encode()
+        if content is not None and content_type is not None:
+            all_headers["content-type"] = content_type
+        all_headers.update(headers or {})
+        request = self._http.build_request(method, path, content=content, headers=all_headers, params=params)
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError:
+            self.exchanges.append(Exchange(request, None))
+            raise
+        response.read()
+        self.exchanges.append(Exchange(request, response))
+        return response
+
+    def call(self, operation: str, body: Any, *, token: str | None = OWN_TOKEN, **options: Any) -> httpx.Response:
+        """POST ``body`` as JSON to ``operation`` (register, resend or verify)."""
+        return self.send("POST", OPERATION_PATHS[operation], json=body, token=token, **options)
+
+    def register(self, number: PhoneNumber, *, token: str | None = OWN_TOKEN) -> httpx.Response:
+        """POST register for ``number``."""
+        return self.call("register", number.body(), token=token)
+
+    def resend(self, number: PhoneNumber, *, token: str | None = OWN_TOKEN) -> httpx.Response:
+        """POST resend for ``number``."""
+        return self.call("resend", number.body(), token=token)
+
+    def verify(self, number: PhoneNumber, auth_code: Any, otp: Any, *, token: str | None = OWN_TOKEN) -> httpx.Response:
+        """POST verify for ``number`` with ``auth_code`` and ``otp`` exactly as given (any JSON type)."""
+        return self.call("verify", number.body(authCode=auth_code, otp=otp), token=token)
+
+
+class InboxUnavailable(Exception):
+    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer."""
+
+
+@dataclass
+class OtpInbox:
+    """Where the suite reads the OTP the target sent: the test inbox, or the environment's fixed code."""
+
+    inbox_url: str | None
+    fixed_code: str | None
+    http: httpx.Client
+
+    @property
+    def tells_codes_apart(self) -> bool:
+        """False with a fixed code: every OTP is the same, so "the previous OTP" cannot be told apart."""
+        return self.fixed_code is None
+
+    def latest(self, number: PhoneNumber) -> str:
+        """The last OTP sent to ``number`` (the fixed code when the environment has one)."""
+        if self.fixed_code is not None:
+            return self.fixed_code
+        if not self.inbox_url:
+            raise InboxUnavailable("no test inbox is configured; set OTP_INBOX_URL or OTP_FIXED_CODE")
+        try:
+            response = self.http.get(self.inbox_url, params={"countryCode": number.country_code, "phone_number": number.phone_number})
+        except httpx.TransportError as error:
+            raise InboxUnavailable(f"test inbox {self.inbox_url} could not be reached ({type(error).__name__}); set OTP_INBOX_URL or OTP_FIXED_CODE") from None
+        if response.status_code != 200:
+            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE")
+        try:
+            otp = response.json()["otp"]
+        except (ValueError, KeyError, TypeError):
+            raise InboxUnavailable(f"test inbox {self.inbox_url} did not answer {{\"otp\": \"<6 digits>\"}}") from None
+        return str(otp)

@@ -1,0 +1,71 @@
+"""Requests and responses as a reader of a report needs them: redacted text and a replaying curl."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import httpx
+
+from otp_suite.contract.redaction import REDACT, Redactor
+
+#: Header names whose value is a credential; shown as a shell variable in curl commands.
+CREDENTIAL_HEADERS = {"user-jwt-token": "$OTP_JWT_TOKEN", "authorization": "$OTP_AUTHORIZATION"}
+_BODY_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request the suite sent and the answer it got."""
+
+    request: httpx.Request
+    response: httpx.Response | None
+
+    def curl(self, redact: Redactor = REDACT) -> str:
+        """A curl command that replays the request; credentials become shell variables."""
+        return curl_command(self.request, redact)
+
+    def describe(self, redact: Redactor = REDACT) -> str:
+        """Request and response as redacted text, for a report or an assertion message."""
+        request = self.request
+        lines = [f"> {request.method} {request.url}"]
+        lines += [f"> {name}: {_header_value(name, value)}" for name, value in request.headers.items()]
+        body = request.content
+        if body:
+            lines.append("> " + _shorten(body))
+        if self.response is None:
+            lines.append("< (no response)")
+        else:
+            response = self.response
+            lines.append(f"< {response.status_code} {response.reason_phrase}")
+            lines += [f"< {name}: {value}" for name, value in response.headers.items()]
+            if response.content:
+                lines.append("< " + _shorten(response.content))
+        return redact("\n".join(lines))
+
+
+def _header_value(name: str, value: str) -> str:
+    return CREDENTIAL_HEADERS.get(name.lower(), value) if name.lower() in CREDENTIAL_HEADERS else value
+
+
+def _shorten(content: bytes) -> str:
+    text = content[:_BODY_LIMIT].decode("utf-8", errors="replace")
+    return text + (f"... ({len(content)} bytes)" if len(content) > _BODY_LIMIT else "")
+
+
+def curl_command(request: httpx.Request, redact: Redactor = REDACT) -> str:
+    """``curl`` replaying ``request``; the token header reads ``$OTP_JWT_TOKEN`` instead of the token."""
+    parts = ["curl", "-sS", "-i", "-X", request.method]
+    for name, value in request.headers.items():
+        if name.lower() in {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}:
+            continue
+        if name.lower() in CREDENTIAL_HEADERS:
+            # Double quotes so the shell expands the variable the reader sets.
+            parts.append(f'-H "{name}: {CREDENTIAL_HEADERS[name.lower()]}"')
+            continue
+        parts.append("-H " + shlex.quote(f"{name}: {value}"))
+    body = request.content
+    if body:
+        parts.append("--data-binary " + shlex.quote(body.decode("utf-8", errors="replace")))
+    parts.append(shlex.quote(str(request.url)))
+    return redact(" ".join(parts))

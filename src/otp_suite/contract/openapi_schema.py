@@ -1,0 +1,83 @@
+"""The Schemathesis side of a contract run: ``openapi.yaml`` loaded with the project's
+``schemathesis.toml`` plus the run's own settings (seed, example budget, timeouts, TLS), and the
+token supplied through a Schemathesis auth provider so its ``ignored_auth`` probes know the
+request carried real credentials."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from schemathesis.schemas import BaseSchema
+
+from otp_suite.config import SuiteConfig
+
+#: Operations whose success sends an SMS: their bodies are moved into the test range before sending.
+SENDING_OPERATIONS = frozenset({"registerOtp", "resendOtp"})
+
+
+class SpecUnusable(Exception):
+    """openapi.yaml (or schemathesis.toml) is missing or invalid; ``str()`` is the one-line reason."""
+
+
+def schemathesis_settings(config: SuiteConfig) -> dict[str, Any]:
+    """``schemathesis.toml`` next to the spec, overlaid with the settings of this run."""
+    toml_path = Path(config.spec_path).parent / "schemathesis.toml"
+    settings: dict[str, Any] = {}
+    if toml_path.is_file():
+        try:
+            settings = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise SpecUnusable(f"{toml_path} is not valid TOML ({error}); fix the file") from None
+    if config.seed is not None:
+        settings["seed"] = config.seed
+    generation = settings.setdefault("generation", {})
+    generation["max-examples"] = config.max_examples
+    # Shrinking re-sends a failing request many times; the first failing example is what a reader needs.
+    settings["request-timeout"] = config.request_timeout_s
+    settings["tls-verify"] = config.verify_tls
+    phases = settings.setdefault("phases", {})
+    for phase in ("examples", "coverage", "fuzzing", "stateful"):
+        phases.setdefault(phase, {}).setdefault("enabled", True)
+    return settings
+
+
+def load_contract_schema(config: SuiteConfig) -> BaseSchema:
+    """The spec as a Schemathesis schema configured for this run; raises :class:`SpecUnusable`."""
+    spec = Path(config.spec_path)
+    if not spec.is_file():
+        raise SpecUnusable(f"spec file {spec} does not exist; set OTP_SPEC / --spec to the OpenAPI file")
+    settings = schemathesis_settings(config)
+    try:
+        st_config = schemathesis.Config.from_dict(settings, base_dir=str(spec.parent))
+        schema = schemathesis.openapi.from_path(spec, config=st_config)
+        schema.validate()
+        # Building every operation surfaces broken references and schemas now, not mid-run.
+        for result in schema.get_all_operations():
+            result.ok()
+    except Exception as error:  # Schemathesis and YAML raise many types; all mean "cannot use this spec"
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise SpecUnusable(f"spec file {spec} is not a usable OpenAPI document ({first_line[:200]}); fix it or point OTP_SPEC elsewhere") from None
+    return schema
+
+
+@dataclass
+class TokenHolder:
+    """The token the Schemathesis auth provider hands out; set by a session fixture."""
+
+    token: str | None = None
+
+
+def install_token_auth(schema: BaseSchema, holder: TokenHolder) -> None:
+    """Register an auth provider on ``schema`` that sends ``holder.token`` in ``user-jwt-token``."""
+
+    @schema.auth()
+    class SessionToken:
+        def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str | None:
+            return holder.token
+
+        def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
+            case.headers = {**(case.headers or {}), "user-jwt-token": data}

@@ -1,0 +1,34 @@
+"""Waits that model the API's own clock (OTP lifetime, resend cooldown), bounded by OTP_MAX_WAIT_S.
+
+A wait longer than the configured maximum is not made: the test is skipped and says why, so a
+production-like policy (300 s lifetime) costs a skip, not five minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+
+#: Added to every policy wait: a target may keep whole-second timestamps, so "30 s later" by our
+#: clock can be 29.x s by its clock.
+CLOCK_MARGIN_S = 1.0
+
+
+@dataclass(frozen=True)
+class PolicyWaiter:
+    """Sleeps for the target's policy durations, or skips the test when that would exceed ``max_wait_s``."""
+
+    max_wait_s: float
+
+    def ensure_affordable(self, seconds: float, why: str) -> None:
+        """Skip the calling test now if it would have to wait ``seconds`` in total."""
+        if seconds > self.max_wait_s:
+            pytest.skip(f"needs to wait {seconds:g} s ({why}), more than OTP_MAX_WAIT_S={self.max_wait_s:g}; raise OTP_MAX_WAIT_S to run it")
+
+    def wait(self, seconds: float, why: str) -> None:
+        """Sleep ``seconds`` plus a clock margin, or skip the test if that exceeds ``max_wait_s``."""
+        total = seconds + CLOCK_MARGIN_S
+        self.ensure_affordable(total, why)
+        time.sleep(total)

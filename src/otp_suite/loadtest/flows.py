@@ -1,0 +1,198 @@
+"""The steps of a user flow as Locust requests, and the flow itself as one more Locust entry.
+
+Each step is a request named by its operation (``register``, ``resend``, ``inbox``, ``verify``);
+a step that gets an unexpected answer is marked failed in Locust and ends the flow, which is then
+recorded as a failed ``flow`` entry. A flow's time is the time its user spent waiting on the
+service (the sum of its requests), not its think time, so a flow SLO measures the service.
+
+Every request carries ``context["intended_start"]``: the moment it was due. In Locust's closed
+model that is when it was sent; an arrival-rate schedule can pass its own due times instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import gevent
+
+from fixtures import PhoneNumber
+from otp_suite.loadtest.pacing import Pacing
+
+REGISTER_PATH = "/fe/users/auth/otp/register"
+RESEND_PATH = "/fe/users/auth/otp/resend"
+VERIFY_PATH = "/fe/users/auth/otp/verify"
+TOKEN_HEADER = "user-jwt-token"
+
+FLOW_ENTRY = "flow"
+FLOW_REQUEST_TYPE = "FLOW"
+
+#: The flows of the locustfile, by tag, and their default weights.
+FLOW_NAMES = ("direct", "resend", "wrong_otp")
+DEFAULT_FLOW_MIX = {"direct": 2, "resend": 2, "wrong_otp": 1}
+
+
+class FlowMixError(ValueError):
+    """``OTP_FLOW_MIX`` is not valid; the message says how to write it."""
+
+
+def parse_flow_mix(text: str | None) -> dict[str, int]:
+    """``"direct=3,resend=1"`` -> weights for every flow (flows not named keep their default)."""
+    mix = dict(DEFAULT_FLOW_MIX)
+    for item in (part.strip() for part in (text or "").split(",")):
+        if not item:
+            continue
+        name, sep, weight = item.partition("=")
+        name = name.strip()
+        if not sep or name not in FLOW_NAMES or not weight.strip().isdigit():
+            raise FlowMixError(f"OTP_FLOW_MIX item {item!r} is not FLOW=WEIGHT with FLOW one of {', '.join(FLOW_NAMES)} and WEIGHT a whole number")
+        mix[name] = int(weight)
+    if not any(mix.values()):
+        raise FlowMixError(f"OTP_FLOW_MIX={text!r} gives every flow weight 0; give at least one a weight above 0")
+    return mix
+
+
+class StepFailed(Exception):
+    """A step got an answer the flow cannot go on from; the flow ends and is recorded failed."""
+
+
+def wrong_otp(otp: str) -> str:
+    """An OTP that is certainly not ``otp``."""
+    return f"{(int(otp) + 1) % 1_000_000:06d}"
+
+
+class Flow:
+    """One run of a user flow on behalf of a Locust user; use as a context manager.
+
+    ``client`` is the user's FastHttpSession, ``events`` its environment's events. OTPs come
+    from ``inbox_url`` (a GET without the token) or, when it is None, are ``fixed_code``.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        events: Any,
+        token: str,
+        pacing: Pacing,
+        *,
+        inbox_url: str | None,
+        fixed_code: str | None,
+        intended_start: float | None = None,
+    ) -> None:
+        self._client = client
+        self._events = events
+        self._headers = {TOKEN_HEADER: token}
+        self._pacing = pacing
+        self._inbox_url = inbox_url
+        self._fixed_code = fixed_code
+        self._intended_start = intended_start
+        self._service_ms = 0.0
+        self._failure: Exception | None = None
+        self._last_send_done = 0.0
+
+    # -- the flow as a whole ------------------------------------------------------------------
+
+    def __enter__(self) -> Flow:
+        self._started = time.time()
+        if self._intended_start is None:
+            self._intended_start = self._started
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            return False  # the user is being stopped (GreenletExit): an unfinished flow is not a result
+        if exc is not None and self._failure is None:
+            self._failure = exc if isinstance(exc, Exception) else None
+        self._events.request.fire(
+            request_type=FLOW_REQUEST_TYPE,
+            name=FLOW_ENTRY,
+            response_time=self._service_ms,
+            response_length=0,
+            exception=self._failure,
+            context={"intended_start": self._intended_start},
+            start_time=self._started,
+            url=None,
+        )
+        return exc_type is StepFailed
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def register(self, number: PhoneNumber) -> str:
+        """POST register for ``number``; returns the challenge's ``authCode``."""
+        body = self._post("register", REGISTER_PATH, number.body())
+        self._last_send_done = time.monotonic()
+        auth_code = body.get("authCode") if isinstance(body, Mapping) else None
+        if not (isinstance(auth_code, str) and len(auth_code) == 4 and auth_code.isdigit()):
+            raise self._fail(StepFailed("register answered 200 without a 4-digit string authCode"))
+        return auth_code
+
+    def resend(self, number: PhoneNumber) -> None:
+        """POST resend for ``number`` (call :meth:`wait_out_cooldown` first)."""
+        self._post("resend", RESEND_PATH, number.body())
+        self._last_send_done = time.monotonic()
+
+    def read_otp(self, number: PhoneNumber) -> str:
+        """The OTP last sent to ``number``: from the test inbox, or the fixed test code."""
+        if self._inbox_url is None:
+            assert self._fixed_code is not None
+            return self._fixed_code
+        params = {"countryCode": number.country_code, "phone_number": number.phone_number}
+        body = self._request("GET", "inbox", self._inbox_url, expect=200, params=params, headers=None)
+        otp = body.get("otp") if isinstance(body, Mapping) else None
+        if not isinstance(otp, str):
+            raise self._fail(StepFailed("inbox answered 200 without an otp string"))
+        return otp
+
+    def verify(self, number: PhoneNumber, auth_code: str, otp: str, *, expect: int = 200) -> None:
+        """POST verify; ``expect`` is the status this step should get (401 for a deliberate wrong guess)."""
+        self._post("verify", VERIFY_PATH, number.body(authCode=auth_code, otp=otp), expect=expect)
+
+    def think(self) -> None:
+        """Pause like a person reading and typing the SMS."""
+        gevent.sleep(self._pacing.think_s())
+
+    def wait_out_cooldown(self) -> None:
+        """Sleep until the resend cooldown since the last send's answer has passed."""
+        due = self._last_send_done + self._pacing.resend_wait_s()
+        gevent.sleep(max(0.0, due - time.monotonic()))
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _post(self, operation: str, path: str, body: dict[str, object], *, expect: int = 200) -> object:
+        return self._request("POST", operation, path, expect=expect, json=body, headers=self._headers)
+
+    def _request(self, method: str, operation: str, url: str, *, expect: int, headers: dict[str, str] | None, **kwargs: Any) -> object:
+        context = {"intended_start": time.time(), "flow_intended_start": self._intended_start}
+        with self._client.request(method, url, name=operation, headers=headers, catch_response=True, context=context, **kwargs) as response:
+            self._service_ms += response.request_meta.get("response_time") or 0.0
+            status = response.status_code
+            if status != expect:
+                failure = StepFailed(f"{operation}: expected HTTP {expect}, got {_describe(response)}")
+                response.failure(failure)
+                self._failure = self._failure or failure
+            else:
+                response.success()
+                try:
+                    return response.json() if status == 200 else None
+                except ValueError:
+                    failure = StepFailed(f"{operation}: HTTP 200 with a body that is not JSON")
+                    response.failure(failure)
+                    self._failure = self._failure or failure
+        raise failure
+
+    def _fail(self, failure: StepFailed) -> StepFailed:
+        self._failure = self._failure or failure
+        return failure
+
+
+def _describe(response: Any) -> str:
+    """``503 UNAVAILABLE`` or ``no response (ConnectionRefusedError)``: never the body, which could hold secrets."""
+    if not response.status_code:
+        error = getattr(response, "error", None)
+        return f"no response ({type(error).__name__ if error else 'connection failed'})"
+    try:
+        code = response.json().get("code")
+    except Exception:  # noqa: BLE001 - any unreadable body just has no code
+        code = None
+    return f"{response.status_code} {code}" if isinstance(code, str) and code.isupper() and len(code) < 40 else str(response.status_code)

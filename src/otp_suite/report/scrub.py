@@ -1,0 +1,122 @@
+"""Keep secrets out of everything under ``reports/``: redact, then prove nothing is left.
+
+What counts as a secret: the values the run was given or made (``OTP_JWT_SECRET``,
+``OTP_JWT_TOKEN``, the embedded service's random secret) and each dot-separated part of a
+token, any JWT-shaped string (``eyJ…``), and any ``user-jwt-token`` header value. The single-file
+report keeps its data base64-encoded inside ``d("name", "…")`` calls, so those payloads are
+decoded, redacted and re-encoded: a plain ``grep`` of the HTML would miss them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REDACTED = "[REDACTED]"
+
+# Secrets shorter than this are not searched for on their own: redacting every "abc" in a
+# report would destroy it and protect nothing (such a secret is guessable anyway).
+MIN_SECRET_LENGTH = 8
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
+_TOKEN_HEADER = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\])([^\s\"',;}\]]+)")
+_REPORT_DATA = re.compile(r'd\("([^"\\]*)","([A-Za-z0-9+/=]*)"\)')
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A secret left in a file: where, and what kind (never the value itself)."""
+
+    path: Path
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind}"
+
+
+class Redactor:
+    """Replaces secrets in text with ``[REDACTED]`` and reports what it would replace."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        """``secrets``: the run's secret and token values (None and short values are ignored)."""
+        values: set[str] = set()
+        for secret in secrets:
+            if not secret:
+                continue
+            values.add(secret)
+            values.update(part for part in secret.split(".") if len(part) >= 16)
+        self._known = sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every known secret, JWT-shaped string and token header value redacted."""
+        for value in self._known:
+            text = text.replace(value, REDACTED)
+        text = _JWT.sub(REDACTED, text)
+        return _TOKEN_HEADER.sub(lambda m: m.group(1) + REDACTED, text)
+
+    def kinds_found(self, text: str) -> list[str]:
+        """What kinds of secret ``text`` holds (empty when clean)."""
+        kinds = [f"known secret #{index + 1}" for index, value in enumerate(self._known) if value in text]
+        if _JWT.search(text):
+            kinds.append("JWT-shaped string")
+        if _TOKEN_HEADER.search(text):
+            kinds.append("user-jwt-token header value")
+        return kinds
+
+
+def _decode(payload: str) -> str | None:
+    try:
+        return base64.b64decode(payload, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _redact_report_data(html: str, redactor: Redactor) -> str:
+    def replace(match: re.Match[str]) -> str:
+        decoded = _decode(match.group(2))
+        if decoded is None:
+            return match.group(0)
+        cleaned = redactor.redact(decoded)
+        if cleaned == decoded:
+            return match.group(0)
+        return f'd("{match.group(1)}","{base64.b64encode(cleaned.encode("utf-8")).decode("ascii")}")'
+
+    return _REPORT_DATA.sub(replace, html)
+
+
+def _text_files(root: Path) -> Iterator[tuple[Path, str]]:
+    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for path in paths:
+        try:
+            yield path, path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # images and other binaries: the suite never writes secrets into them
+
+
+def scrub_tree(root: Path, redactor: Redactor) -> list[Path]:
+    """Redact secrets in every text file under ``root`` (in place); return the files changed."""
+    changed = []
+    for path, text in _text_files(Path(root)):
+        cleaned = redactor.redact(text)
+        if path.suffix in {".html", ".htm"}:
+            cleaned = _redact_report_data(cleaned, redactor)
+        if cleaned != text:
+            path.write_text(cleaned, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def find_secrets(root: Path, redactor: Redactor) -> list[Finding]:
+    """Every secret left under ``root``, including inside the report's encoded data."""
+    findings = []
+    for path, text in _text_files(Path(root)):
+        texts = [text]
+        if path.suffix in {".html", ".htm"}:
+            texts += [decoded for m in _REPORT_DATA.finditer(text) if (decoded := _decode(m.group(2))) is not None]
+        kinds = sorted({kind for chunk in texts for kind in redactor.kinds_found(chunk)})
+        findings += [Finding(path, kind) for kind in kinds]
+    return findings
