@@ -1,5 +1,7 @@
 """Index of the fixture modules of the suite's own tests (one module per line)."""
 
 pytest_plugins = [
+    "load_fixtures",
+    "report_fixtures",
     "service_fixtures",
 ]

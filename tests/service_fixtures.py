@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
+import jwt
 import pytest
 
 from fixtures import PhoneNumber, PhoneNumberSource, mint_token
@@ -29,7 +30,7 @@ from otp_suite.policy import OtpPolicy
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.clock import ManualClock
 from otp_suite.service.faults import parse_faults
-from otp_suite.service.server import READY_LINE, ServiceThread
+from otp_suite.service.server import READY_LINE, ServiceThread, wait_until_ready
 
 REGISTER = "/fe/users/auth/otp/register"
 RESEND = "/fe/users/auth/otp/resend"
@@ -185,6 +186,13 @@ class OtpApi:
         return asyncio.run(send_all())
 
 
+def reminted(token: str, secret: str, now: float) -> str:
+    """``token``'s claims, unverified, re-signed with ``secret``: issued at ``now``, with its original lifetime."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    lifetime = int(claims["exp"]) - int(claims["iat"])
+    return jwt.encode({**claims, "iat": int(now), "exp": int(now) + lifetime}, secret, algorithm="HS256")
+
+
 def wrong_otp(otp: str) -> str:
     """A 6-digit OTP different from ``otp``."""
     return f"{(int(otp) + 1) % 1_000_000:06d}"
@@ -223,26 +231,20 @@ def serve_process(env: Mapping[str, str], *args: str, deadline_s: float = 20.0) 
     """Start ``python -m otp_suite serve --port 0`` and yield it once it printed its URL."""
     command = [sys.executable, "-m", "otp_suite", "serve", "--host", "127.0.0.1", "--port", "0", *args]
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")}
-    process = subprocess.Popen(command, env={**clean_env, **env}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # Own process group: the cleanup below must also reach the server's worker process.
+    process = subprocess.Popen(command, env={**clean_env, **env}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()  # the process prints its URL first; EOF if it dies
         match = READY_LINE.search(line)
         assert match, f"otp-suite serve did not print its URL; it printed {line!r}"
         url = match.group(1)
-        give_up = time.monotonic() + deadline_s
-        while True:
-            try:
-                httpx.get(url + "/__ready__", timeout=1.0)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < give_up, f"otp-suite serve did not answer at {url} within {deadline_s} s"
-                time.sleep(0.02)
+        wait_until_ready(url + "/__ready__", deadline_s)
         yield ServeProcess(process, url)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 # --- fixtures ---------------------------------------------------------------------------------

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from otp_suite.cli.errors import cannot_judge
 from otp_suite.config import ConfigError, is_loopback_url, load_config
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.faults import UnknownFault, parse_faults
+from otp_suite.service.asgi import INBOX_VARIABLE
 from otp_suite.service.server import serve as serve_forever
+from otp_suite.service.server import serve_with_granian
 
 
 @click.command()
@@ -16,8 +20,9 @@ from otp_suite.service.server import serve as serve_forever
 @click.option("--port", default=8000, type=click.IntRange(0, 65535), envvar="OTP_SERVE_PORT", show_envvar=True, help="Port to bind; 0 picks an unused one.")
 @click.option("--inbox/--no-inbox", default=True, envvar="OTP_SERVE_INBOX", show_envvar=True, help="Expose the test inbox GET /__test__/otp.")
 @click.option("--fault", default="", envvar="OTP_FAULT", show_envvar=True, help="Break rules on purpose: comma-separated names from the fault catalog (see --list-faults).")
+@click.option("--server", "server_name", type=click.Choice(["granian", "uvicorn"]), default="granian", envvar="OTP_SERVE_SERVER", show_envvar=True, help="HTTP server; granian measured ~1.5x uvicorn's throughput here (benchmarks/bench_server_stack.py).")
 @click.option("--list-faults", is_flag=True, help="Print the fault catalog and exit.")
-def serve(host: str, port: int, inbox: bool, fault: str, list_faults: bool) -> None:
+def serve(host: str, port: int, inbox: bool, fault: str, server_name: str, list_faults: bool) -> None:
     """Run the reference OTP service (policy from OTP_TTL_S and friends, secret from OTP_JWT_SECRET).
 
     OTP_FIXED_CODE makes every OTP that fixed code, like many stage environments.
@@ -38,7 +43,14 @@ def serve(host: str, port: int, inbox: bool, fault: str, list_faults: bool) -> N
     if not is_loopback_url(f"http://{host}/"):
         click.echo(f"warning: binding {host}, not loopback; the test inbox exposes OTPs to anyone who can reach it", err=True)
     settings = ServiceSettings(jwt_secret=config.jwt_secret, policy=config.policy, inbox_enabled=inbox, fixed_code=config.fixed_code, faults=faults)
+    announce = lambda line: click.echo(line, nl=True)  # noqa: E731 - click.echo flushes, so a parent sees the URL at once
     try:
-        serve_forever(create_app(settings), host, port, announce=lambda line: click.echo(line, nl=True) or None)
+        if server_name == "granian":
+            # The worker process builds the app from the same, now validated, variables.
+            os.environ["OTP_FAULT"] = fault
+            os.environ[INBOX_VARIABLE] = "1" if inbox else "0"
+            serve_with_granian(host, port, announce=announce)
+        else:
+            serve_forever(create_app(settings), host, port, announce=announce)
     except OSError as error:
         cannot_judge(f"cannot bind {host}:{port} ({error.strerror}); pick another --port / OTP_SERVE_PORT")

@@ -77,6 +77,43 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, announce: Callab
     server.run(sockets=[sock])
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """An unused port (bound and released; granian cannot take an already bound socket)."""
+    with bind_socket(host, 0) as sock:
+        return sock.getsockname()[1]
+
+
+def serve_with_granian(host: str, port: int, announce: Callable[[str], None] = print) -> None:
+    """Serve the app built by :func:`otp_suite.service.asgi.app_from_environment` with granian.
+
+    One worker process with one event loop: the lifecycle's atomicity relies on it. Granian stops
+    cleanly on SIGINT and SIGTERM.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    port = port or free_port(host)
+    server = Granian(
+        "otp_suite.service.asgi:app_from_environment",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        factory=True,
+        workers=1,
+        runtime_threads=1,
+        websockets=False,
+        log_enabled=False,
+        backlog=2048,
+    )
+    announce(f"otp-suite reference service listening on {url_of_address(host, port)}")
+    server.serve()
+
+
+def url_of_address(host: str, port: int) -> str:
+    """``http://host:port``, with brackets for IPv6."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def wait_until_ready(url: str, deadline_s: float = 15.0) -> None:
     """Poll ``url`` until any HTTP answer comes back, or raise TimeoutError at the deadline."""
     give_up = time.monotonic() + deadline_s
@@ -122,7 +159,8 @@ class ServiceProcess:
 
     def __enter__(self) -> ServiceProcess:
         command = [sys.executable, "-m", "otp_suite", "serve", "--host", "127.0.0.1", "--port", "0", *self._args]
-        self._process = subprocess.Popen(command, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Its own process group, so stopping it also stops the server's worker processes.
+        self._process = subprocess.Popen(command, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         match = READY_LINE.search(line)
@@ -138,10 +176,16 @@ class ServiceProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is None:
+            return
+        group = self._process.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        # Whatever is left of the group (a worker whose parent died) goes now.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        self._process.wait()
