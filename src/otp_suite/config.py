@@ -273,7 +273,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: object) -
 
 
 #: Variables read by other parts (the reference service's faults, load options) that a profile may hold.
-_EXTRA_KNOWN = {"OTP_FAULT", "OTP_ALLOW_NON_LOOPBACK", "OTP_LOAD_USERS", "OTP_LOAD_SPAWN_RATE", "OTP_LOAD_RUN_TIME", "OTP_LOAD_SHAPE", "OTP_SLO", "OTP_FLOW_MIX"}
+_EXTRA_KNOWN = {"OTP_FAULT", "OTP_CONTRACT_SELECT", "OTP_ALLOW_NON_LOOPBACK", "OTP_LOAD_USERS", "OTP_LOAD_SPAWN_RATE", "OTP_LOAD_RUN_TIME", "OTP_LOAD_SHAPE", "OTP_SLO", "OTP_FLOW_MIX"}
 
 #: Set by otp-suite load (Allure results directory, load tags); allowed in a profile too.
-_EXTRA_KNOWN |= {"OTP_ALLURE_DIR", "OTP_LOAD_TAGS", "OTP_LOAD_EXCLUDE_TAGS"}
+_EXTRA_KNOWN |= {"OTP_ALLURE_DIR", "OTP_LOAD_TAGS", "OTP_LOAD_EXCLUDE_TAGS", "OTP_LOAD_EXPECT_WORKERS", "OTP_LOAD_MASTER_BIND_PORT"}

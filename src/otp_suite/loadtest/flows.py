@@ -12,7 +12,7 @@ model that is when it was sent; an arrival-rate schedule can pass its own due ti
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gevent
@@ -27,30 +27,6 @@ TOKEN_HEADER = "user-jwt-token"
 
 FLOW_ENTRY = "flow"
 FLOW_REQUEST_TYPE = "FLOW"
-
-#: The flows of the locustfile, by tag, and their default weights.
-FLOW_NAMES = ("direct", "resend", "wrong_otp")
-DEFAULT_FLOW_MIX = {"direct": 2, "resend": 2, "wrong_otp": 1}
-
-
-class FlowMixError(ValueError):
-    """``OTP_FLOW_MIX`` is not valid; the message says how to write it."""
-
-
-def parse_flow_mix(text: str | None) -> dict[str, int]:
-    """``"direct=3,resend=1"`` -> weights for every flow (flows not named keep their default)."""
-    mix = dict(DEFAULT_FLOW_MIX)
-    for item in (part.strip() for part in (text or "").split(",")):
-        if not item:
-            continue
-        name, sep, weight = item.partition("=")
-        name = name.strip()
-        if not sep or name not in FLOW_NAMES or not weight.strip().isdigit():
-            raise FlowMixError(f"OTP_FLOW_MIX item {item!r} is not FLOW=WEIGHT with FLOW one of {', '.join(FLOW_NAMES)} and WEIGHT a whole number")
-        mix[name] = int(weight)
-    if not any(mix.values()):
-        raise FlowMixError(f"OTP_FLOW_MIX={text!r} gives every flow weight 0; give at least one a weight above 0")
-    return mix
 
 
 class StepFailed(Exception):
@@ -120,12 +96,9 @@ class Flow:
 
     def register(self, number: PhoneNumber) -> str:
         """POST register for ``number``; returns the challenge's ``authCode``."""
-        body = self._post("register", REGISTER_PATH, number.body())
+        auth_code = self._post("register", REGISTER_PATH, number.body(), read=_auth_code)
         self._last_send_done = time.monotonic()
-        auth_code = body.get("authCode") if isinstance(body, Mapping) else None
-        if not (isinstance(auth_code, str) and len(auth_code) == 4 and auth_code.isdigit()):
-            raise self._fail(StepFailed("register answered 200 without a 4-digit string authCode"))
-        return auth_code
+        return auth_code  # type: ignore[return-value]
 
     def resend(self, number: PhoneNumber) -> None:
         """POST resend for ``number`` (call :meth:`wait_out_cooldown` first)."""
@@ -138,11 +111,7 @@ class Flow:
             assert self._fixed_code is not None
             return self._fixed_code
         params = {"countryCode": number.country_code, "phone_number": number.phone_number}
-        body = self._request("GET", "inbox", self._inbox_url, expect=200, params=params, headers=None)
-        otp = body.get("otp") if isinstance(body, Mapping) else None
-        if not isinstance(otp, str):
-            raise self._fail(StepFailed("inbox answered 200 without an otp string"))
-        return otp
+        return self._request("GET", "inbox", self._inbox_url, expect=200, read=_otp, params=params, headers=None)  # type: ignore[return-value]
 
     def verify(self, number: PhoneNumber, auth_code: str, otp: str, *, expect: int = 200) -> None:
         """POST verify; ``expect`` is the status this step should get (401 for a deliberate wrong guess)."""
@@ -150,40 +119,63 @@ class Flow:
 
     def think(self) -> None:
         """Pause like a person reading and typing the SMS."""
-        gevent.sleep(self._pacing.think_s())
+        pause = self._pacing.think_s()
+        if pause > 0:  # a zero sleep would still yield to the hub, costing CPU for nothing
+            gevent.sleep(pause)
 
     def wait_out_cooldown(self) -> None:
         """Sleep until the resend cooldown since the last send's answer has passed."""
-        due = self._last_send_done + self._pacing.resend_wait_s()
-        gevent.sleep(max(0.0, due - time.monotonic()))
+        pause = self._last_send_done + self._pacing.resend_wait_s() - time.monotonic()
+        if pause > 0:
+            gevent.sleep(pause)
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _post(self, operation: str, path: str, body: dict[str, object], *, expect: int = 200) -> object:
-        return self._request("POST", operation, path, expect=expect, json=body, headers=self._headers)
+    def _post(self, operation: str, path: str, body: dict[str, object], *, expect: int = 200, read: Callable[[object], object] | None = None) -> object:
+        return self._request("POST", operation, path, expect=expect, read=read, json=body, headers=self._headers)
 
-    def _request(self, method: str, operation: str, url: str, *, expect: int, headers: dict[str, str] | None, **kwargs: Any) -> object:
+    def _request(self, method: str, operation: str, url: str, *, expect: int, read: Callable[[object], object] | None, headers: dict[str, str] | None, **kwargs: Any) -> object:
+        """Send one request named ``operation``; mark it failed and raise StepFailed on an unexpected answer."""
         context = {"intended_start": time.time(), "flow_intended_start": self._intended_start}
         with self._client.request(method, url, name=operation, headers=headers, catch_response=True, context=context, **kwargs) as response:
             self._service_ms += response.request_meta.get("response_time") or 0.0
-            status = response.status_code
-            if status != expect:
-                failure = StepFailed(f"{operation}: expected HTTP {expect}, got {_describe(response)}")
-                response.failure(failure)
-                self._failure = self._failure or failure
-            else:
+            failure, value = _judge(operation, response, expect, read)
+            if failure is None:
                 response.success()
-                try:
-                    return response.json() if status == 200 else None
-                except ValueError:
-                    failure = StepFailed(f"{operation}: HTTP 200 with a body that is not JSON")
-                    response.failure(failure)
-                    self._failure = self._failure or failure
-        raise failure
+            else:
+                response.failure(failure)
+        if failure is not None:
+            self._failure = self._failure or failure
+            raise failure
+        return value
 
-    def _fail(self, failure: StepFailed) -> StepFailed:
-        self._failure = self._failure or failure
-        return failure
+
+def _judge(operation: str, response: Any, expect: int, read: Callable[[object], object] | None) -> tuple[StepFailed | None, object]:
+    """(failure or None, what ``read`` took from the body)."""
+    if response.status_code != expect:
+        return StepFailed(f"{operation}: expected HTTP {expect}, got {_describe(response)}"), None
+    if read is None:
+        return None, None
+    try:
+        return None, read(response.json())
+    except ValueError:
+        return StepFailed(f"{operation}: HTTP {expect} with a body that is not JSON"), None
+    except StepFailed as failure:
+        return StepFailed(f"{operation}: {failure}"), None
+
+
+def _auth_code(body: object) -> str:
+    auth_code = body.get("authCode") if isinstance(body, Mapping) else None
+    if not (isinstance(auth_code, str) and len(auth_code) == 4 and auth_code.isdigit()):
+        raise StepFailed("answered 200 without a 4-digit string authCode")
+    return auth_code
+
+
+def _otp(body: object) -> str:
+    otp = body.get("otp") if isinstance(body, Mapping) else None
+    if not (isinstance(otp, str) and otp.isdigit()):
+        raise StepFailed("answered 200 without an otp string of digits")
+    return otp
 
 
 def _describe(response: Any) -> str:

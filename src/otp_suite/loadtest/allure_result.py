@@ -1,0 +1,78 @@
+"""The load verdict as an Allure result: one step per SLO, Locust's CSV and HTML and the plot attached.
+
+Written with allure-python-commons' own model and file logger (the library allure-pytest uses),
+so ``allure generate`` reads it beside the contract tests' results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import Attachment, Label, Parameter, Status, StatusDetails, TestResult, TestStepResult
+
+from otp_suite.loadtest.slo import SloResult
+
+_MIME = {".csv": "text/csv", ".html": "text/html", ".png": "image/png", ".json": "application/json"}
+TEST_NAME = "load: SLO gate"
+
+
+def write_allure_result(
+    allure_dir: Path,
+    results: Iterable[SloResult],
+    attachments: Iterable[Path],
+    *,
+    started_ms: int,
+    description: str,
+    broken_reason: str = "",
+) -> str:
+    """Write a ``*-result.json`` (and the attachments) into ``allure_dir``; returns the result's uuid."""
+    logger = AllureFileLogger(str(allure_dir))
+    results = list(results)
+    stop_ms = int(time.time() * 1000)
+    steps = [
+        TestStepResult(
+            name=f"{r.name} {r.comparison} {r.threshold:g}: {'not measured' if r.value is None else f'{r.value:g}'}",
+            status=Status.PASSED if r.passed else Status.FAILED,
+            stage="finished",
+            start=started_ms,
+            stop=stop_ms,
+            parameters=[Parameter(name="threshold", value=f"{r.comparison} {r.threshold:g}"), Parameter(name="measured", value=str(r.value))],
+        )
+        for r in results
+    ]
+    breached = [r.name for r in results if not r.passed]
+    if broken_reason:
+        status, message = Status.BROKEN, broken_reason
+    elif breached:
+        status, message = Status.FAILED, "SLO breached: " + ", ".join(breached)
+    else:
+        status, message = Status.PASSED, f"all {len(results)} SLOs hold"
+    files = []
+    for path in attachments:
+        if path.is_file():
+            source = f"{uuid.uuid4()}-attachment{path.suffix}"
+            logger.report_attached_file(str(path), source)
+            files.append(Attachment(name=path.name, source=source, type=_MIME.get(path.suffix, "application/octet-stream")))
+    result_uuid = str(uuid.uuid4())
+    result = TestResult(
+        uuid=result_uuid,
+        historyId=hashlib.md5(TEST_NAME.encode()).hexdigest(),  # noqa: S324 - an id, not security
+        name=TEST_NAME,
+        fullName="otp_suite.loadtest.slo_gate",
+        description=description,
+        status=status,
+        statusDetails=StatusDetails(message=message),
+        stage="finished",
+        start=started_ms,
+        stop=stop_ms,
+        steps=steps,
+        attachments=files,
+        labels=[Label(name="suite", value="load"), Label(name="feature", value="load"), Label(name="framework", value="locust")],
+    )
+    logger.report_result(result)
+    return result_uuid

@@ -1,0 +1,126 @@
+"""Reading the figures of a run from the CSV files Locust wrote: one source of truth.
+
+summary.json, the SLO verdict and the plot are all computed from ``<prefix>_stats.csv`` and
+``<prefix>_stats_history.csv`` exactly as Locust wrote them, so they cannot disagree with it.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Entries of summary.json, in this order; other named entries Locust recorded follow them.
+SUMMARY_ENTRIES = ("register", "resend", "inbox", "verify", "flow")
+
+
+@dataclass(frozen=True)
+class EntryStats:
+    """One row of Locust's stats CSV."""
+
+    name: str
+    type: str
+    requests: int
+    failures: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @property
+    def error_ratio(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary.json form (and what SLOs are judged on)."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "requests": self.requests,
+            "failures": self.failures,
+            "error_ratio": round(self.error_ratio, 6),
+            "rps": self.rps,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            "p99_ms": self.p99_ms,
+            "max_ms": self.max_ms,
+        }
+
+
+def _number(text: str) -> float:
+    """Locust writes N/A for percentiles of an entry without requests."""
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def _whole_or_float(value: float) -> float:
+    return int(value) if value.is_integer() else value
+
+
+def stats_csv(prefix: Path) -> Path:
+    """Where Locust's ``--csv prefix`` puts the request statistics."""
+    return Path(f"{prefix}_stats.csv")
+
+
+def history_csv(prefix: Path) -> Path:
+    """Where Locust's ``--csv prefix --csv-full-history`` puts the per-second history."""
+    return Path(f"{prefix}_stats_history.csv")
+
+
+def read_entries(prefix: Path) -> dict[str, EntryStats]:
+    """Named entries of the stats CSV (without Locust's Aggregated row), by name."""
+    entries: dict[str, EntryStats] = {}
+    with stats_csv(prefix).open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] == "Aggregated" and not row["Type"]:
+                continue
+            entries[row["Name"]] = EntryStats(
+                name=row["Name"],
+                type=row["Type"],
+                requests=int(row["Request Count"]),
+                failures=int(row["Failure Count"]),
+                rps=_number(row["Requests/s"]),
+                p50_ms=_whole_or_float(_number(row["50%"])),
+                p95_ms=_whole_or_float(_number(row["95%"])),
+                p99_ms=_whole_or_float(_number(row["99%"])),
+                max_ms=_whole_or_float(_number(row["Max Response Time"])),
+            )
+    return entries
+
+
+def ordered(entries: dict[str, EntryStats]) -> list[EntryStats]:
+    """Entries in summary order: operations, then the flow, then anything else."""
+    known = [entries[name] for name in SUMMARY_ENTRIES if name in entries]
+    return known + [entry for name, entry in sorted(entries.items()) if name not in SUMMARY_ENTRIES]
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One per-second row of the history CSV for one entry."""
+
+    elapsed_s: float
+    users: int
+    name: str
+    p50_ms: float
+    p95_ms: float
+    rps: float
+
+
+def read_history(prefix: Path) -> list[HistoryPoint]:
+    """The per-second history of every named entry, time counted from the first row."""
+    path = history_csv(prefix)
+    if not path.is_file():
+        return []
+    points: list[HistoryPoint] = []
+    first: float | None = None
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] == "Aggregated" and not row["Type"]:
+                continue
+            stamp = float(row["Timestamp"])
+            first = stamp if first is None else first
+            points.append(HistoryPoint(stamp - first, int(row["User Count"]), row["Name"], _number(row["50%"]), _number(row["95%"]), _number(row["Requests/s"])))
+    return points

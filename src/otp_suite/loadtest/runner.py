@@ -1,0 +1,315 @@
+"""Running the locustfile headless (one process, or a master and N workers), then judging the SLOs.
+
+:func:`run_load` is what ``otp-suite load`` and ``otp-suite gate`` call. It refuses targets that
+may not take load, checks the target answers, runs Locust with a hard timeout, reads Locust's
+CSV, judges every SLO, and writes summary.json, the latency plot and an Allure result.
+Exit codes: 0 every SLO held, 1 one was breached, 2 the run could not be judged.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from otp_suite.config import SuiteConfig
+from otp_suite.loadtest.allure_result import write_allure_result
+from otp_suite.loadtest.census import read_census
+from otp_suite.loadtest.locust_stats import EntryStats, ordered, read_entries, read_history, stats_csv
+from otp_suite.loadtest.options import LoadOptions
+from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
+from otp_suite.loadtest.plot import plot_latency
+from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
+from otp_suite.loadtest.slo import SloResult, judge, slo_table
+from otp_suite.loadtest.summary import write_summary
+from otp_suite.preflight import TargetUnreachable, check_reachable
+
+Echo = Callable[[str], None]
+
+# The suite's exit codes (otp_suite.cli.errors), repeated here so the package does not import the CLI.
+EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """The verdict of a load run: exit code, every SLO result, where summary.json is, and why."""
+
+    exit_code: int
+    slos: tuple[SloResult, ...] = ()
+    summary_path: Path | None = None
+    reason: str = ""
+    entries: tuple[EntryStats, ...] = ()
+    census: dict[str, Any] | None = None
+
+    @property
+    def breached(self) -> tuple[str, ...]:
+        """Names of the SLOs that did not hold."""
+        return tuple(result.name for result in self.slos if not result.passed)
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Where one run's outputs go, under ``<reports>/load``."""
+
+    directory: Path
+    csv_prefix: Path = field(init=False)
+    html: Path = field(init=False)
+    summary: Path = field(init=False)
+    plot: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "csv_prefix", self.directory / "locust")
+        object.__setattr__(self, "html", self.directory / "locust.html")
+        object.__setattr__(self, "summary", self.directory / "summary.json")
+        object.__setattr__(self, "plot", self.directory / "latency.png")
+
+    def log(self, process: str) -> Path:
+        return self.directory / f"{process}.log"
+
+    def clear(self) -> None:
+        """Remove a previous run's outputs, so nothing stale is ever read as this run's."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for stale in [*self.directory.glob("locust*"), self.summary, self.plot]:
+            if stale.is_file():
+                stale.unlink()
+
+
+def locust_environment(config: SuiteConfig, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the Locust processes: this one's, with every ``OTP_*`` replaced by ``config``'s.
+
+    The resolved config travels as variables, so the locustfile's ``load_config()`` rebuilds the
+    same object (no profile lookup: OTP_ENV is dropped).
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
+    settings: dict[str, object | None] = {
+        "OTP_BASE_URL": config.base_url,
+        "OTP_JWT_SECRET": config.jwt_secret,
+        "OTP_JWT_TOKEN": None if config.jwt_secret else config.jwt_token,
+        "OTP_INBOX_URL": config.inbox_url,
+        "OTP_FIXED_CODE": config.fixed_code,
+        "OTP_TEST_COUNTRY_CODE": config.test_country_code,
+        "OTP_TEST_PHONE_PREFIX": config.test_phone_prefix,
+        "OTP_ALLOW_LOAD": "1" if config.allow_load else "0",
+        "OTP_VERIFY_TLS": "1" if config.verify_tls else "0",
+        "OTP_REQUEST_TIMEOUT_S": f"{config.request_timeout_s:g}",
+        "OTP_FLOW_MIX": config.flow_mix,
+        "OTP_THINK_TIME_S": f"{config.think_time_s if config.think_time_s is not None else DEFAULT_THINK_TIME_S:g}",
+        "OTP_SEED": None if config.seed is None else str(config.seed),
+        **config.policy.as_environment(),
+    }
+    env.update({key: str(value) for key, value in settings.items() if value is not None and value != ""})
+    env.update(extra or {})
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> tuple[list[str], list[list[str]]]:
+    """The command of the judging process (local or master) and of each worker."""
+    assert config.base_url is not None
+    base = [sys.executable, "-m", "locust", "-f", str(options.locustfile), "--loglevel", "WARNING"]
+    main = [
+        *base,
+        "--headless",
+        "--host", config.base_url,
+        "--users", str(options.users),
+        "--spawn-rate", f"{options.spawn_rate:g}",
+        "--run-time", f"{options.run_time_s}s",
+        "--shape", options.shape,
+        "--shape-params", options.shape_params,
+        "--csv", str(files.csv_prefix),
+        "--csv-full-history",
+        "--html", str(files.html),
+        "--only-summary",
+        # The SLOs judge failures; Locust's own "any failure = exit 1" would hide a crash.
+        "--exit-code-on-error", "0",
+    ]  # fmt: skip
+    if options.tags:
+        main += ["--tags", *options.tags]
+    if options.exclude_tags:
+        main += ["--exclude-tags", *options.exclude_tags]
+    if not options.is_distributed:
+        return main, []
+    # Remote workers must reach the master from other hosts; local ones only over loopback.
+    bind_host, port = ("0.0.0.0", options.master_port) if options.remote_workers else ("127.0.0.1", _free_port())  # noqa: S104
+    main += [
+        "--master", "--master-bind-host", bind_host, "--master-bind-port", str(port),
+        "--expect-workers", str(options.workers + options.remote_workers), "--expect-workers-max-wait", str(options.workers_wait_s),
+    ]  # fmt: skip
+    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    if options.tags:
+        worker += ["--tags", *options.tags]
+    if options.exclude_tags:
+        worker += ["--exclude-tags", *options.exclude_tags]
+    return main, [list(worker) for _ in range(options.workers)]
+
+
+def _redacted(text: str, config: SuiteConfig) -> str:
+    for secret in (config.jwt_secret, config.jwt_token):
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _tail(path: Path, config: SuiteConfig, lines: int = 8) -> str:
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:]
+    return _redacted(" | ".join(text), config)
+
+
+class _Processes:
+    """The Locust processes of one run, each with its own log file; all stopped on exit."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        self.started: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
+
+    def start(self, command: list[str], log: Path) -> subprocess.Popen[bytes]:
+        handle = log.open("wb")
+        process = subprocess.Popen(command, env=self._env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append((process, handle))
+        return process
+
+    def __enter__(self) -> _Processes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process, _ in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process, handle in self.started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            handle.close()
+
+
+def _run_locust(config: SuiteConfig, options: LoadOptions, files: RunFiles, echo: Echo) -> str:
+    """Run Locust to the end; '' when it finished, else the one-line reason it could not run."""
+    main_command, worker_commands = locust_commands(config, options, files)
+    env = locust_environment(config, options.extra_env)
+    with _Processes(env) as processes:
+        main = processes.start(main_command, files.log("locust"))
+        for index, command in enumerate(worker_commands):
+            processes.start(command, files.log(f"locust-worker-{index}"))
+        try:
+            code = main.wait(timeout=options.hard_timeout_s)
+        except subprocess.TimeoutExpired:
+            return f"Locust did not finish within {options.hard_timeout_s:.0f} s (run time {options.run_time_s} s + {options.grace_s:.0f} s grace) and was stopped; see {files.log('locust')}"
+    if code != 0:
+        tail = _tail(files.log("locust"), config)
+        if options.is_distributed and "waiting for workers" in tail.lower():
+            return f"not all {options.workers + options.remote_workers} Locust workers joined within {options.workers_wait_s} s; see {files.log('locust')}"
+        return f"Locust exited with code {code}: {tail or 'no output'}"
+    if not stats_csv(files.csv_prefix).is_file():
+        return f"Locust wrote no statistics ({stats_csv(files.csv_prefix)} missing): {_tail(files.log('locust'), config) or 'no output'}"
+    return ""
+
+
+def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
+    # The caller prints the reason (the CLI as "otp-suite: cannot judge: ..." on stderr).
+    return LoadOutcome(EXIT_CANNOT_JUDGE, reason=reason)
+
+
+def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
+    """Load ``config``'s target (already resolved: base_url set) as ``options`` say, and judge the SLOs.
+
+    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs) and one
+    Allure result into ``allure_dir``. Never raises for a run that cannot be judged: exit code 2,
+    with the one-line reason in ``LoadOutcome.reason`` (not echoed).
+    """
+    if config.base_url is None:
+        return _cannot_run("no target: resolve the config first (otp_suite.target.resolved_target)", echo)
+    try:
+        check_load_allowed(config.base_url, config)
+    except LoadRefused as refusal:
+        return _cannot_run(str(refusal), echo)
+    if not (config.jwt_secret or config.jwt_token):
+        return _cannot_run("load runs need OTP_JWT_SECRET (a token is minted per virtual user) or OTP_JWT_TOKEN", echo)
+    if config.fixed_code is None and config.resolved_inbox_url() is None:
+        return _cannot_run("no way to read OTPs: set OTP_INBOX_URL or OTP_FIXED_CODE", echo)
+    try:
+        check_reachable(config)
+    except TargetUnreachable as unreachable:
+        return _cannot_run(str(unreachable), echo)
+
+    files = RunFiles(Path(reports_dir) / "load")
+    files.clear()
+    started_ms = int(time.time() * 1000)
+    processes = f"a master and {options.workers + options.remote_workers} workers" if options.is_distributed else "one process"
+    if options.remote_workers:
+        processes += f" ({options.remote_workers} joining on port {options.master_port})"
+    echo(f"load: {options.users} users (spawn {options.spawn_rate:g}/s, shape {options.shape}) for {options.run_time_s} s on {processes} -> {config.base_url}")
+    reason = _run_locust(config, options, files, echo)
+    census = read_census(files.csv_prefix)
+    if census is not None:
+        by_worker = ", ".join(f"worker {k}: {v}" for k, v in census["requests_by_worker"].items())
+        echo(f"load: {census['workers_joined']} of {options.workers + options.remote_workers} workers joined; requests by worker: {by_worker or 'none'}")
+    if reason:
+        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
+        return _cannot_run(reason, echo)
+
+    by_name = read_entries(files.csv_prefix)
+    entries = ordered(by_name)
+    if not any(entry.requests for entry in entries if entry.name != "flow"):
+        reason = "Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)"
+        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
+        return _cannot_run(reason, echo)
+    results = judge(options.slos, {name: entry.as_dict() for name, entry in by_name.items()})
+    plot_latency(read_history(files.csv_prefix), files.plot, title=f"{config.base_url}: {options.users} users, {options.shape}")
+    run_info = {
+        "target": config.base_url,
+        "users": options.users,
+        "spawn_rate": options.spawn_rate,
+        "run_time_s": options.run_time_s,
+        "shape": options.shape,
+        "shape_params": options.shape_params,
+        "tags": list(options.tags),
+        "exclude_tags": list(options.exclude_tags),
+        "workers": census,
+        "stats_csv": str(stats_csv(files.csv_prefix)),
+        "html": str(files.html),
+    }
+    summary = write_summary(files.summary, entries, results, run=run_info)
+    _write_allure(allure_dir, results, files, started_ms, config, options)
+
+    for line in _entry_table(entries):
+        echo(line)
+    for line in slo_table(results):
+        echo(line)
+    breached = [result.name for result in results if not result.passed]
+    if breached:
+        reason = "SLO breached: " + ", ".join(breached)
+        code = EXIT_FAILED
+    else:
+        reason = f"all {len(results)} SLOs hold"
+        code = EXIT_PASSED
+    echo(f"load: {reason} (summary: {summary})")
+    return LoadOutcome(code, results, summary, reason, tuple(entries), census)
+
+
+def _entry_table(entries: list[EntryStats]) -> list[str]:
+    rows = [("entry", "requests", "failures", "rps", "p50", "p95", "p99", "max")]
+    for e in entries:
+        rows.append((e.name, str(e.requests), str(e.failures), f"{e.rps:.2f}", f"{e.p50_ms:g}", f"{e.p95_ms:g}", f"{e.p99_ms:g}", f"{e.max_ms:g}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+
+
+def _write_allure(allure_dir: Path, results: tuple[SloResult, ...] | tuple[()], files: RunFiles, started_ms: int, config: SuiteConfig, options: LoadOptions, *, broken_reason: str = "") -> None:
+    attachments = [stats_csv(files.csv_prefix), Path(f"{files.csv_prefix}_failures.csv"), files.html, files.plot, files.summary]
+    description = f"Locust load run against {config.base_url}: {options.users} users, shape {options.shape}, {options.run_time_s} s, workers {options.workers or 'none'}"
+    write_allure_result(Path(allure_dir), results, attachments, started_ms=started_ms, description=description, broken_reason=broken_reason)

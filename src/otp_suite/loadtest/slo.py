@@ -1,0 +1,146 @@
+"""Service level objectives of a load run: thresholds per entry, judged against Locust's figures.
+
+An SLO is ``<entry>.<metric>`` with a limit: ``verify.p95_ms=300``, ``flow.error_ratio=0.01``,
+``flow.min_rps=0.2``. Latency and error limits are maxima, ``min_rps`` a minimum. Thresholds come
+from :data:`DEFAULT_SLOS`, then the profile / ``OTP_SLO``, then ``--slo`` (``NAME=off`` drops one).
+
+Why the defaults catch what they must (see tests/test_load_slo_gate.py):
+- a verify 400 ms slower puts *every* verify above 400 ms, so ``verify.p50_ms`` (100) and
+  ``verify.p95_ms`` (300) and ``flow.p50_ms`` (300) are breached, while a healthy local
+  service answers in a few ms (a 2-core machine under other load stays well under 100 ms);
+- 3% of requests failing fails about 1 flow in 10 (a flow makes 3 to 5 requests), far above
+  ``flow.error_ratio`` (1%); a healthy service fails none, so the limit leaves no room for noise
+  only where there is none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ENTRIES = ("register", "resend", "inbox", "verify", "flow")
+
+#: metric -> (key in a stats entry, True when the limit is a maximum)
+METRICS: dict[str, tuple[str, bool]] = {
+    "p50_ms": ("p50_ms", True),
+    "p95_ms": ("p95_ms", True),
+    "p99_ms": ("p99_ms", True),
+    "max_ms": ("max_ms", True),
+    "error_ratio": ("error_ratio", True),
+    "min_rps": ("rps", False),
+}
+
+
+class SloError(ValueError):
+    """An SLO setting cannot be read; the message shows how to write it."""
+
+
+@dataclass(frozen=True)
+class SloThreshold:
+    """One objective: ``entry``'s ``metric`` must stay at or below (or, for min_rps, at or above) ``limit``."""
+
+    entry: str
+    metric: str
+    limit: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.entry}.{self.metric}"
+
+    @property
+    def comparison(self) -> str:
+        return "<=" if METRICS[self.metric][1] else ">="
+
+    def judge(self, stats: Mapping[str, object] | None) -> SloResult:
+        """The result against one entry's figures (None when the entry has no requests)."""
+        key, is_maximum = METRICS[self.metric]
+        requests = int(stats.get("requests", 0)) if stats else 0  # type: ignore[call-overload]
+        if requests == 0 and is_maximum:
+            # Nothing was measured (e.g. the flow was excluded by tags): nothing can be breached.
+            return SloResult(self.name, self.limit, self.comparison, None, True, "not measured (no requests)")
+        value = float(stats.get(key) or 0.0) if stats else 0.0  # type: ignore[arg-type]
+        passed = value <= self.limit if is_maximum else value >= self.limit
+        return SloResult(self.name, self.limit, self.comparison, value, passed, "")
+
+
+@dataclass(frozen=True)
+class SloResult:
+    """An SLO's threshold, the measured value (None when not measured) and whether it held."""
+
+    name: str
+    threshold: float
+    comparison: str
+    value: float | None
+    passed: bool
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary.json form."""
+        return {"name": self.name, "threshold": self.threshold, "comparison": self.comparison, "value": self.value, "passed": self.passed, "note": self.note}
+
+
+def _defaults() -> tuple[SloThreshold, ...]:
+    per_operation = {"p50_ms": 100.0, "p95_ms": 300.0, "p99_ms": 1000.0, "error_ratio": 0.01}
+    for_flow = {"p50_ms": 300.0, "p95_ms": 800.0, "p99_ms": 2000.0, "error_ratio": 0.01, "min_rps": 0.2}
+    slos = [SloThreshold(entry, metric, limit) for entry in ("register", "resend", "verify") for metric, limit in per_operation.items()]
+    slos += [SloThreshold("flow", metric, limit) for metric, limit in for_flow.items()]
+    return tuple(slos)
+
+
+#: The smoke defaults: pass on a healthy local service, fail on +400 ms verify or 3% failures.
+DEFAULT_SLOS = _defaults()
+
+
+def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str]) -> tuple[SloThreshold, ...]:
+    """``base`` changed by ``NAME=LIMIT`` / ``NAME=off`` items (each item may hold several, comma-separated)."""
+    slos = {slo.name: slo for slo in base}
+    for text in overrides:
+        for item in (part.strip() for part in text.split(",")):
+            if not item:
+                continue
+            name, sep, limit = item.partition("=")
+            entry, dot, metric = name.strip().partition(".")
+            if not sep or not dot or entry not in ENTRIES or metric not in METRICS:
+                raise SloError(
+                    f"SLO {item!r} is not ENTRY.METRIC=LIMIT with ENTRY one of {', '.join(ENTRIES)} "
+                    f"and METRIC one of {', '.join(METRICS)} (e.g. verify.p95_ms=300, or verify.p95_ms=off)"
+                )
+            if limit.strip().lower() == "off":
+                slos.pop(f"{entry}.{metric}", None)
+                continue
+            try:
+                number = float(limit)
+            except ValueError:
+                raise SloError(f"SLO {item!r}: the limit {limit!r} is not a number (or 'off')") from None
+            if number < 0 or math.isnan(number):
+                raise SloError(f"SLO {item!r}: the limit must be zero or positive")
+            slos[f"{entry}.{metric}"] = SloThreshold(entry, metric, number)
+    return tuple(slos.values())
+
+
+def judge(slos: Iterable[SloThreshold], entries: Mapping[str, Mapping[str, object]]) -> tuple[SloResult, ...]:
+    """Every SLO judged against the entries (by name) of a run."""
+    return tuple(slo.judge(entries.get(slo.entry)) for slo in slos)
+
+
+def _fmt(value: float | None, metric: str) -> str:
+    if value is None:
+        return "-"
+    if metric == "error_ratio":
+        return f"{value:.2%}"
+    if metric == "min_rps":
+        return f"{value:.2f}/s"
+    return f"{value:.0f} ms"
+
+
+def slo_table(results: Iterable[SloResult]) -> list[str]:
+    """The verdict as aligned text lines: SLO, threshold, measured value, PASS/FAIL."""
+    rows = [("SLO", "threshold", "measured", "result")]
+    for result in results:
+        metric = result.name.split(".", 1)[1]
+        verdict = "PASS" if result.passed else "FAIL"
+        measured = result.note or _fmt(result.value, metric)
+        rows.append((result.name, f"{result.comparison} {_fmt(result.threshold, metric)}", measured, verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]

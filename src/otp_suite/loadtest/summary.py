@@ -1,0 +1,34 @@
+"""``reports/load/summary.json``: the run's entries and SLO verdict, for machines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from otp_suite.loadtest.locust_stats import EntryStats
+from otp_suite.loadtest.slo import SloResult
+
+
+def write_summary(
+    path: Path,
+    entries: Iterable[EntryStats],
+    results: Iterable[SloResult],
+    *,
+    run: Mapping[str, object],
+) -> Path:
+    """Write ``{"passed", "entries", "slos", "run"}``; ``passed`` is True only when every SLO held."""
+    results = list(results)
+    document = {
+        "passed": all(r.passed for r in results),
+        "entries": [entry.as_dict() for entry in entries],
+        "slos": [r.as_dict() for r in results],
+        "run": dict(run),
+        "notes": {
+            "source": "every figure is read from Locust's CSV (stats file named in run.stats_csv)",
+            "flow": "flow time is the time a user waited on the service (sum of its requests), think time excluded",
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,262 @@
+"""Fixtures for the load tests: real targets, short bounded Locust runs, and a recorder of the
+phone numbers a run sends OTPs to.
+
+Every run here is real: Locust processes load a real reference service on loopback. Runs are
+short (8 s at 8 users, think time 0.2 s) and bounded by the runner's hard timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from otp_suite.config import SuiteConfig, load_config
+from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, LoadOptions, LoadOutcome, run_load
+from otp_suite.service import ServiceSettings, create_app
+from otp_suite.service.server import ServiceThread
+from otp_suite.target import resolved_target
+
+#: Short enough for the whole load test module to stay within minutes, long enough for
+#: a 3% failure rate to show (about 60 flows) and for percentiles to mean something.
+QUICK_RUN = LoadOptions(users=8, spawn_rate=8.0, run_time_s=8, grace_s=60.0)
+QUICK_THINK_TIME_S = 0.2
+SEND_PATHS = ("/fe/users/auth/otp/register", "/fe/users/auth/otp/resend")
+
+
+class SentNumbersRecorder:
+    """ASGI middleware in front of the real service: records the number of every register/resend body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.numbers: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in SEND_PATHS:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    self._record(b"".join(chunks))
+            return message
+
+        await self.app(scope, recording_receive, send)
+
+    def _record(self, body: bytes) -> None:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return  # not JSON: answered 400, nothing is sent
+        if isinstance(data, dict) and "phone_number" in data:
+            self.numbers.append((str(data.get("countryCode")), str(data.get("phone_number"))))
+
+
+@dataclass
+class RecordedTarget:
+    """A reference service in this process, behind a :class:`SentNumbersRecorder`."""
+
+    config: SuiteConfig
+    recorder: SentNumbersRecorder
+    secret: str = field(repr=False)
+
+
+def quick_config(**changes: object) -> SuiteConfig:
+    """A config from defaults only (no OTP_* of the developer's shell), with a short think time."""
+    return replace(load_config({}), think_time_s=QUICK_THINK_TIME_S, **changes)
+
+
+@contextlib.contextmanager
+def _recorded_target() -> Iterator[RecordedTarget]:
+    """A healthy reference service (load policy) in this process, recording every number it is asked to send to."""
+    secret = secrets.token_urlsafe(32)
+    recorder = SentNumbersRecorder(create_app(ServiceSettings(jwt_secret=secret, policy=EMBEDDED_LOAD_POLICY)))
+    with ServiceThread(recorder) as service:
+        config = quick_config(base_url=service.url, jwt_secret=secret, policy=EMBEDDED_LOAD_POLICY)
+        yield RecordedTarget(config, recorder, secret)
+
+
+@pytest.fixture
+def embedded_load_target() -> Callable[[str], contextlib.AbstractContextManager[SuiteConfig]]:
+    """``with embedded_load_target("slow_verify:400") as config:`` the embedded service with a fault."""
+
+    def start(fault: str = "") -> contextlib.AbstractContextManager[SuiteConfig]:
+        return resolved_target(quick_config(), policy=EMBEDDED_LOAD_POLICY, fault=fault)
+
+    return start
+
+
+@dataclass
+class QuickRun:
+    """A finished quick load run: its outcome, what it printed, and where it wrote."""
+
+    outcome: LoadOutcome
+    printed: list[str]
+    reports_dir: Path
+    allure_dir: Path
+
+    @property
+    def load_dir(self) -> Path:
+        return self.reports_dir / "load"
+
+    def summary(self) -> dict[str, object]:
+        assert self.outcome.summary_path is not None, self.outcome.reason
+        return json.loads(self.outcome.summary_path.read_text(encoding="utf-8"))
+
+
+def quick_load(config: SuiteConfig, directory: Path, **changes: object) -> QuickRun:
+    """Run :data:`QUICK_RUN` (with any option changed) against a resolved config; reports in ``directory``."""
+    reports_dir, allure_dir = directory / "reports", directory / "allure-results"
+    printed: list[str] = []
+    outcome = run_load(config, replace(QUICK_RUN, **changes), reports_dir=reports_dir, allure_dir=allure_dir, echo=printed.append)
+    return QuickRun(outcome, printed, reports_dir, allure_dir)
+
+
+@pytest.fixture
+def run_quick_load(tmp_path: Path) -> Callable[..., QuickRun]:
+    """``run_quick_load(config, **option_changes)``: a quick run with its reports in tmp_path."""
+    return lambda config, **changes: quick_load(config, tmp_path, **changes)
+
+
+@dataclass
+class HealthyRun:
+    """One quick run against a healthy, recording service, shared by the tests that read its outputs."""
+
+    run: QuickRun
+    target: RecordedTarget
+
+
+@pytest.fixture(scope="module")
+def healthy_load_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HealthyRun]:
+    """A quick run against a healthy recording service (one run, read by several tests)."""
+    with _recorded_target() as target:
+        yield HealthyRun(quick_load(target.config, tmp_path_factory.mktemp("healthy-load")), target)
+
+
+@dataclass
+class CliRun:
+    """What ``otp-suite load`` did in-process: exit code, stdout, stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def invoke_load(tmp_path: Path) -> Callable[..., CliRun]:
+    """``invoke_load("--run-time", "6s", OTP_BASE_URL=...)``: the CLI in-process, with only the given OTP_* set.
+
+    Reports go to tmp_path; the developer's own OTP_* variables are hidden from the run.
+    """
+    import os
+
+    from click.testing import CliRunner
+
+    from otp_suite.cli import main
+
+    def invoke(*args: str, **env: str) -> CliRun:
+        hidden: dict[str, str | None] = {key: None for key in os.environ if key.startswith("OTP_")}
+        environment = {**hidden, "OTP_REPORTS_DIR": str(tmp_path / "reports"), "OTP_THINK_TIME_S": str(QUICK_THINK_TIME_S), **env}
+        result = CliRunner().invoke(main, ["load", *args], env=environment, catch_exceptions=False)
+        return CliRun(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+@pytest.fixture
+def standalone_locust(tmp_path: Path) -> Callable[..., contextlib.AbstractContextManager[subprocess.Popen[bytes]]]:
+    """``with standalone_locust("--headless", ...) as process:`` plain ``locust -f load/locustfile.py``,
+    as a user would start it (no OTP_BASE_URL: it starts the embedded service itself).
+
+    The process is stopped (SIGTERM, then SIGKILL) when the block ends, whatever happened.
+    """
+    import os
+    import sys
+
+    from otp_suite.loadtest.options import DEFAULT_LOCUSTFILE
+
+    @contextlib.contextmanager
+    def start(*args: str, **otp_env: str) -> Iterator[subprocess.Popen[bytes]]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
+        env.update({"OTP_THINK_TIME_S": str(QUICK_THINK_TIME_S), **otp_env})
+        command = [sys.executable, "-m", "locust", "-f", str(DEFAULT_LOCUSTFILE), *args]
+        with (tmp_path / "locust.log").open("wb") as log:
+            process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                yield process
+            finally:
+                if process.poll() is None:
+                    process.terminate()
+                    try:
+                        process.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
+
+    return start
+
+
+def free_port() -> int:
+    """An unused loopback port (for Locust's web UI)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class TlsTarget:
+    """The reference service over HTTPS with a self-signed certificate (which no CA vouches for)."""
+
+    url: str
+    secret: str = field(repr=False)
+
+
+@pytest.fixture
+def self_signed_https_service(tmp_path: Path) -> Iterator[TlsTarget]:
+    """The reference service on https://127.0.0.1:<port>, certificate made by openssl for this test."""
+    import threading
+
+    import uvicorn
+
+    from otp_suite.service.server import bind_socket
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    secret = secrets.token_urlsafe(32)
+    app = create_app(ServiceSettings(jwt_secret=secret, policy=EMBEDDED_LOAD_POLICY))
+    sock = bind_socket("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ssl_keyfile=str(key), ssl_certfile=str(cert)))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        import httpx
+
+        give_up = time.monotonic() + 15
+        while not server.started and time.monotonic() < give_up:
+            time.sleep(0.05)  # uvicorn sets .started once it serves; TLS readiness has no other signal
+        httpx.get(url + "/__ready__", verify=False, timeout=5)
+        yield TlsTarget(url, secret)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,115 @@
+"""Real Locust runs of load/locustfile.py against the reference service, judged by the SLO gate.
+
+Each run is short (8 s) and bounded; the faulty services are the fault catalog's
+``slow_verify:400`` (verify 400 ms slower) and ``fail_ratio:0.03`` (3% of requests answer 503).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+
+from fixtures import PhoneNumberSource
+
+pytestmark = pytest.mark.slow
+
+JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
+
+
+def test_a_healthy_service_passes_every_default_slo(healthy_load_run):
+    run = healthy_load_run.run
+
+    assert run.outcome.exit_code == 0, f"{run.outcome.reason}\n" + "\n".join(run.printed)
+    summary = run.summary()
+    assert summary["passed"] is True
+    assert {"register", "resend", "verify", "flow"} <= {entry["name"] for entry in summary["entries"]}
+    assert all(entry["failures"] == 0 and entry["requests"] > 0 for entry in summary["entries"])
+
+
+def test_summary_json_agrees_with_locusts_csv(healthy_load_run):
+    run = healthy_load_run.run
+
+    with (run.load_dir / "locust_stats.csv").open(newline="") as handle:
+        csv_rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    entries = run.summary()["entries"]
+    assert [entry["name"] for entry in entries][:3] == ["register", "resend", "inbox"]
+    for entry in entries:
+        row = csv_rows[entry["name"]]
+        assert entry["requests"] == int(row["Request Count"])
+        assert entry["failures"] == int(row["Failure Count"])
+        assert entry["rps"] == pytest.approx(float(row["Requests/s"]))
+        assert entry["p50_ms"] == pytest.approx(float(row["50%"]))
+        assert entry["p95_ms"] == pytest.approx(float(row["95%"]))
+        assert entry["p99_ms"] == pytest.approx(float(row["99%"]))
+        assert entry["max_ms"] == pytest.approx(float(row["Max Response Time"]))
+
+
+def test_every_number_sent_an_otp_lies_in_the_test_range_and_none_twice_across_flows(healthy_load_run):
+    config, run = healthy_load_run.target.config, healthy_load_run.run
+
+    sent = healthy_load_run.target.recorder.numbers
+    in_range = PhoneNumberSource(config.test_country_code, config.test_phone_prefix)
+    assert run.outcome.exit_code == 0, run.outcome.reason
+    assert sent, "the run sent no OTP requests"
+    assert [number for number in sent if not in_range.contains(*number)] == []
+    # register + at most one resend per flow: no number is reused by another flow
+    assert max(sent.count(number) for number in set(sent)) <= 2
+
+
+def test_no_secret_or_token_appears_in_any_output(healthy_load_run):
+    run, secret = healthy_load_run.run, healthy_load_run.target.secret
+
+    outputs = [*run.load_dir.iterdir(), *run.allure_dir.iterdir()]
+    assert run.outcome.exit_code == 0, run.outcome.reason
+    leaking = [path.name for path in outputs if secret.encode() in path.read_bytes() or JWT_SHAPE.search(path.read_bytes().decode("latin-1"))]
+    printed = "\n".join(run.printed)
+    assert leaking == []
+    assert secret not in printed and not JWT_SHAPE.search(printed)
+
+
+def test_the_allure_result_has_one_step_per_slo_and_the_run_files_attached(healthy_load_run):
+    run = healthy_load_run.run
+
+    [result_file] = list(run.allure_dir.glob("*-result.json"))
+    result = json.loads(result_file.read_text())
+    attached = {attachment["name"]: attachment for attachment in result["attachments"]}
+    assert result["status"] == "passed"
+    assert [step["name"].split(" ")[0] for step in result["steps"]] == [slo.name for slo in run.outcome.slos]
+    assert {"locust_stats.csv", "locust.html", "latency.png"} <= set(attached)
+    assert (run.allure_dir / attached["latency.png"]["source"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_verify_400_ms_slower_breaches_the_verify_latency_slo(embedded_load_target, run_quick_load):
+    with embedded_load_target("slow_verify:400") as config:
+        run = run_quick_load(config)
+
+    assert run.outcome.exit_code == 1
+    assert "verify.p95_ms" in run.outcome.breached
+    assert "verify.p95_ms" in run.outcome.reason
+    assert run.summary()["passed"] is False
+
+
+def test_three_percent_of_requests_failing_breaches_the_flow_error_slo(embedded_load_target, run_quick_load):
+    with embedded_load_target("fail_ratio:0.03") as config:
+        run = run_quick_load(config)
+
+    assert run.outcome.exit_code == 1
+    assert "flow.error_ratio" in run.outcome.breached
+    assert "flow.error_ratio" in run.outcome.reason
+
+
+def test_a_master_with_two_workers_merges_requests_from_both(embedded_load_target, run_quick_load):
+    with embedded_load_target("") as config:
+        run = run_quick_load(config, workers=2, run_time_s=10)
+
+    census = run.outcome.census
+    assert run.outcome.exit_code == 0, f"{run.outcome.reason}\n" + "\n".join(run.printed)
+    assert census is not None and census["workers_joined"] == 2
+    assert set(census["requests_by_worker"]) == {"0", "1"}
+    assert all(count > 0 for count in census["requests_by_worker"].values())
+    merged = sum(entry["requests"] for entry in run.summary()["entries"] if entry["name"] != "flow")
+    assert merged == sum(census["requests_by_worker"].values())
+    assert any("2 of 2 workers joined" in line for line in run.printed)
