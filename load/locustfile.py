@@ -19,22 +19,33 @@ Requests are named by operation (register, resend, inbox, verify); every flow is
 ``flow``, failed when any of its steps failed. Configuration is the suite's (OTP_* variables or
 the OTP_ENV profile): target, JWT secret or token, test number range, policy, think time.
 Load shapes: --shape steady|ramp|step|spike|soak with --shape-params KEY=VALUE,...
+
+Open model: --arrival-rate R (OTP_ARRIVAL_RATE) starts R flows per second on schedule, whatever
+the response times, each flow in its own greenlet (at most --max-flows at once); flows that cannot
+start on time are dropped and counted (otp_suite.loadtest.arrival). --users and the shape are then
+ignored: one scheduler runs per process. With --csv, the run's latency corrected for coordinated
+omission (otp_suite.loadtest.corrected) is written to <prefix>_corrected.json.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
-from locust import FastHttpUser, LoadTestShape, events, tag, task
+import gevent.pool
+from locust import FastHttpUser, LoadTestShape, constant, events, tag, task
+from locust.exception import StopUser
 
 from otp_suite.config import ConfigError, load_config
+from otp_suite.loadtest.arrival import DEFAULT_TOLERANCE_S, ArrivalError, ArrivalPlan, default_max_in_flight, flow_chooser, keep_schedule
 from otp_suite.loadtest.census import WorkerCensus
 from otp_suite.loadtest.flows import Flow, wrong_otp
 from otp_suite.loadtest.identities import TestNumbers, UserToken
 from otp_suite.loadtest.mix import FlowMixError, parse_flow_mix
 from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S, EMBEDDED_LOAD_POLICY, Pacing
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
+from otp_suite.loadtest.sample_collector import SampleCollector
 from otp_suite.loadtest.shapes import SHAPES, ShapeError, ShapeSpec, parse_shape_params, plan
 
 log = logging.getLogger("otp-suite")
@@ -53,6 +64,8 @@ class Target:
     config = CONFIG
     pacing = Pacing(CONFIG.policy, CONFIG.think_time_s if CONFIG.think_time_s is not None else DEFAULT_THINK_TIME_S)
     numbers: TestNumbers | None = None
+    #: True while this process's arrival-rate scheduler runs (there is never a second one).
+    scheduler_running = False
 
 
 class OtpUser(FastHttpUser):
@@ -77,36 +90,20 @@ class OtpUser(FastHttpUser):
     @tag("direct")
     @task(MIX["direct"])
     def direct_verify(self) -> None:
-        number = self.numbers.next()
         with self.flow() as flow:
-            auth_code = flow.register(number)
-            flow.think()
-            otp = flow.read_otp(number)
-            flow.verify(number, auth_code, otp)
+            direct_steps(flow, self.numbers.next())
 
     @tag("resend")
     @task(MIX["resend"])
     def verify_after_resend(self) -> None:
-        number = self.numbers.next()
         with self.flow() as flow:
-            auth_code = flow.register(number)
-            flow.wait_out_cooldown()
-            flow.resend(number)
-            otp = flow.read_otp(number)
-            flow.think()
-            flow.verify(number, auth_code, otp)
+            resend_steps(flow, self.numbers.next())
 
     @tag("wrong_otp")
     @task(MIX["wrong_otp"])
     def wrong_otp_first(self) -> None:
-        number = self.numbers.next()
         with self.flow() as flow:
-            auth_code = flow.register(number)
-            flow.think()
-            otp = flow.read_otp(number)
-            if Target.pacing.can_guess_wrong_first():
-                flow.verify(number, auth_code, wrong_otp(otp), expect=401)
-            flow.verify(number, auth_code, otp)
+            wrong_otp_steps(flow, self.numbers.next())
 
     def flow(self, intended_start: float | None = None) -> Flow:
         """A new flow on this user's client and token, recorded as the ``flow`` entry.
@@ -124,6 +121,121 @@ class OtpUser(FastHttpUser):
         )
 
 
+# -- the flows, shared by both models -------------------------------------------------------------
+
+
+def direct_steps(flow: Flow, number) -> None:  # type: ignore[no-untyped-def]
+    """register → think → read the OTP → verify."""
+    auth_code = flow.register(number)
+    flow.think()
+    otp = flow.read_otp(number)
+    flow.verify(number, auth_code, otp)
+
+
+def resend_steps(flow: Flow, number) -> None:  # type: ignore[no-untyped-def]
+    """register → wait out the resend cooldown → resend → read the OTP → think → verify."""
+    auth_code = flow.register(number)
+    flow.wait_out_cooldown()
+    flow.resend(number)
+    otp = flow.read_otp(number)
+    flow.think()
+    flow.verify(number, auth_code, otp)
+
+
+def wrong_otp_steps(flow: Flow, number) -> None:  # type: ignore[no-untyped-def]
+    """register → think → read the OTP → verify a wrong OTP (401 expected) → verify."""
+    auth_code = flow.register(number)
+    flow.think()
+    otp = flow.read_otp(number)
+    if Target.pacing.can_guess_wrong_first():
+        flow.verify(number, auth_code, wrong_otp(otp), expect=401)
+    flow.verify(number, auth_code, otp)
+
+
+FLOW_STEPS: dict[str, Callable[[Flow, object], None]] = {"direct": direct_steps, "resend": resend_steps, "wrong_otp": wrong_otp_steps}
+
+
+# -- the open model --------------------------------------------------------------------------------
+
+SAMPLES = SampleCollector()
+
+
+class ArrivalFlows(FastHttpUser):
+    """The scheduler of one process in arrival-rate mode: starts each flow on time in a greenlet of its own.
+
+    The flows share this user's HTTP client (one connection per running flow, up to --max-flows)
+    and a pool of identities, each with its own JWT, handed to one running flow at a time.
+    """
+
+    host = CONFIG.base_url
+    insecure = not CONFIG.verify_tls
+    network_timeout = CONFIG.request_timeout_s
+    connection_timeout = CONFIG.request_timeout_s
+    wait_time = constant(0)
+
+    def __init__(self, environment) -> None:  # type: ignore[no-untyped-def]
+        self.plan = arrival_plan(environment)
+        self.concurrency = self.plan.max_in_flight  # FastHttpSession's connection pool, read by super().__init__
+        super().__init__(environment)
+        # --tags choose flows of the mix here, never the scheduler itself.
+        self.tasks = [ArrivalFlows.run_schedule]
+
+    def on_start(self) -> None:
+        runner = self.environment.runner
+        if Target.scheduler_running:
+            raise StopUser()  # one scheduler per process keeps the rate, whatever --users says
+        Target.scheduler_running = True
+        lane = runner.worker_index if runner else 0
+        if Target.numbers is None:
+            Target.numbers = TestNumbers(Target.config, lane=max(0, lane))
+        self.numbers = Target.numbers
+        self.free_tokens: list[UserToken] = []
+        self.tokens_made = 0
+        self.inbox_url = None if Target.config.fixed_code else Target.config.resolved_inbox_url()
+        options = self.environment.parsed_options
+        self.choose = flow_chooser(MIX, options.tags, options.exclude_tags)
+
+    def on_stop(self) -> None:
+        Target.scheduler_running = False
+
+    @task
+    def run_schedule(self) -> None:
+        """Run the schedule until Locust stops this user; running flows stop with it."""
+        flows = gevent.pool.Pool(self.plan.max_in_flight)
+        try:
+            keep_schedule(self.plan, self.play, self.choose, SAMPLES.counters, flows)
+        finally:
+            flows.kill(block=False)
+
+    def play(self, name: str, due: float) -> None:
+        """One flow, due at ``due`` (epoch seconds), with an identity no other running flow holds."""
+        token = self.free_tokens.pop() if self.free_tokens else self._new_token()
+        try:
+            flow = Flow(self.client, self.environment.events, token.current(), Target.pacing, inbox_url=self.inbox_url, fixed_code=Target.config.fixed_code, intended_start=due)
+            with flow:
+                FLOW_STEPS[name](flow, self.numbers.next())
+        except Exception:  # noqa: BLE001 - a flow's own greenlet: log, as Locust does for a task
+            log.exception("otp-suite: flow %s raised", name)
+        finally:
+            self.free_tokens.append(token)
+
+    def _new_token(self) -> UserToken:
+        self.tokens_made += 1
+        lane = max(0, self.environment.runner.worker_index if self.environment.runner else 0)
+        return UserToken(Target.config, label=f"w{lane}a{self.tokens_made}")
+
+
+def arrival_plan(environment) -> ArrivalPlan:  # type: ignore[no-untyped-def]
+    """This process's share of --arrival-rate: all of it, or one worker's part (--expect-workers of them)."""
+    options = environment.parsed_options
+    runner = environment.runner
+    is_worker = bool(options.worker)
+    of = max(1, int(options.expect_workers or 1)) if is_worker else 1
+    share = max(0, runner.worker_index) if is_worker and runner else 0
+    max_in_flight = options.max_flows or default_max_in_flight(options.arrival_rate, Target.config.request_timeout_s, of)
+    return ArrivalPlan(rate=options.arrival_rate, max_in_flight=max_in_flight, share=share % of, of=of)
+
+
 class NamedShape(LoadTestShape):
     """The shape named by --shape, over --users, --spawn-rate and --run-time (see otp_suite.loadtest.shapes)."""
 
@@ -131,6 +243,11 @@ class NamedShape(LoadTestShape):
 
     def tick(self):  # type: ignore[no-untyped-def]
         options = self.runner.environment.parsed_options
+        if options.arrival_rate:
+            # Open model: one scheduler per load-generating process, for the run time.
+            schedulers = max(1, int(options.expect_workers or 1)) if options.master else 1
+            run_time_s = options.run_time or float("inf")
+            return None if self.get_run_time() >= run_time_s else (schedulers, float(schedulers))
         spec = ShapeSpec(
             name=options.shape,
             users=options.num_users or 1,
@@ -146,6 +263,8 @@ def add_options(parser) -> None:  # type: ignore[no-untyped-def]
     group = parser.add_argument_group("otp-suite")
     group.add_argument("--shape", choices=sorted(SHAPES), default=CONFIG.load_shape or "steady", help="Load shape (OTP_LOAD_SHAPE)")
     group.add_argument("--shape-params", default=CONFIG.load_shape_params or "", help="Shape parameters KEY=VALUE,... (OTP_LOAD_SHAPE_PARAMS)")
+    group.add_argument("--arrival-rate", type=float, default=0.0, env_var="OTP_ARRIVAL_RATE", help="Open model: start this many flows per second on schedule, whatever the response times (0: Locust's closed model of --users)")
+    group.add_argument("--max-flows", type=int, default=0, env_var="OTP_ARRIVAL_MAX_FLOWS", help="Open model: at most this many flows running at once per process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s))")
 
 
 # -- the target: the embedded service when none is named; refuse what may not be loaded -------------
@@ -159,8 +278,19 @@ def resolve_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-de
     options = environment.parsed_options
     try:
         parse_shape_params(options.shape, options.shape_params)
-    except ShapeError as error:
+        if options.arrival_rate < 0 or options.max_flows < 0:
+            raise ArrivalError(f"--arrival-rate={options.arrival_rate:g} and --max-flows={options.max_flows} must be zero or positive")
+        if options.arrival_rate:
+            flow_chooser(MIX, options.tags, options.exclude_tags)
+    except (ShapeError, ArrivalError) as error:
         sys.exit(f"otp-suite locustfile: {error}")
+    if not options.worker:
+        # The master or the single process decides which users run: the scheduler in arrival-rate
+        # mode, the closed-model users otherwise. (A worker keeps both: the master names the class.)
+        chosen = [ArrivalFlows] if options.arrival_rate else [c for c in environment.user_classes if c is not ArrivalFlows]
+        environment.user_classes[:] = chosen
+        if options.arrival_rate:
+            SAMPLES.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, CONFIG.request_timeout_s), "tolerance_ms": DEFAULT_TOLERANCE_S * 1000}
     if CONFIG.base_url is None and not options.host and not options.worker:
         from otp_suite.target import resolved_target
 
@@ -193,3 +323,4 @@ def stop_embedded_service(environment, **kwargs) -> None:  # type: ignore[no-unt
 
 
 WorkerCensus().attach(events)
+SAMPLES.attach(events)

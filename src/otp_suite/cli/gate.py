@@ -1,9 +1,256 @@
-"""``otp-suite gate`` (not built yet)."""
+"""``otp-suite gate``: may this build go to stage? Contract suite, load smoke with SLOs, one report.
+
+Exit 0 when every check and SLO holds, 1 when the target breaks the contract or an SLO, 2 when
+the run could not judge (bad configuration, unreachable target, interrupted, no report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from otp_suite.cli.errors import EXIT_CANNOT_JUDGE, EXIT_FAILED, EXIT_PASSED, cannot_judge
+from otp_suite.config import ConfigError, SuiteConfig, load_config
+from otp_suite.preflight import TargetUnreachable, check_reachable
+from otp_suite.report.build import ReportError, build_report, scrub_reports
+from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
+from otp_suite.report.results_writer import write_result
+from otp_suite.report.summary_table import StepLine, render_summary
+from otp_suite.report.totals import count_results
+from otp_suite.target import resolved_target
+
+if TYPE_CHECKING:
+    from otp_suite.loadtest.slo import SloResult
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class GateRun:
+    """What the gate learnt so far; enough to write the summary even when a step breaks off."""
+
+    config: SuiteConfig
+    allure_dir: Path
+    target: SuiteConfig | None = None
+    steps: list[StepLine] = field(default_factory=list)
+    slo_lines: list[tuple[str, str]] = field(default_factory=list)
+    secrets: list[str | None] = field(default_factory=list)
+
+    def record(self, name: str, exit_code: int | None, note: str = "") -> None:
+        """Remember a step's outcome for the verdict and the summary."""
+        self.steps.append(StepLine(name, exit_code, note))
+
+    def verdict(self) -> int:
+        """1 if any step found a failure, else 2 if any could not judge or did not run, else 0."""
+        codes = [step.exit_code for step in self.steps]
+        if EXIT_FAILED in codes:
+            return EXIT_FAILED
+        if not codes or any(code != EXIT_PASSED for code in codes):
+            return EXIT_CANNOT_JUDGE
+        return EXIT_PASSED
+
 
 @click.command()
-def gate() -> None:
-    """Not built yet."""
-    raise SystemExit(2)
+@click.option("--base-url", default=None, envvar="OTP_BASE_URL", show_envvar=True, help="The environment to gate, e.g. https://stage.example.com. Unset: the embedded reference service.")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="OTP_REPORTS_DIR", show_envvar=True, help="Where results, the report and the load summary go.  [default: reports/]")
+@click.option("--history-dir", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="OTP_REPORT_HISTORY", show_envvar=True, help="Report history kept across runs for trends; cache it in CI.  [default: <reports-dir>/history]")
+@click.option("--load/--no-load", "with_load", default=True, envvar="OTP_GATE_LOAD", show_envvar=True, help="Run the load smoke and its SLOs after the contract suite.")
+@click.option("--smoke-users", type=click.IntRange(1, 200), default=5, envvar="OTP_GATE_SMOKE_USERS", show_envvar=True, help="Concurrent users of the load smoke.")
+@click.option("--smoke-run-time", type=click.FloatRange(1, 600), default=15.0, envvar="OTP_GATE_SMOKE_RUN_TIME", show_envvar=True, help="Seconds the load smoke runs.")
+@click.option("--report/--no-report", "with_report", default=True, envvar="OTP_GATE_REPORT", show_envvar=True, help="Build the single-file HTML report (needs Node.js and `npm ci`).")
+def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool, smoke_users: int, smoke_run_time: float, with_report: bool) -> None:
+    """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
+
+    Runs against OTP_BASE_URL, or the embedded reference service when it is unset.
+    Exit 0: all checks and SLOs hold; 1: the target fails the contract or an SLO; 2: could not judge.
+    """
+    environ = dict(os.environ)
+    if base_url:
+        environ["OTP_BASE_URL"] = base_url
+    try:
+        config = load_config(environ, reports_dir=reports_dir)
+    except ConfigError as error:
+        cannot_judge(str(error))
+    reports = Path(config.reports_dir)
+    history = history_dir or reports / "history"
+    allure_dir = reports / "allure-results"
+    try:
+        _fresh_dir(allure_dir)
+    except OSError as error:
+        cannot_judge(f"cannot write the results folder {allure_dir} ({error.strerror}); set OTP_REPORTS_DIR to a writable folder")
+    run = GateRun(config=config, allure_dir=allure_dir, secrets=[config.jwt_secret, config.jwt_token])
+    echo: Echo = lambda line: click.echo(f"    {line}")
+
+    click.echo(f"otp-suite gate: target {config.base_url or 'embedded reference service (OTP_BASE_URL unset)'}")
+    try:
+        with _sigterm_as_interrupt(), _target(config) as target:
+            run.target = target
+            run.secrets += [target.jwt_secret, target.jwt_token]
+            _run_steps(run, target, reports, with_load=with_load, smoke_users=smoke_users, smoke_run_time=smoke_run_time, echo=echo)
+    except KeyboardInterrupt:
+        click.echo("otp-suite gate: interrupted; keeping the partial results", err=True)
+        write_result(allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message="the gate run was interrupted (SIGINT/SIGTERM) before it finished; the results are partial")
+        run.record("interrupted", EXIT_CANNOT_JUDGE, "SIGINT/SIGTERM")
+    except _CannotStart as error:
+        write_result(allure_dir, name="target reachable", status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
+        run.record("target", EXIT_CANNOT_JUDGE, str(error))
+
+    raise SystemExit(_finish(run, reports, history, with_report=with_report))
+
+
+class _CannotStart(Exception):
+    """The target could not be started or reached; ``str()`` is the one-line reason."""
+
+
+@contextlib.contextmanager
+def _target(config: SuiteConfig) -> Iterator[SuiteConfig]:
+    try:
+        manager = resolved_target(config)
+        target = manager.__enter__()
+    except (OSError, RuntimeError, TimeoutError) as error:
+        raise _CannotStart(f"the embedded reference service did not start ({error})") from None
+    try:
+        yield target
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: bool, smoke_users: int, smoke_run_time: float, echo: Echo) -> None:
+    started = int(time.time() * 1000)
+    click.echo(f"[1/4] preflight: is {target.base_url} reachable?")
+    try:
+        check_reachable(target)
+    except TargetUnreachable as error:
+        echo(str(error))
+        write_result(run.allure_dir, name="target reachable", status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started)
+        run.record("preflight", EXIT_CANNOT_JUDGE, str(error))
+        return
+    run.record("preflight", EXIT_PASSED)
+
+    click.echo("[2/4] contract suite")
+    contract_code, note = _contract_step(target, run.allure_dir, reports, echo)
+    run.record("contract", contract_code, note)
+    # Written after the contract run, which starts from an empty results folder.
+    write_result(run.allure_dir, name="target reachable", status="passed", area=AREA_PREFLIGHT, started_ms=started)
+    echo(f"contract: {note}")
+
+    if not with_load:
+        click.echo("[3/4] load smoke: skipped (--no-load)")
+        return
+    if contract_code == EXIT_CANNOT_JUDGE:
+        click.echo("[3/4] load smoke: not run, the contract step could not judge the target")
+        run.record("load smoke", None)
+        return
+    click.echo(f"[3/4] load smoke: {smoke_users} users for {smoke_run_time:g} s, with SLOs")
+    load_code, note, run.slo_lines = _load_step(target, run.allure_dir, reports, echo, users=smoke_users, run_time_s=smoke_run_time)
+    run.record("load smoke", load_code, note)
+    echo(f"load smoke: {note}")
+
+
+def _contract_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo) -> tuple[int, str]:
+    try:
+        from otp_suite.contract.runner import run_contract
+    except ImportError as error:
+        return EXIT_CANNOT_JUDGE, f"the contract runner is not installed ({error.name})"
+    outcome = run_contract(target, allure_dir=allure_dir, junit_path=reports / "contract-junit.xml", echo=echo)
+    note = f"{outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
+    if getattr(outcome, "reason", None):
+        note += f"; {outcome.reason}"
+    return outcome.exit_code, note
+
+
+def _load_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo, *, users: int, run_time_s: float) -> tuple[int, str, list[tuple[str, str]]]:
+    try:
+        from otp_suite.loadtest.options import LoadOptions
+        from otp_suite.loadtest.runner import run_load
+        from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, apply_overrides
+    except ImportError as error:
+        return EXIT_CANNOT_JUDGE, f"the load runner is not installed ({error.name})", []
+    try:
+        # The smoke's size is the gate's; the SLOs come from the profile / OTP_SLO. LoadOptions is
+        # built here, not by load_options(): that parses the run time with Locust, and importing
+        # Locust (gevent monkey-patching) in this threaded process hangs it.
+        slos = apply_overrides(DEFAULT_SLOS, [target.slo or ""])
+    except SloError as error:
+        return EXIT_CANNOT_JUDGE, str(error), []
+    options = LoadOptions(users=users, spawn_rate=float(users), run_time_s=max(1, round(run_time_s)), slos=slos)
+    outcome = run_load(target, options, reports_dir=reports, allure_dir=allure_dir, echo=echo)
+    slo_lines = [(_slo_line(result), "pass" if result.passed else "breach") for result in outcome.slos]
+    return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == EXIT_PASSED else "SLO breached"), slo_lines
+
+
+def _slo_line(result: SloResult) -> str:
+    measured = "not measured" if result.value is None else f"{result.value:g}"
+    return f"{result.name} {result.comparison} {result.threshold:g}: {measured}"
+
+
+def _finish(run: GateRun, reports: Path, history: Path, *, with_report: bool) -> int:
+    exit_code = run.verdict()
+    report_path = history_file = None
+    problem = None
+    click.echo("[4/4] report")
+    if with_report:
+        try:
+            outcome = build_report(run.allure_dir, reports / "allure-report", config=run.target or run.config, history_dir=history, secrets=run.secrets, target_label=_target_label(run))
+            report_path, history_file = outcome.html_path, outcome.history_file
+        except ReportError as error:
+            problem = str(error)
+            # Without the report a pass cannot be shown to anyone; a failure stays a failure.
+            exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
+    else:
+        problem = "--no-report"
+    try:
+        scrub_reports(reports, run.secrets)
+    except ReportError as error:
+        problem, exit_code = str(error), (EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE)
+    click.echo("")
+    click.echo(render_summary(
+        exit_code=exit_code,
+        steps=run.steps,
+        totals=count_results(run.allure_dir),
+        slo_lines=run.slo_lines,
+        report_path=report_path,
+        history_file=history_file,
+        report_problem=problem,
+    ))
+    return exit_code
+
+
+def _target_label(run: GateRun) -> str | None:
+    if not run.config.is_embedded:
+        return None
+    where = f" at {run.target.base_url}" if run.target else ""
+    return f"embedded reference service{where} (OTP_BASE_URL unset)"
+
+
+def _fresh_dir(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so the embedded service is stopped and partial results kept."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. under a test runner): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -12,6 +12,8 @@ from otp_suite.contract.redaction import REDACT, Redactor
 #: Header names whose value is a credential; shown as a shell variable in curl commands.
 CREDENTIAL_HEADERS = {"user-jwt-token": "$OTP_JWT_TOKEN", "authorization": "$OTP_AUTHORIZATION"}
 _BODY_LIMIT = 4096
+#: Headers the HTTP client adds on its own; curl adds its own too, and they say nothing about the case.
+_TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Exchange:
         """Request and response as redacted text, for a report or an assertion message."""
         request = self.request
         lines = [f"> {request.method} {request.url}"]
-        lines += [f"> {name}: {_header_value(name, value)}" for name, value in request.headers.items()]
+        lines += [f"> {name}: {_header_value(name, value)}" for name, value in request.headers.items() if name.lower() not in _TRANSPORT_HEADERS]
         body = request.content
         if body:
             lines.append("> " + _shorten(body))
@@ -57,7 +59,7 @@ def curl_command(request: httpx.Request, redact: Redactor = REDACT) -> str:
     """``curl`` replaying ``request``; the token header reads ``$OTP_JWT_TOKEN`` instead of the token."""
     parts = ["curl", "-sS", "-i", "-X", request.method]
     for name, value in request.headers.items():
-        if name.lower() in {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}:
+        if name.lower() in _TRANSPORT_HEADERS:
             continue
         if name.lower() in CREDENTIAL_HEADERS:
             # Double quotes so the shell expands the variable the reader sets.

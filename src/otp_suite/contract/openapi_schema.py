@@ -6,7 +6,6 @@ request carried real credentials."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,20 +63,17 @@ def load_contract_schema(config: SuiteConfig) -> BaseSchema:
     return schema
 
 
-@dataclass
-class TokenHolder:
-    """The token the Schemathesis auth provider hands out; set by a session fixture."""
+def install_token_auth(schema: BaseSchema, token: str | None) -> None:
+    """Register an auth provider on ``schema`` that sends ``token`` in ``user-jwt-token``.
 
-    token: str | None = None
-
-
-def install_token_auth(schema: BaseSchema, holder: TokenHolder) -> None:
-    """Register an auth provider on ``schema`` that sends ``holder.token`` in ``user-jwt-token``."""
+    Through a provider (not a plain header) Schemathesis knows the credentials are real, so its
+    ``ignored_auth`` check replays successful requests without them and with a wrong one.
+    """
 
     @schema.auth()
     class SessionToken:
         def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str | None:
-            return holder.token
+            return token
 
         def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
             case.headers = {**(case.headers or {}), "user-jwt-token": data}

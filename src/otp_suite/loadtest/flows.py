@@ -6,11 +6,17 @@ recorded as a failed ``flow`` entry. A flow's time is the time its user spent wa
 service (the sum of its requests), not its think time, so a flow SLO measures the service.
 
 Every request carries ``context["intended_start"]``: the moment it was due. In Locust's closed
-model that is when it was sent; an arrival-rate schedule can pass its own due times instead.
+model that is when it was sent; an arrival-rate schedule passes the flow's due time, and a
+request's due time is then its send time less the flow's late start. The context also names the
+flow (``flow_id``), the step's place in it (``step``), how late the flow started (``flow_late_s``)
+and whether it was ``scheduled``: :mod:`otp_suite.loadtest.corrected` needs them to charge a
+step with the lateness of the steps before it.
 """
 
 from __future__ import annotations
 
+import itertools
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,6 +33,9 @@ TOKEN_HEADER = "user-jwt-token"
 
 FLOW_ENTRY = "flow"
 FLOW_REQUEST_TYPE = "FLOW"
+
+#: Flow ids: a random base per process, so flows of different workers do not share ids.
+_FLOW_IDS = itertools.count(random.getrandbits(40) << 20)
 
 
 class StepFailed(Exception):
@@ -63,6 +72,10 @@ class Flow:
         self._inbox_url = inbox_url
         self._fixed_code = fixed_code
         self._intended_start = intended_start
+        self._scheduled = intended_start is not None
+        self._id = next(_FLOW_IDS)
+        self._steps = 0
+        self._late_s = 0.0
         self._service_ms = 0.0
         self._failure: Exception | None = None
         self._last_send_done = 0.0
@@ -73,6 +86,7 @@ class Flow:
         self._started = time.time()
         if self._intended_start is None:
             self._intended_start = self._started
+        self._late_s = max(0.0, self._started - self._intended_start)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
@@ -86,11 +100,15 @@ class Flow:
             response_time=self._service_ms,
             response_length=0,
             exception=self._failure,
-            context={"intended_start": self._intended_start},
+            context={"intended_start": self._intended_start, **self._identity(-1)},
             start_time=self._started,
             url=None,
         )
         return exc_type is StepFailed
+
+    def _identity(self, step: int) -> dict[str, object]:
+        """What a request's context says about its flow (step -1 is the flow entry itself)."""
+        return {"flow_id": self._id, "step": step, "flow_late_s": self._late_s, "scheduled": self._scheduled}
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -136,7 +154,8 @@ class Flow:
 
     def _request(self, method: str, operation: str, url: str, *, expect: int, read: Callable[[object], object] | None, headers: dict[str, str] | None, **kwargs: Any) -> object:
         """Send one request named ``operation``; mark it failed and raise StepFailed on an unexpected answer."""
-        context = {"intended_start": time.time(), "flow_intended_start": self._intended_start}
+        context = {"intended_start": time.time() - self._late_s, "flow_intended_start": self._intended_start, **self._identity(self._steps)}
+        self._steps += 1
         with self._client.request(method, url, name=operation, headers=headers, catch_response=True, context=context, **kwargs) as response:
             self._service_ms += response.request_meta.get("response_time") or 0.0
             failure, value = _judge(operation, response, expect, read)

@@ -7,8 +7,9 @@ summary.json, the SLO verdict and the plot are all computed from ``<prefix>_stat
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 #: Entries of summary.json, in this order; other named entries Locust recorded follow them.
 SUMMARY_ENTRIES = ("register", "resend", "inbox", "verify", "flow")
@@ -27,10 +28,36 @@ class EntryStats:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    #: Exact percentiles measured from each request's intended start (otp_suite.loadtest.corrected);
+    #: None when the run produced no corrected samples.
+    p50_corrected_ms: float | None = None
+    p95_corrected_ms: float | None = None
+    p99_corrected_ms: float | None = None
+    max_corrected_ms: float | None = None
+    #: Requests of this entry never sent because their flow was dropped (arrival-rate mode).
+    dropped: int = 0
 
     @property
     def error_ratio(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
+
+    @property
+    def dropped_ratio(self) -> float:
+        """The share of this entry's scheduled requests that were dropped."""
+        due = self.requests + self.dropped
+        return self.dropped / due if due else 0.0
+
+    def with_corrected(self, figures: dict[str, Any] | None, dropped: int) -> EntryStats:
+        """This entry with the corrected figures of the same name (see :func:`merge_corrected`)."""
+        figures = figures or {}
+        return replace(
+            self,
+            p50_corrected_ms=figures.get("p50_corrected_ms"),
+            p95_corrected_ms=figures.get("p95_corrected_ms"),
+            p99_corrected_ms=figures.get("p99_corrected_ms"),
+            max_corrected_ms=figures.get("max_corrected_ms"),
+            dropped=dropped,
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The summary.json form (and what SLOs are judged on)."""
@@ -45,6 +72,12 @@ class EntryStats:
             "p95_ms": self.p95_ms,
             "p99_ms": self.p99_ms,
             "max_ms": self.max_ms,
+            "p50_corrected_ms": self.p50_corrected_ms,
+            "p95_corrected_ms": self.p95_corrected_ms,
+            "p99_corrected_ms": self.p99_corrected_ms,
+            "max_corrected_ms": self.max_corrected_ms,
+            "dropped": self.dropped,
+            "dropped_ratio": round(self.dropped_ratio, 6),
         }
 
 
@@ -89,6 +122,19 @@ def read_entries(prefix: Path) -> dict[str, EntryStats]:
                 max_ms=_whole_or_float(_number(row["Max Response Time"])),
             )
     return entries
+
+
+def merge_corrected(entries: dict[str, EntryStats], corrected: dict[str, dict[str, Any]], dropped: dict[str, int]) -> dict[str, EntryStats]:
+    """Locust's entries with the corrected figures and dropped counts beside them.
+
+    An entry whose every request was dropped (none sent) appears with zero requests.
+    """
+    merged = {name: entry.with_corrected(corrected.get(name), dropped.get(name, 0)) for name, entry in entries.items()}
+    for name, count in dropped.items():
+        if name not in merged and count:
+            empty = EntryStats(name, "FLOW" if name == "flow" else "", 0, 0, 0.0, 0, 0, 0, 0)
+            merged[name] = empty.with_corrected(None, count)
+    return merged
 
 
 def ordered(entries: dict[str, EntryStats]) -> list[EntryStats]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from otp_suite.config import PROJECT_ROOT, ConfigError, SuiteConfig
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError, parse_flow_mix
 from otp_suite.loadtest.shapes import ShapeError, parse_shape_params
-from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, apply_overrides
+from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, apply_overrides, default_slos
 
 DEFAULT_LOCUSTFILE = PROJECT_ROOT / "load" / "locustfile.py"
 DEFAULT_USERS = 10
@@ -44,6 +44,10 @@ class LoadOptions:
     remote_workers: int = 0
     master_port: int = 5557
     slos: tuple[SloThreshold, ...] = DEFAULT_SLOS
+    #: Flows started per second on schedule (the open model); 0: Locust's closed model of ``users``.
+    arrival_rate: float = 0.0
+    #: Arrival-rate mode: running flows per process at most (0: the locustfile's default).
+    max_flows: int = 0
     locustfile: Path = DEFAULT_LOCUSTFILE
     #: Time for Locust (and its workers) to start and to write its reports, on top of the run time.
     grace_s: float = 90.0
@@ -62,6 +66,11 @@ class LoadOptions:
     @property
     def is_distributed(self) -> bool:
         return bool(self.workers or self.remote_workers)
+
+    @property
+    def is_arrival_rate(self) -> bool:
+        """True in the open model: flows start on schedule, not when a user is free."""
+        return self.arrival_rate > 0
 
 
 def parse_run_time(text: str, source: str = "--run-time / OTP_LOAD_RUN_TIME") -> int:
@@ -94,6 +103,8 @@ def load_options(
     remote_workers: int = 0,
     master_port: int = 5557,
     slo: Sequence[str] = (),
+    arrival_rate: float | None = None,
+    max_flows: int | None = None,
 ) -> LoadOptions:
     """Options from the command line over ``config``'s profile/variable values over the defaults.
 
@@ -113,12 +124,18 @@ def load_options(
     unknown = sorted((set(tags) | set(exclude_tags)) - set(FLOW_NAMES))
     if unknown:
         raise ConfigError(f"--tags / --exclude-tags name unknown flows {', '.join(unknown)}; the flows are {', '.join(FLOW_NAMES)}")
+    arrival_rate = arrival_rate or 0.0
+    max_flows = max_flows or 0
+    if arrival_rate < 0:
+        raise ConfigError(f"--arrival-rate / OTP_ARRIVAL_RATE={arrival_rate:g} must be above 0 flows per second (or 0 for Locust's closed model)")
+    if max_flows < 0:
+        raise ConfigError(f"--max-flows / OTP_ARRIVAL_MAX_FLOWS={max_flows} must be at least 1 (or 0 for the default)")
     shape = shape or config.load_shape or "steady"
     shape_params = shape_params if shape_params is not None else (config.load_shape_params or "")
     try:
         parse_shape_params(shape, shape_params)
         parse_flow_mix(config.flow_mix)
-        slos = apply_overrides(DEFAULT_SLOS, [config.slo or "", *slo])
+        slos = apply_overrides(default_slos(arrival_rate), [config.slo or "", *slo])
     except (ShapeError, FlowMixError, SloError) as error:
         raise ConfigError(str(error)) from None
     return LoadOptions(
@@ -133,4 +150,6 @@ def load_options(
         remote_workers=remote_workers,
         master_port=master_port,
         slos=slos,
+        arrival_rate=arrival_rate,
+        max_flows=max_flows,
     )

@@ -2,7 +2,8 @@
 
 :func:`run_load` is what ``otp-suite load`` and ``otp-suite gate`` call. It refuses targets that
 may not take load, checks the target answers, runs Locust with a hard timeout, reads Locust's
-CSV, judges every SLO, and writes summary.json, the latency plot and an Allure result.
+CSV and the corrected latency figures the locustfile wrote (otp_suite.loadtest.corrected), judges
+every SLO, and writes summary.json, the latency plots and an Allure result.
 Exit codes: 0 every SLO held, 1 one was breached, 2 the run could not be judged.
 """
 
@@ -21,10 +22,11 @@ from typing import IO, Any
 from otp_suite.config import SuiteConfig
 from otp_suite.loadtest.allure_result import write_allure_result
 from otp_suite.loadtest.census import read_census
-from otp_suite.loadtest.locust_stats import EntryStats, ordered, read_entries, read_history, stats_csv
+from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, read_report, read_samples
+from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, ordered, read_entries, read_history, stats_csv
 from otp_suite.loadtest.options import LoadOptions
 from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
-from otp_suite.loadtest.plot import plot_latency
+from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import SloResult, judge, slo_table
 from otp_suite.loadtest.summary import write_summary
@@ -62,12 +64,14 @@ class RunFiles:
     html: Path = field(init=False)
     summary: Path = field(init=False)
     plot: Path = field(init=False)
+    corrected_plot: Path = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "csv_prefix", self.directory / "locust")
         object.__setattr__(self, "html", self.directory / "locust.html")
         object.__setattr__(self, "summary", self.directory / "summary.json")
         object.__setattr__(self, "plot", self.directory / "latency.png")
+        object.__setattr__(self, "corrected_plot", self.directory / "corrected-latency.png")
 
     def log(self, process: str) -> Path:
         return self.directory / f"{process}.log"
@@ -75,7 +79,7 @@ class RunFiles:
     def clear(self) -> None:
         """Remove a previous run's outputs, so nothing stale is ever read as this run's."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        for stale in [*self.directory.glob("locust*"), self.summary, self.plot]:
+        for stale in [*self.directory.glob("locust*"), self.summary, self.plot, self.corrected_plot]:
             if stale.is_file():
                 stale.unlink()
 
@@ -115,15 +119,23 @@ def _free_port() -> int:
 
 
 def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> tuple[list[str], list[list[str]]]:
-    """The command of the judging process (local or master) and of each worker."""
+    """The command of the judging process (local or master) and of each worker.
+
+    In arrival-rate mode each process runs one scheduler, so ``--users`` is the number of processes
+    that generate load and the locustfile's shape ignores it.
+    """
     assert config.base_url is not None
     base = [sys.executable, "-m", "locust", "-f", str(options.locustfile), "--loglevel", "WARNING"]
+    if options.is_arrival_rate:
+        base += ["--arrival-rate", f"{options.arrival_rate:g}", "--max-flows", str(options.max_flows)]
+    generators = max(1, options.workers + options.remote_workers)
+    users, spawn_rate = (generators, float(generators)) if options.is_arrival_rate else (options.users, options.spawn_rate)
     main = [
         *base,
         "--headless",
         "--host", config.base_url,
-        "--users", str(options.users),
-        "--spawn-rate", f"{options.spawn_rate:g}",
+        "--users", str(users),
+        "--spawn-rate", f"{spawn_rate:g}",
         "--run-time", f"{options.run_time_s}s",
         "--shape", options.shape,
         "--shape-params", options.shape_params,
@@ -252,7 +264,10 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
     processes = f"a master and {options.workers + options.remote_workers} workers" if options.is_distributed else "one process"
     if options.remote_workers:
         processes += f" ({options.remote_workers} joining on port {options.master_port})"
-    echo(f"load: {options.users} users (spawn {options.spawn_rate:g}/s, shape {options.shape}) for {options.run_time_s} s on {processes} -> {config.base_url}")
+    if options.is_arrival_rate:
+        echo(f"load: {options.arrival_rate:g} flows/s on schedule (open model) for {options.run_time_s} s on {processes} -> {config.base_url}")
+    else:
+        echo(f"load: {options.users} users (spawn {options.spawn_rate:g}/s, shape {options.shape}) for {options.run_time_s} s on {processes} -> {config.base_url}")
     reason = _run_locust(config, options, files, echo)
     census = read_census(files.csv_prefix)
     if census is not None:
@@ -262,16 +277,29 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
         return _cannot_run(reason, echo)
 
+    corrected = read_report(files.csv_prefix)
     by_name = read_entries(files.csv_prefix)
+    if corrected is not None:
+        by_name = merge_corrected(by_name, corrected.entries, corrected.dropped)
+    else:
+        echo(f"load: warning: Locust wrote no corrected latency figures ({files.csv_prefix}{CORRECTED_SUFFIX} missing); corrected SLOs cannot be judged")
     entries = ordered(by_name)
     if not any(entry.requests for entry in entries if entry.name != "flow"):
         reason = "Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)"
         _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
         return _cannot_run(reason, echo)
     results = judge(options.slos, {name: entry.as_dict() for name, entry in by_name.items()})
-    plot_latency(read_history(files.csv_prefix), files.plot, title=f"{config.base_url}: {options.users} users, {options.shape}")
+    load_label = f"{options.arrival_rate:g} flows/s (open model)" if options.is_arrival_rate else f"{options.users} users, {options.shape}"
+    plot_latency(read_history(files.csv_prefix), files.plot, title=f"{config.base_url}: {load_label}")
+    plot_corrected(read_samples(files.csv_prefix), files.corrected_plot, title=f"{config.base_url}: {load_label}, Locust's figures vs corrected")
+    schedule = corrected.schedule if corrected is not None else None
+    if schedule is not None:
+        echo(f"load: schedule: {schedule['scheduled']} flows due, {schedule['started']} started on time, {schedule['dropped']} dropped (latest start {schedule['max_late_ms']:.0f} ms after due)")
     run_info = {
         "target": config.base_url,
+        "model": "arrival-rate (open)" if options.is_arrival_rate else "users (closed)",
+        "arrival_rate": options.arrival_rate or None,
+        "schedule": schedule,
         "users": options.users,
         "spawn_rate": options.spawn_rate,
         "run_time_s": options.run_time_s,
@@ -281,12 +309,15 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         "exclude_tags": list(options.exclude_tags),
         "workers": census,
         "stats_csv": str(stats_csv(files.csv_prefix)),
+        "corrected_json": f"{files.csv_prefix}{CORRECTED_SUFFIX}",
+        "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}",
         "html": str(files.html),
     }
     summary = write_summary(files.summary, entries, results, run=run_info)
-    _write_allure(allure_dir, results, files, started_ms, config, options)
+    table = _entry_table(entries)
+    _write_allure(allure_dir, results, files, started_ms, config, options, entry_table=table)
 
-    for line in _entry_table(entries):
+    for line in table:
         echo(line)
     for line in slo_table(results):
         echo(line)
@@ -302,14 +333,25 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
 
 
 def _entry_table(entries: list[EntryStats]) -> list[str]:
-    rows = [("entry", "requests", "failures", "rps", "p50", "p95", "p99", "max")]
+    """Locust's own figures per entry, and beside them the corrected ones (c-) and the dropped requests."""
+    rows = [("entry", "requests", "failures", "dropped", "rps", "p50", "p95", "p99", "max", "c-p50", "c-p95", "c-p99", "c-max")]
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
     for e in entries:
-        rows.append((e.name, str(e.requests), str(e.failures), f"{e.rps:.2f}", f"{e.p50_ms:g}", f"{e.p95_ms:g}", f"{e.p99_ms:g}", f"{e.max_ms:g}"))
+        rows.append(
+            (e.name, str(e.requests), str(e.failures), str(e.dropped), f"{e.rps:.2f}", f"{e.p50_ms:g}", f"{e.p95_ms:g}", f"{e.p99_ms:g}", f"{e.max_ms:g}",
+             ms(e.p50_corrected_ms), ms(e.p95_corrected_ms), ms(e.p99_corrected_ms), ms(e.max_corrected_ms))
+        )  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
 
 
-def _write_allure(allure_dir: Path, results: tuple[SloResult, ...] | tuple[()], files: RunFiles, started_ms: int, config: SuiteConfig, options: LoadOptions, *, broken_reason: str = "") -> None:
-    attachments = [stats_csv(files.csv_prefix), Path(f"{files.csv_prefix}_failures.csv"), files.html, files.plot, files.summary]
-    description = f"Locust load run against {config.base_url}: {options.users} users, shape {options.shape}, {options.run_time_s} s, workers {options.workers or 'none'}"
-    write_allure_result(Path(allure_dir), results, attachments, started_ms=started_ms, description=description, broken_reason=broken_reason)
+def _write_allure(allure_dir: Path, results: tuple[SloResult, ...] | tuple[()], files: RunFiles, started_ms: int, config: SuiteConfig, options: LoadOptions, *, broken_reason: str = "", entry_table: list[str] | None = None) -> None:
+    attachments = [stats_csv(files.csv_prefix), Path(f"{files.csv_prefix}_failures.csv"), files.html, files.plot, files.corrected_plot, Path(f"{files.csv_prefix}{CORRECTED_SUFFIX}"), files.summary]
+    load = f"{options.arrival_rate:g} flows/s on schedule (open model)" if options.is_arrival_rate else f"{options.users} users, shape {options.shape}"
+    description = f"Locust load run against {config.base_url}: {load}, {options.run_time_s} s, workers {options.workers or 'none'}"
+    if entry_table:
+        description += "\n\nLocust's figures and, prefixed c-, the latency corrected for coordinated omission (ms):\n" + "\n".join(entry_table)
+    write_allure_result(Path(allure_dir), results, attachments, started_ms=started_ms, description=description, broken_reason=broken_reason, text_attachments={"latency-table.txt": "\n".join(entry_table or [])} if entry_table else None)

@@ -4,6 +4,12 @@ An SLO is ``<entry>.<metric>`` with a limit: ``verify.p95_ms=300``, ``flow.error
 ``flow.min_rps=0.2``. Latency and error limits are maxima, ``min_rps`` a minimum. Thresholds come
 from :data:`DEFAULT_SLOS`, then the profile / ``OTP_SLO``, then ``--slo`` (``NAME=off`` drops one).
 
+Latency can also be judged on the figures corrected for coordinated omission
+(``verify.p95_corrected_ms=500``; see :mod:`otp_suite.loadtest.corrected`), and the share of
+scheduled flows that could not start on time on ``flow.dropped_ratio``. In arrival-rate mode the
+defaults (:func:`default_slos`) judge the corrected figures, with the same limits, and require the
+schedule to be kept (``flow.dropped_ratio`` at most 1%).
+
 Why the defaults catch what they must (see tests/test_load_slo_gate.py):
 - a verify 400 ms slower puts *every* verify above 400 ms, so ``verify.p50_ms`` (100) and
   ``verify.p95_ms`` (300) and ``flow.p50_ms`` (300) are breached, while a healthy local
@@ -27,9 +33,17 @@ METRICS: dict[str, tuple[str, bool]] = {
     "p95_ms": ("p95_ms", True),
     "p99_ms": ("p99_ms", True),
     "max_ms": ("max_ms", True),
+    "p50_corrected_ms": ("p50_corrected_ms", True),
+    "p95_corrected_ms": ("p95_corrected_ms", True),
+    "p99_corrected_ms": ("p99_corrected_ms", True),
+    "max_corrected_ms": ("max_corrected_ms", True),
     "error_ratio": ("error_ratio", True),
+    "dropped_ratio": ("dropped_ratio", True),
     "min_rps": ("rps", False),
 }
+
+#: Locust's own latency metric -> the same figure corrected for coordinated omission.
+CORRECTED_METRIC = {"p50_ms": "p50_corrected_ms", "p95_ms": "p95_corrected_ms", "p99_ms": "p99_corrected_ms", "max_ms": "max_corrected_ms"}
 
 
 class SloError(ValueError):
@@ -56,9 +70,13 @@ class SloThreshold:
         """The result against one entry's figures (None when the entry has no requests)."""
         key, is_maximum = METRICS[self.metric]
         requests = int(stats.get("requests", 0)) if stats else 0  # type: ignore[call-overload]
-        if requests == 0 and is_maximum:
+        dropped = int(stats.get("dropped", 0) or 0) if stats else 0  # type: ignore[call-overload]
+        if requests == 0 and is_maximum and not (self.metric == "dropped_ratio" and dropped):
             # Nothing was measured (e.g. the flow was excluded by tags): nothing can be breached.
             return SloResult(self.name, self.limit, self.comparison, None, True, "not measured (no requests)")
+        if stats is not None and key in CORRECTED_METRIC.values() and stats.get(key) is None:
+            # Requests were made but no corrected figure came back: that must not pass silently.
+            return SloResult(self.name, self.limit, self.comparison, None, False, "not measured (no corrected samples)")
         value = float(stats.get(key) or 0.0) if stats else 0.0  # type: ignore[arg-type]
         passed = value <= self.limit if is_maximum else value >= self.limit
         return SloResult(self.name, self.limit, self.comparison, value, passed, "")
@@ -90,6 +108,23 @@ def _defaults() -> tuple[SloThreshold, ...]:
 
 #: The smoke defaults: pass on a healthy local service, fail on +400 ms verify or 3% failures.
 DEFAULT_SLOS = _defaults()
+
+#: At most this share of an arrival-rate run's flows may be dropped before the schedule counts as not kept.
+MAX_DROPPED_RATIO = 0.01
+
+
+def _arrival_defaults() -> tuple[SloThreshold, ...]:
+    slos = [SloThreshold(slo.entry, CORRECTED_METRIC.get(slo.metric, slo.metric), slo.limit) for slo in DEFAULT_SLOS]
+    return (*slos, SloThreshold("flow", "dropped_ratio", MAX_DROPPED_RATIO))
+
+
+#: The defaults of an arrival-rate run: the same limits on the corrected figures, and the schedule kept.
+ARRIVAL_DEFAULT_SLOS = _arrival_defaults()
+
+
+def default_slos(arrival_rate: float = 0.0) -> tuple[SloThreshold, ...]:
+    """The default SLOs of a run: on Locust's figures in the closed model, on the corrected ones in arrival-rate mode."""
+    return ARRIVAL_DEFAULT_SLOS if arrival_rate > 0 else DEFAULT_SLOS
 
 
 def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str]) -> tuple[SloThreshold, ...]:
@@ -127,7 +162,7 @@ def judge(slos: Iterable[SloThreshold], entries: Mapping[str, Mapping[str, objec
 def _fmt(value: float | None, metric: str) -> str:
     if value is None:
         return "-"
-    if metric == "error_ratio":
+    if metric in ("error_ratio", "dropped_ratio"):
         return f"{value:.2%}"
     if metric == "min_rps":
         return f"{value:.2f}/s"

@@ -15,7 +15,7 @@ from otp_suite.report.offline import AnalyticsNotRemoved, make_offline
 from otp_suite.report.scrub import Redactor, find_secrets, scrub_tree
 from otp_suite.report.totals import Totals, count_results
 
-__all__ = ["ReportError", "ReportOutcome", "build_report", "describe_run"]
+__all__ = ["ReportError", "ReportOutcome", "build_report", "describe_run", "scrub_reports"]
 
 HISTORY_FILE_NAME = "history.jsonl"
 
@@ -29,10 +29,10 @@ class ReportOutcome:
     totals: Totals
 
 
-def describe_run(results_dir: Path, config: SuiteConfig) -> None:
+def describe_run(results_dir: Path, config: SuiteConfig, *, target_label: str | None = None) -> None:
     """Write environment, executor and categories files into ``results_dir`` for Allure."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    write_environment(results_dir, config)
+    write_environment(results_dir, config, target_label=target_label)
     write_executor(results_dir)
     write_categories_json(results_dir)
 
@@ -45,16 +45,18 @@ def build_report(
     history_dir: Path,
     secrets: Iterable[str | None] = (),
     report_name: str = "OTP API gate",
+    target_label: str | None = None,
 ) -> ReportOutcome:
     """Build ``report_dir/index.html`` from ``results_dir``.
 
     ``secrets`` (with ``config``'s own secret and token) are redacted from the results before
     Allure sees them and from the report after; ``history_dir`` keeps the trend data across
-    runs (cache it in CI). Raises :class:`ReportError` when the report cannot be built or a
+    runs (cache it in CI); ``target_label`` describes the target in the
+    report when its URL alone would mislead (the embedded service). Raises :class:`ReportError` when the report cannot be built or a
     secret survives.
     """
     redactor = Redactor([config.jwt_secret, config.jwt_token, *secrets])
-    describe_run(results_dir, config)
+    describe_run(results_dir, config, target_label=target_label)
     scrub_tree(results_dir, redactor)
     if report_dir.exists():
         shutil.rmtree(report_dir)
@@ -73,3 +75,15 @@ def build_report(
         shutil.rmtree(report_dir)
         raise ReportError(f"refusing to keep a report holding a secret ({left[0]}); report this as a bug")
     return ReportOutcome(html_path=index, history_file=history_file, totals=count_results(results_dir))
+
+
+def scrub_reports(reports_dir: Path, secrets: Iterable[str | None]) -> None:
+    """Redact ``secrets`` (and any token) from every file under ``reports_dir``: logs, CSVs, summaries.
+
+    Raises :class:`ReportError` naming the file (never the value) if something cannot be redacted.
+    """
+    redactor = Redactor(secrets)
+    scrub_tree(reports_dir, redactor)
+    left = find_secrets(reports_dir, redactor)
+    if left:
+        raise ReportError(f"a secret is still in {left[0]} after redaction; delete {reports_dir} before sharing it")

@@ -41,8 +41,8 @@ def git_revision(root: Path = PROJECT_ROOT) -> str:
         return "unknown"
 
 
-def environment_entries(config: SuiteConfig) -> dict[str, str]:
-    """The key/value pairs shown under 'Environment' in the report."""
+def environment_entries(config: SuiteConfig, *, target_label: str | None = None) -> dict[str, str]:
+    """The key/value pairs shown under 'Environment' in the report (``target_label`` overrides 'target')."""
     entries: dict[str, str] = {
         "suite.version": __version__,
         "suite.git_revision": git_revision(),
@@ -51,6 +51,8 @@ def environment_entries(config: SuiteConfig) -> dict[str, str]:
     }
     for key, value in config.public_summary().items():
         entries[key.replace(" ", "_")] = str(value)
+    if target_label:
+        entries["target"] = target_label
     return entries
 
 
@@ -59,10 +61,11 @@ def _escape_property(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace("=", "\\=").replace(":", "\\:")
 
 
-def write_environment(results_dir: Path, config: SuiteConfig) -> Path:
+def write_environment(results_dir: Path, config: SuiteConfig, *, target_label: str | None = None) -> Path:
     """Write ``environment.properties`` for ``config`` into ``results_dir``; return its path."""
     path = Path(results_dir) / "environment.properties"
-    lines = [f"{_escape_property(key)}={_escape_property(value)}" for key, value in environment_entries(config).items()]
+    entries = environment_entries(config, target_label=target_label)
+    lines = [f"{_escape_property(key)}={_escape_property(value)}" for key, value in entries.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

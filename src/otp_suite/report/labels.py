@@ -13,6 +13,8 @@ AREA_CONTRACT = "contract"
 AREA_SECURITY = "security"
 AREA_SLO = "slo"
 AREA_PREFLIGHT = "preflight"
+#: The gate's own bookkeeping, e.g. a run cut short by Ctrl-C.
+AREA_GATE = "gate"
 
 #: Labels tried, in order, when a result carries no ``area`` label (e.g. results written by a
 #: runner that predates this convention): the first one present names the area.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 8
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
-_TOKEN_HEADER = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\])([^\s\"',;}\]]+)")
+# The value stops before a quote, a backslash (an escaped quote inside JSON text) or a separator.
+_TOKEN_HEADER = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\])([^\s\"'\\,;}\]]+)")
 _REPORT_DATA = re.compile(r'd\("([^"\\]*)","([A-Za-z0-9+/=]*)"\)')
 
 
@@ -48,6 +50,8 @@ class Redactor:
             if not secret:
                 continue
             values.add(secret)
+            # As it appears inside JSON text (Allure results): quotes and backslashes escaped.
+            values.add(json.dumps(secret)[1:-1])
             values.update(part for part in secret.split(".") if len(part) >= 16)
         self._known = sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
@@ -97,13 +101,50 @@ def _text_files(root: Path) -> Iterator[tuple[Path, str]]:
             continue  # images and other binaries: the suite never writes secrets into them
 
 
+def _redact_json_value(value: object, redactor: Redactor) -> object:
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, list):
+        return [_redact_json_value(item, redactor) for item in value]
+    if isinstance(value, dict):
+        return {redactor.redact(key): _redact_json_value(item, redactor) for key, item in value.items()}
+    return value
+
+
+def _redact_json_text(text: str, redactor: Redactor) -> str | None:
+    """Redact inside the parsed document, so the file stays valid JSON; None if it is not JSON."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    if redactor.redact(text) == text:
+        return text
+    return json.dumps(_redact_json_value(document, redactor), ensure_ascii=False)
+
+
+def _redacted_file_text(path: Path, text: str, redactor: Redactor) -> str:
+    if path.suffix == ".json":
+        cleaned = _redact_json_text(text, redactor)
+        if cleaned is not None:
+            return cleaned
+    if path.suffix == ".jsonl":
+        lines = [(_redact_json_text(line, redactor) if line.strip() else line) for line in text.split("\n")]
+        if all(line is not None for line in lines):
+            return "\n".join(lines)  # type: ignore[arg-type]
+    cleaned = redactor.redact(text)
+    if path.suffix in {".html", ".htm"}:
+        cleaned = _redact_report_data(cleaned, redactor)
+    return cleaned
+
+
 def scrub_tree(root: Path, redactor: Redactor) -> list[Path]:
-    """Redact secrets in every text file under ``root`` (in place); return the files changed."""
+    """Redact secrets in every text file under ``root`` (in place); return the files changed.
+
+    JSON and JSON-lines files are redacted value by value, so they stay parseable.
+    """
     changed = []
     for path, text in _text_files(Path(root)):
-        cleaned = redactor.redact(text)
-        if path.suffix in {".html", ".htm"}:
-            cleaned = _redact_report_data(cleaned, redactor)
+        cleaned = _redacted_file_text(path, text, redactor)
         if cleaned != text:
             path.write_text(cleaned, encoding="utf-8")
             changed.append(path)

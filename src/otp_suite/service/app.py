@@ -117,7 +117,12 @@ class OtpEndpoints:
         user, body = await self._admit(request, parse_verify_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         number = body.number  # type: ignore[attr-defined]
-        if "race_verify" in self.faults:
+        if "race_wrong_guesses" in self.faults:
+            # Read the lock, yield, then judge with that stale view: concurrent wrong guesses pass the limit.
+            locked = self.store.is_locked(user, number)
+            await asyncio.sleep(0.05)
+            self.store.consume(self.store.check(user, number, body.auth_code, body.otp, locked_as_seen=locked), number)  # type: ignore[attr-defined]
+        elif "race_verify" in self.faults:
             # Check, yield to other requests, then consume: the bug the concurrency tests look for.
             challenge = self.store.check(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
             await asyncio.sleep(0.05)
@@ -166,6 +171,10 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"code": "INTERNAL_ERROR", "message": "internal error"}, status_code=500)
 
 
+#: A stall START at or above this is a Unix time, not seconds after the first request.
+ABSOLUTE_TIME_FROM = 1e9
+
+
 class WholeServiceFaults:
     """ASGI middleware for faults that hit every response: HTML 502s, 500s, stalls, slowness, 503s."""
 
@@ -174,6 +183,8 @@ class WholeServiceFaults:
         self.faults = faults
         self.clock = clock
         self.started_at = started_at
+        #: When the first request with a token arrived: the stall fault's time zero.
+        self.first_user_request_at: float | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -181,11 +192,7 @@ class WholeServiceFaults:
             return
         faults = self.faults
         if "stall" in faults:
-            start = self.started_at + faults.param("stall", 0, 4.0)
-            end = start + faults.param("stall", 1, 2.0)
-            now = self.clock()
-            if start <= now < end:
-                await asyncio.sleep(end - now)
+            await self._stall(scope)
         if "html_502" in faults:
             await HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502)(scope, receive, send)
             return
@@ -200,6 +207,28 @@ class WholeServiceFaults:
         if "leak_otp" in faults:
             send = self._leaking(scope, send)
         await self.app(scope, receive, send)
+
+    async def _stall(self, scope: Scope) -> None:
+        """Hold the request until the stall window ``stall:START:LENGTH`` is over, if it is inside it.
+
+        START counts from the first request that carries a ``user-jwt-token`` header: the load's
+        first request, not the server's boot, readiness polls or the runner's unauthenticated
+        preflight, so "4 s into the run" means the same on any machine however long Locust takes to
+        start. A START above 10^9 is an absolute Unix time instead, for callers that fix the moment.
+        """
+        start_param = self.faults.param("stall", 0, 4.0)
+        now = self.clock()
+        if start_param >= ABSOLUTE_TIME_FROM:
+            start = start_param
+        else:
+            if self.first_user_request_at is None:
+                if not any(name == b"user-jwt-token" for name, _ in scope.get("headers", ())):
+                    return
+                self.first_user_request_at = now
+            start = self.first_user_request_at + start_param
+        end = start + self.faults.param("stall", 1, 2.0)
+        if start <= now < end:
+            await asyncio.sleep(end - now)
 
     def _leaking(self, scope: Scope, send: Send) -> Send:
         store: ChallengeStore = self.app.state.store  # type: ignore[attr-defined]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
@@ -24,29 +27,15 @@ def authenticated_user(token: str | None, secret: str, now: float, faults: Fault
     """
     if not token:
         return None
-    algorithms = ["HS256", "HS384", "HS512"] if "accept_any_hmac" in faults else ["HS256"]
+    algorithms = ("HS256", "HS384", "HS512") if "accept_any_hmac" in faults else ("HS256",)
     try:
         if "accept_alg_none" in faults and jwt.get_unverified_header(token).get("alg") == "none":
             claims = jwt.decode(token, options={"verify_signature": False})
         else:
-            # Time claims are checked below against the service's clock, not pyjwt's.
-            claims = jwt.decode(
-                token,
-                secret,
-                algorithms=algorithms,
-                # Only the contract's claims decide: pyjwt's own checks of sub and jti would refuse
-                # tokens the contract accepts (e.g. a numeric sub).
-                options={
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_aud": False,
-                    "verify_iss": False,
-                    "verify_sub": False,
-                    "verify_jti": False,
-                },
-            )
+            claims = _signed_claims(token, secret, algorithms)
     except jwt.PyJWTError:
+        return None
+    if claims is None:
         return None
     exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
     if not _is_number(exp) or not _is_number(iat):
@@ -61,6 +50,33 @@ def authenticated_user(token: str | None, secret: str, now: float, faults: Fault
     if not (isinstance(user_id, str) and user_id and isinstance(client_id, str) and client_id):
         return None
     return user_id
+
+
+# Only the contract's claims decide: pyjwt's own checks of sub and jti would refuse tokens the
+# contract accepts (e.g. a numeric sub), and time claims are checked against the service's clock.
+_DECODE_OPTIONS = {
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_sub": False,
+    "verify_jti": False,
+}
+
+
+@functools.lru_cache(maxsize=8192)
+def _signed_claims(token: str, secret: str, algorithms: tuple[str, ...]) -> Mapping[str, object] | None:
+    """The claims of ``token`` if its signature verifies with ``secret``, else None.
+
+    A pure function of its arguments, so it is cached: clients reuse one token for many requests,
+    and pyjwt's checks cost several times the rest of a register request. Time claims are not
+    judged here but per request, against the clock.
+    """
+    try:
+        return MappingProxyType(jwt.decode(token, secret, algorithms=list(algorithms), options=_DECODE_OPTIONS))
+    except jwt.PyJWTError:
+        return None
 
 
 def _is_number(value: object) -> bool:

@@ -156,7 +156,7 @@ class ChallengeStore:
             challenge.failed_attempts = 0
         return SendResult(challenge.auth_code, self._is_new_user(number))
 
-    def check(self, user_id: str, number: Number, auth_code: int, otp: int) -> Challenge:
+    def check(self, user_id: str, number: Number, auth_code: int, otp: int, *, locked_as_seen: bool | None = None) -> Challenge:
         """Steps 1-4 of verify: the challenge that ``otp`` opens, or the contract's error.
 
         A wrong guess counts as a failed attempt before the error is raised.
@@ -171,12 +171,18 @@ class ChallengeStore:
             raise otp_expired()
         right_otp = otp == int(challenge.otp) or ("resend_keeps_old_otp" in self._faults and challenge.previous_otp is not None and otp == int(challenge.previous_otp))
         right_code = auth_code == int(challenge.auth_code) or "ignore_authcode" in self._faults
-        if self._is_locked(challenge) and not ("lockout_allows_right_otp" in self._faults and right_otp and right_code):
+        locked = self._is_locked(challenge) if locked_as_seen is None else locked_as_seen
+        if locked and not ("lockout_allows_right_otp" in self._faults and right_otp and right_code):
             raise too_many_attempts(max(1.0, self._limiter.seconds_until_next_send(number, now)))
         if not (right_otp and right_code):
             challenge.failed_attempts += 1
             raise invalid_otp()
         return challenge
+
+    def is_locked(self, user_id: str, number: Number) -> bool:
+        """True when the user's challenge for ``number`` exists and is locked (for the race_wrong_guesses fault)."""
+        challenge = self._challenges.get(self._key(user_id, number))
+        return challenge is not None and self._is_locked(challenge)
 
     def consume(self, challenge: Challenge, number: Number) -> None:
         """Step 5 of verify: the challenge is used up and the number linked."""

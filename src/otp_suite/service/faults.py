@@ -2,7 +2,8 @@
 
 The suite's own tests start the service with ``OTP_FAULT=<name>[,<name>...]`` to show that each
 check of the suite fails on a service that breaks the rule it checks. Parameters follow a colon:
-``slow_verify:400`` (ms), ``fail_ratio:0.03``, ``stall:4:2`` (start s after boot, length s).
+``slow_verify:400`` (ms), ``fail_ratio:0.03``, ``stall:4:2`` (start, length in s; the start counts from the first request that carries a token,
+or is a Unix time when above 10^9).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ CATALOG: dict[str, str] = {
     "no_lockout": "wrong guesses are never limited",
     "lockout_allows_right_otp": "a locked challenge still accepts the right OTP",
     "race_verify": "verify yields between check and update, so concurrent requests race",
+    "race_wrong_guesses": "verify reads the lock before yielding, so concurrent wrong guesses pass the attempt limit",
     "no_cooldown": "the resend cooldown is not enforced",
     "no_send_window": "the send window is not enforced",
     "no_retry_after": "429 responses lack Retry-After",
@@ -56,7 +58,7 @@ CATALOG: dict[str, str] = {
     "all_500": "every response is a 500",
     "slow_verify": "verify takes PARAM ms longer (default 400)",
     "fail_ratio": "a PARAM share of requests fail with 503 (default 0.03)",
-    "stall": "every response is held while START..START+LENGTH s after boot (default 4:2)",
+    "stall": "every response is held from START to START+LENGTH s after the first request with a token (START > 1e9: a Unix time) (default 4:2)",
 }
 
 

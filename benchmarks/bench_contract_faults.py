@@ -1,0 +1,87 @@
+"""Benchmark of the contract suite: which faults it kills, next to plain ``st run --checks all``;
+false failures over repeated runs of the correct service; wall time of ``otp-suite contract``.
+
+    .venv/bin/python benchmarks/bench_contract_faults.py                 # everything (~25 min)
+    .venv/bin/python benchmarks/bench_contract_faults.py --faults no_lockout,leak_otp --correct-runs 2 --timing-runs 0
+
+Both sides run against the same embedded reference service (one fresh process per fault), in
+this process tree. The suite runs in full against every fault (no subset chosen per fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fixtures.tokens import mint_token
+from otp_suite.config import PROJECT_ROOT, load_config
+from otp_suite.contract.runner import run_contract
+from otp_suite.service.faults import CATALOG
+from otp_suite.target import resolved_target
+
+#: Speed and availability faults: judged by the load tests, not by a contract.
+LOAD_ONLY = {"slow_verify", "fail_ratio", "stall"}
+SECRET = "bench-contract-secret-0123456789abcdefghij"
+
+
+def suite_kills(fault: str, reports: Path) -> tuple[bool, float]:
+    started = time.monotonic()
+    with resolved_target(load_config({}, jwt_secret=SECRET), fault=fault) as config:
+        outcome = run_contract(config, allure_dir=reports / "allure", junit_path=reports / "junit.xml", echo=lambda line: None)
+    return outcome.exit_code == 1, time.monotonic() - started
+
+
+def st_run_kills(fault: str, max_examples: int) -> tuple[bool, float]:
+    started = time.monotonic()
+    with resolved_target(load_config({}, jwt_secret=SECRET), fault=fault) as config:
+        token = mint_token(SECRET, "bench-user")
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": "st_test_range_hooks", "PYTHONPATH": f"{PROJECT_ROOT / 'benchmarks'}:{os.environ.get('PYTHONPATH', '')}"}
+        command = [str(Path(sys.executable).with_name("st")), "run", str(PROJECT_ROOT / "openapi.yaml"), "--url", str(config.base_url),
+                   "-H", f"user-jwt-token: {token}", "--checks", "all", "--max-examples", str(max_examples), "--no-color"]  # fmt: skip
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return result.returncode == 1, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--faults", default=",".join(sorted(set(CATALOG) - LOAD_ONLY)), help="comma-separated faults")
+    parser.add_argument("--correct-runs", type=int, default=10, help="runs against the correct service (false failures)")
+    parser.add_argument("--timing-runs", type=int, default=3, help="timed runs of `otp-suite contract` (median)")
+    parser.add_argument("--st-max-examples", type=int, default=30, help="max examples for plain st run (the suite's default budget)")
+    args = parser.parse_args()
+    faults = [f for f in args.faults.split(",") if f]
+    with tempfile.TemporaryDirectory() as tmp:
+        reports = Path(tmp)
+        print(f"{'fault':28} {'suite':>8} {'st run':>8}")
+        suite_total = st_total = 0
+        for fault in faults:
+            suite, suite_s = suite_kills(fault, reports)
+            st, st_s = st_run_kills(fault, args.st_max_examples)
+            suite_total += suite
+            st_total += st
+            print(f"{fault:28} {'killed' if suite else 'MISSED':>8} {'killed' if st else 'missed':>8}   ({suite_s:.0f} s / {st_s:.0f} s)", flush=True)
+        print(f"{'killed/total':28} {suite_total:>5}/{len(faults)} {st_total:>5}/{len(faults)}")
+        false_failures = 0
+        for run in range(args.correct_runs):
+            failed, _ = suite_kills("", reports)
+            false_failures += failed
+        if args.correct_runs:
+            print(f"correct service: {false_failures} false failures in {args.correct_runs} runs")
+        times = []
+        for run in range(args.timing_runs):
+            started = time.monotonic()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")} | {"OTP_REPORTS_DIR": tmp}
+            subprocess.run([str(Path(sys.executable).with_name("otp-suite")), "contract"], cwd=PROJECT_ROOT, env=env, capture_output=True, check=False)
+            times.append(time.monotonic() - started)
+        if times:
+            print(f"otp-suite contract (embedded target): median {statistics.median(times):.1f} s over {len(times)} runs {[round(t, 1) for t in times]}")
+
+
+if __name__ == "__main__":
+    main()

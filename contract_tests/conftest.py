@@ -1,0 +1,6 @@
+pytest_plugins = [
+    "contract_tests.plugins.target",
+    "contract_tests.plugins.identities",
+    "contract_tests.plugins.otp",
+    "contract_tests.plugins.reporting",
+]

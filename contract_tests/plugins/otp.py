@@ -1,0 +1,67 @@
+"""The OTP side of the target: a client with the session user's token, the inbox, fresh test
+numbers, and a factory for started challenges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
+from otp_suite.config import SuiteConfig
+from otp_suite.contract.challenges import Challenge, start_challenge
+from otp_suite.contract.client import OWN_TOKEN, OtpClient, OtpInbox
+
+FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
+
+
+@pytest.fixture(scope="session")
+def phone_numbers(suite_config: SuiteConfig) -> PhoneNumberSource:
+    """Fresh numbers in the configured test range; each test takes its own, so limits never carry over."""
+    return PhoneNumberSource(suite_config.test_country_code, suite_config.test_phone_prefix)
+
+
+@pytest.fixture
+def number(phone_numbers: PhoneNumberSource) -> PhoneNumber:
+    """A test number no other test uses."""
+    return phone_numbers.next()
+
+
+@pytest.fixture
+def other_number(phone_numbers: PhoneNumberSource) -> PhoneNumber:
+    """A second test number no other test uses."""
+    return phone_numbers.next()
+
+
+@pytest.fixture(scope="session")
+def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterator[OtpClient]:
+    """Requests to the target as the session user."""
+    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls)
+    yield otp_client
+    otp_client.close()
+
+
+@pytest.fixture(scope="session")
+def inbox(suite_config: SuiteConfig) -> Iterator[OtpInbox]:
+    """Where OTPs are read: OTP_INBOX_URL (default <base>/__test__/otp) or OTP_FIXED_CODE."""
+    with httpx.Client(timeout=suite_config.request_timeout_s, verify=suite_config.verify_tls) as http:
+        yield OtpInbox(suite_config.resolved_inbox_url(), suite_config.fixed_code, http)
+
+
+@pytest.fixture
+def distinct_codes(inbox: OtpInbox) -> None:
+    """Skip the test when every OTP is the same fixed code."""
+    if not inbox.tells_codes_apart:
+        pytest.skip(FIXED_CODE_REASON)
+
+
+@pytest.fixture
+def started(client: OtpClient, inbox: OtpInbox) -> Callable[..., Challenge]:
+    """``started(number, operation="register", token=...)``: a challenge the target started, with its OTP."""
+
+    def start(number: PhoneNumber, *, operation: str = "register", token: Any = OWN_TOKEN) -> Challenge:
+        return start_challenge(client, inbox, number, operation=operation, token=token)
+
+    return start

