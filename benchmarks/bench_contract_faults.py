@@ -61,8 +61,13 @@ def main() -> None:
         print(f"{'fault':28} {'suite':>8} {'st run':>8}")
         suite_total = st_total = 0
         for fault in faults:
-            suite, suite_s = suite_kills(fault, reports)
-            st, st_s = st_run_kills(fault, args.st_max_examples)
+            try:
+                suite, suite_s = suite_kills(fault, reports)
+                st, st_s = st_run_kills(fault, args.st_max_examples)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+                # The benchmark's own trouble (e.g. the service did not start), not a verdict on the suite.
+                print(f"{fault:28} {'ERROR':>8} {'ERROR':>8}   ({str(error).splitlines()[0][:80]})", flush=True)
+                continue
             suite_total += suite
             st_total += st
             print(f"{fault:28} {'killed' if suite else 'MISSED':>8} {'killed' if st else 'missed':>8}   ({suite_s:.0f} s / {st_s:.0f} s)", flush=True)

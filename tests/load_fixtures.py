@@ -154,25 +154,82 @@ class CliRun:
     stderr: str
 
 
-@pytest.fixture
-def invoke_load(tmp_path: Path) -> Callable[..., CliRun]:
-    """``invoke_load("--run-time", "6s", OTP_BASE_URL=...)``: the CLI in-process, with only the given OTP_* set.
-
-    Reports go to tmp_path; the developer's own OTP_* variables are hidden from the run.
-    """
+def run_load_cli(reports_dir: Path, *args: str, **env: str) -> CliRun:
+    """``otp-suite load *args`` in-process with only the given OTP_* set (the developer's own are hidden)."""
     import os
 
     from click.testing import CliRunner
 
     from otp_suite.cli import main
 
-    def invoke(*args: str, **env: str) -> CliRun:
-        hidden: dict[str, str | None] = {key: None for key in os.environ if key.startswith("OTP_")}
-        environment = {**hidden, "OTP_REPORTS_DIR": str(tmp_path / "reports"), "OTP_THINK_TIME_S": str(QUICK_THINK_TIME_S), **env}
-        result = CliRunner().invoke(main, ["load", *args], env=environment, catch_exceptions=False)
-        return CliRun(result.exit_code, result.stdout, result.stderr)
+    hidden: dict[str, str | None] = {key: None for key in os.environ if key.startswith("OTP_")}
+    environment = {**hidden, "OTP_REPORTS_DIR": str(reports_dir), "OTP_THINK_TIME_S": str(QUICK_THINK_TIME_S), **env}
+    result = CliRunner().invoke(main, ["load", *args], env=environment, catch_exceptions=False)
+    return CliRun(result.exit_code, result.stdout, result.stderr)
 
-    return invoke
+
+@pytest.fixture
+def invoke_load(tmp_path: Path) -> Callable[..., CliRun]:
+    """``invoke_load("--run-time", "6s", OTP_BASE_URL=...)``: the CLI in-process, with only the given OTP_* set.
+
+    Reports go to tmp_path; the developer's own OTP_* variables are hidden from the run.
+    """
+    return lambda *args, **env: run_load_cli(tmp_path / "reports", *args, **env)
+
+
+# -- arrival-rate runs (tests/test_arrival_*.py) ---------------------------------------------------
+
+#: The issue's check: every response held for 2 s, starting 4 s into a 10 s run at 100 flows/s.
+#: The stall's clock starts at the first request with a token, i.e. the first flow (service/app.py).
+STALL_START_S, STALL_LENGTH_S = 4.0, 2.0
+STALL_RATE, STALL_RUN_S = 100, 10
+#: Direct flows without pauses: each flow's three requests follow each other at once, so every
+#: step of a flow due during the stall waits for its end (see tests/test_arrival_correction.py).
+TIGHT_FLOWS = ("--tags", "direct", "--think-time", "0")
+
+
+@dataclass
+class ArrivalRun:
+    """A finished ``otp-suite load --arrival-rate`` run: exit code, what it printed, summary.json by entry."""
+
+    cli: CliRun
+    reports_dir: Path
+
+    def summary(self) -> dict[str, object]:
+        path = self.reports_dir / "load" / "summary.json"
+        assert path.is_file(), self.cli.stdout + self.cli.stderr
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def entry(self, name: str) -> dict[str, float]:
+        return next(e for e in self.summary()["entries"] if e["name"] == name)  # type: ignore[union-attr, index]
+
+    @property
+    def schedule(self) -> dict[str, float]:
+        return self.summary()["run"]["schedule"]  # type: ignore[index]
+
+
+def arrival_run(directory: Path, *args: str) -> ArrivalRun:
+    """``otp-suite load --arrival-rate ...`` against the embedded service; reports in ``directory``."""
+    return ArrivalRun(run_load_cli(directory / "reports", *args), directory / "reports")
+
+
+@pytest.fixture(scope="module")
+def stall_arrival_run(tmp_path_factory: pytest.TempPathFactory) -> ArrivalRun:
+    """100 flows/s for 10 s against a service that holds every response from 4 s to 6 s, judged with verify.p95_ms=500."""
+    return arrival_run(
+        tmp_path_factory.mktemp("stall"),
+        "--arrival-rate", str(STALL_RATE), "--run-time", f"{STALL_RUN_S}s", *TIGHT_FLOWS,
+        "--fault", f"stall:{STALL_START_S:g}:{STALL_LENGTH_S:g}", "--slo", "verify.p95_ms=500",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def steady_arrival_run(tmp_path_factory: pytest.TempPathFactory) -> ArrivalRun:
+    """The stall run's schedule against a service without a stall whose verify takes 50 ms (a realistic floor)."""
+    return arrival_run(
+        tmp_path_factory.mktemp("steady"),
+        "--arrival-rate", str(STALL_RATE), "--run-time", f"{STALL_RUN_S}s", *TIGHT_FLOWS, "--fault", "slow_verify:50",
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -93,3 +93,13 @@ def test_exit_2_when_the_target_refuses_the_token(contract_cli_env: dict[str, st
     assert exit_code == 2
     assert "refuses OTP_JWT_TOKEN" in _single_reason_line(output)
     assert wrong_token not in output
+
+
+@pytest.mark.slow
+def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, str | None], faulty_target: Callable, refusing_url: str) -> None:
+    with faulty_target("") as target:
+        env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
+        exit_code, output, _ = _invoke(["--base-url", target.base_url, "--inbox-url", refusing_url + "/__test__/otp", "-k", "test_registered_otp_verifies"], env)
+
+    assert exit_code == 2
+    assert "test inbox" in _single_reason_line(output)

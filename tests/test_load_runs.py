@@ -47,6 +47,18 @@ def test_summary_json_agrees_with_locusts_csv(healthy_load_run):
         assert entry["max_ms"] == pytest.approx(float(row["Max Response Time"]))
 
 
+def test_in_the_closed_model_the_corrected_figures_are_locusts_own_without_its_rounding(healthy_load_run):
+    # Nothing is scheduled, so every request was due when it was sent: corrected = measured, exactly.
+    # Locust rounds below 100 ms to whole milliseconds, 100 ms to 1 s to tens.
+    entries = healthy_load_run.run.summary()["entries"]
+
+    for entry in entries:
+        for share in ("p50", "p95", "p99"):
+            locust, exact = entry[f"{share}_ms"], entry[f"{share}_corrected_ms"]
+            assert exact == pytest.approx(locust, abs=1.0 if locust < 100 else 10.0), (entry["name"], share)
+    assert all(entry["dropped"] == 0 for entry in entries)
+
+
 def test_every_number_sent_an_otp_lies_in_the_test_range_and_none_twice_across_flows(healthy_load_run):
     config, run = healthy_load_run.target.config, healthy_load_run.run
 
@@ -112,4 +124,6 @@ def test_a_master_with_two_workers_merges_requests_from_both(embedded_load_targe
     assert all(count > 0 for count in census["requests_by_worker"].values())
     merged = sum(entry["requests"] for entry in run.summary()["entries"] if entry["name"] != "flow")
     assert merged == sum(census["requests_by_worker"].values())
+    # the workers shipped their samples: the master computed corrected figures for every entry
+    assert all(entry["p95_corrected_ms"] is not None for entry in run.summary()["entries"])
     assert any("2 of 2 workers joined" in line for line in run.printed)

@@ -83,9 +83,12 @@ def test_retried_check_counts_once_with_its_last_outcome(sample_results, tmp_pat
 def test_history_is_kept_across_runs_in_the_history_folder(sample_results, tmp_path):
     history = tmp_path / "cache" / "history"
 
-    build_sample_report(tmp_path / "run1", sample_results, history_dir=history)
+    first = build_sample_report(tmp_path / "run1", sample_results, history_dir=history)
     second = build_sample_report(tmp_path / "run2", sample_results, history_dir=history)
 
     entries = [json.loads(line) for line in second.outcome.history_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert second.outcome.history_file.parent == history
     assert len(entries) == 2
+    # The second report read the first run's history: its tests are no longer new.
+    new_tests = [json.loads((run.html_path.parent / "summary.json").read_text())["stats"].get("new", 0) for run in (first, second)]
+    assert new_tests == [len(SAMPLE_CHECKS), 0]

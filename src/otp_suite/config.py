@@ -277,3 +277,6 @@ _EXTRA_KNOWN = {"OTP_FAULT", "OTP_CONTRACT_SELECT", "OTP_ALLOW_NON_LOOPBACK", "O
 
 #: Set by otp-suite load (Allure results directory, load tags); allowed in a profile too.
 _EXTRA_KNOWN |= {"OTP_ALLURE_DIR", "OTP_LOAD_TAGS", "OTP_LOAD_EXCLUDE_TAGS", "OTP_LOAD_EXPECT_WORKERS", "OTP_LOAD_MASTER_BIND_PORT"}
+
+#: Read by otp-suite gate and the report builder; allowed in a profile too.
+_EXTRA_KNOWN |= {"OTP_REPORT_HISTORY", "OTP_GATE_LOAD", "OTP_GATE_SMOKE_USERS", "OTP_GATE_SMOKE_RUN_TIME", "OTP_GATE_REPORT", "OTP_SERVE_HOST", "OTP_SERVE_PORT", "OTP_SERVE_INBOX", "OTP_SERVE_SERVER"}

@@ -189,7 +189,7 @@ def _load_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo,
 
 
 def _slo_line(result: SloResult) -> str:
-    measured = "not measured" if result.value is None else f"{result.value:g}"
+    measured = "not measured" if result.value is None else f"{result.value:.4g}"
     return f"{result.name} {result.comparison} {result.threshold:g}: {measured}"
 
 

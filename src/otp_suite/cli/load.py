@@ -24,6 +24,8 @@ from otp_suite.target import resolved_target
 @click.option("-u", "--users", type=click.IntRange(min=1), envvar="OTP_LOAD_USERS", show_envvar=True, help="Peak number of concurrent virtual users (Locust's --users).  [default: 10]")
 @click.option("-r", "--spawn-rate", type=click.FloatRange(min=0, min_open=True), envvar="OTP_LOAD_SPAWN_RATE", show_envvar=True, help="Users started per second (Locust's --spawn-rate).  [default: 5]")
 @click.option("-t", "--run-time", envvar="OTP_LOAD_RUN_TIME", show_envvar=True, help="Stop after this long: 30s, 5m, 1h30m (Locust's --run-time); every run stops by itself.  [default: 30s]")
+@click.option("--arrival-rate", type=click.FloatRange(min=0), envvar="OTP_ARRIVAL_RATE", show_envvar=True, help="Open model: start this many flows per second on schedule, whatever the response times (--users and --shape are then unused); flows that cannot start on time are dropped and fail the run above 1%. SLOs default to latency corrected for coordinated omission.  [default: 0, Locust's closed model]")
+@click.option("--max-flows", type=click.IntRange(min=0), envvar="OTP_ARRIVAL_MAX_FLOWS", show_envvar=True, help="Open model: at most this many flows running at once per load process; a flow due when all are busy is dropped.  [default: rate x (request timeout + 5 s)]")
 @click.option("--shape", type=click.Choice(sorted(SHAPES)), envvar="OTP_LOAD_SHAPE", show_envvar=True, help="Load shape over --users and --run-time.  [default: steady]")
 @click.option("--shape-params", envvar="OTP_LOAD_SHAPE_PARAMS", show_envvar=True, help="Shape parameters KEY=VALUE,...: ramp start_users,ramp_s; step steps,step_s; spike base_users,spike_at_s,spike_s; soak ramp_s.")
 @click.option("-T", "--tags", multiple=True, envvar="OTP_LOAD_TAGS", show_envvar=True, help="Run only these flows (Locust's --tags): direct, resend, wrong_otp. Repeatable.")
@@ -33,7 +35,7 @@ from otp_suite.target import resolved_target
 @click.option("--workers", type=click.IntRange(0, MAX_WORKERS), envvar="OTP_LOAD_WORKERS", show_envvar=True, help="Run a Locust master and this many worker processes on this machine (0: one process).  [default: 0]")
 @click.option("--expect-workers", type=click.IntRange(0, MAX_WORKERS), default=0, envvar="OTP_LOAD_EXPECT_WORKERS", show_envvar=True, help="Wait for this many workers started on other machines (locust -f load/locustfile.py --worker --master-host <this host>) (Locust's --expect-workers).")
 @click.option("--master-bind-port", type=click.IntRange(1, 65535), default=5557, envvar="OTP_LOAD_MASTER_BIND_PORT", show_envvar=True, help="Port the master listens on for --expect-workers (on all interfaces) (Locust's --master-bind-port).")
-@click.option("--slo", multiple=True, envvar="OTP_SLO", show_envvar=True, help="Override an SLO: ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250, flow.error_ratio=0.005, flow.min_rps=5. Repeatable.")
+@click.option("--slo", multiple=True, envvar="OTP_SLO", show_envvar=True, help="Override an SLO: ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250, verify.p95_corrected_ms=500, flow.error_ratio=0.005, flow.min_rps=5, flow.dropped_ratio=0.01. Repeatable.")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), envvar="OTP_REPORTS_DIR", show_envvar=True, help="Reports go to <dir>/load (CSV, HTML, summary.json, latency.png).  [default: reports]")
 @click.option("--alluredir", type=click.Path(file_okay=False, path_type=Path), envvar="OTP_ALLURE_DIR", show_envvar=True, help="Allure results directory.  [default: <reports-dir>/allure-results]")
 @click.option("--fault", default="", envvar="OTP_FAULT", show_envvar=True, help="Embedded service only: break it on purpose (fault catalog, e.g. slow_verify:400) to see the gate fail.")
@@ -41,6 +43,8 @@ def load(
     users: int | None,
     spawn_rate: float | None,
     run_time: str | None,
+    arrival_rate: float | None,
+    max_flows: int | None,
     shape: str | None,
     shape_params: str | None,
     tags: tuple[str, ...],
@@ -58,7 +62,9 @@ def load(
     """Load the OTP flow (register, resend, verify) with Locust and judge the SLOs.
 
     Target: OTP_BASE_URL, or the embedded reference service when it is unset. A target that is
-    not on loopback is refused unless OTP_ALLOW_LOAD=1 or the profile allows it.
+    not on loopback is refused unless OTP_ALLOW_LOAD=1 or the profile allows it. With
+    --arrival-rate, flows start on schedule (open model) and latency is also measured from each
+    request's intended start (corrected for coordinated omission).
     Exit 0: every SLO held; 1: an SLO was breached (named); 2: the run could not be judged.
     """
     try:
@@ -76,6 +82,8 @@ def load(
             remote_workers=expect_workers,
             master_port=master_bind_port,
             slo=slo,
+            arrival_rate=arrival_rate,
+            max_flows=max_flows,
         )
         if not config.is_embedded:
             assert config.base_url is not None

@@ -130,7 +130,7 @@ def run_contract(
             clean = redact(line.rstrip("\n"))
             echo(clean)
             if _CANNOT_JUDGE_MARK in clean and reason_line is None:
-                reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip()
+                reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
         status = process.wait()
     except BaseException:
         # Interrupted (Ctrl-C, SIGTERM): stop the child and its embedded service, keep what it wrote.

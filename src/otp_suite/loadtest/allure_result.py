@@ -1,4 +1,7 @@
-"""The load verdict as an Allure result: one step per SLO, Locust's CSV and HTML and the plot attached.
+"""The load verdict as an Allure result: one step per SLO, Locust's CSV and HTML and the plots attached.
+
+The table of every entry, Locust's own figures beside the corrected ones, is shown in the
+description and attached as text.
 
 Written with allure-python-commons' own model and file logger (the library allure-pytest uses),
 so ``allure generate`` reads it beside the contract tests' results.
@@ -7,6 +10,7 @@ so ``allure generate`` reads it beside the contract tests' results.
 from __future__ import annotations
 
 import hashlib
+import html
 import time
 import uuid
 from collections.abc import Iterable
@@ -29,6 +33,7 @@ def write_allure_result(
     started_ms: int,
     description: str,
     broken_reason: str = "",
+    entry_table: Iterable[str] = (),
 ) -> str:
     """Write a ``*-result.json`` (and the attachments) into ``allure_dir``; returns the result's uuid."""
     logger = AllureFileLogger(str(allure_dir))
@@ -58,6 +63,14 @@ def write_allure_result(
             source = f"{uuid.uuid4()}-attachment{path.suffix}"
             logger.report_attached_file(str(path), source)
             files.append(Attachment(name=path.name, source=source, type=_MIME.get(path.suffix, "application/octet-stream")))
+    table = "\n".join(entry_table)
+    description_html = None
+    if table:
+        source = f"{uuid.uuid4()}-attachment.txt"
+        logger.report_attached_data(table.encode(), source)
+        files.append(Attachment(name="latency-table.txt", source=source, type="text/plain"))
+        caption = "Per entry: Locust's own figures, and (c-) the latency corrected for coordinated omission, in ms"
+        description_html = f"<p>{html.escape(description)}</p><p>{caption}</p><pre>{html.escape(table)}</pre>"
     result_uuid = str(uuid.uuid4())
     result = TestResult(
         uuid=result_uuid,
@@ -65,6 +78,7 @@ def write_allure_result(
         name=TEST_NAME,
         fullName="otp_suite.loadtest.slo_gate",
         description=description,
+        descriptionHtml=description_html,
         status=status,
         statusDetails=StatusDetails(message=message),
         stage="finished",

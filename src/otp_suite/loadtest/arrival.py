@@ -29,6 +29,9 @@ DEFAULT_TOLERANCE_S = 0.1
 #: stall as long as a request may wait (the request timeout) plus the flow's own pauses.
 FLOW_PAUSE_ALLOWANCE_S = 5.0
 MIN_IN_FLIGHT = 10
+#: The event loop's timers fire up to a millisecond late (epoll counts in whole ms): wake this much
+#: early so flows start around their due time rather than always just after it.
+TIMER_LEAD_S = 0.001
 
 #: The operations each flow sends: a dropped flow counts as dropped for each of them.
 FLOW_OPERATIONS: dict[str, tuple[str, ...]] = {
@@ -164,7 +167,7 @@ def keep_schedule(
         k += 1
         if until is not None and due >= until:
             return
-        wait = due - clock()
+        wait = due - clock() - TIMER_LEAD_S
         if wait > 0:
             sleep(wait)
         name = choose_flow()

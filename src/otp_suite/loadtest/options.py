@@ -15,7 +15,7 @@ from pathlib import Path
 from otp_suite.config import PROJECT_ROOT, ConfigError, SuiteConfig
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError, parse_flow_mix
 from otp_suite.loadtest.shapes import ShapeError, parse_shape_params
-from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, apply_overrides, default_slos
+from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, run_slos
 
 DEFAULT_LOCUSTFILE = PROJECT_ROOT / "load" / "locustfile.py"
 DEFAULT_USERS = 10
@@ -135,7 +135,7 @@ def load_options(
     try:
         parse_shape_params(shape, shape_params)
         parse_flow_mix(config.flow_mix)
-        slos = apply_overrides(default_slos(arrival_rate), [config.slo or "", *slo])
+        slos = run_slos(arrival_rate, [config.slo or "", *slo])
     except (ShapeError, FlowMixError, SloError) as error:
         raise ConfigError(str(error)) from None
     return LoadOptions(

@@ -1,10 +1,14 @@
-"""The latency-over-time picture of a run (PNG), from Locust's per-second history."""
+"""Latency-over-time pictures of a run (PNG): Locust's per-second history, and Locust's figures
+against the corrected ones (from every sample)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from otp_suite.loadtest.corrected import SampleRow, percentile
 from otp_suite.loadtest.locust_stats import SUMMARY_ENTRIES, HistoryPoint
 
 
@@ -34,6 +38,84 @@ def plot_latency(points: list[HistoryPoint], path: Path, *, title: str) -> Path 
     users.set_ylabel("users")
     users.set_xlabel("seconds since start")
     users.grid(alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Percentiles of one entry's requests in one time slice: Locust's by send time, corrected by intended start."""
+
+    start_s: float
+    sent: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    due: int
+    p50_corrected_ms: float | None
+    p95_corrected_ms: float | None
+    p99_corrected_ms: float | None
+
+
+def buckets_over_time(samples: Sequence[SampleRow], entry: str, bucket_s: float = 0.5) -> list[Bucket]:
+    """``entry``'s percentiles per ``bucket_s`` slice of the run, time 0 the first intended start.
+
+    Locust's figures group requests by when they were sent; the corrected ones by when they were
+    due, so a stall shows where it happened instead of being smeared over the requests sent after it.
+    """
+    rows = [s for s in samples if s.name == entry]
+    if not rows:
+        return []
+    zero = min(min(s.intended_start for s in rows), min(s.sent for s in rows))
+    sent: dict[int, list[float]] = defaultdict(list)
+    due: dict[int, list[float]] = defaultdict(list)
+    for s in rows:
+        sent[int((s.sent - zero) // bucket_s)].append(s.latency_ms)
+        due[int((s.intended_start - zero) // bucket_s)].append(s.corrected_ms)
+
+    def pct(values: list[float], share: float) -> float | None:
+        return percentile(sorted(values), share) if values else None
+
+    buckets = []
+    for index in range(max([*sent, *due]) + 1):
+        a, b = sent.get(index, []), due.get(index, [])
+        buckets.append(Bucket(index * bucket_s, len(a), pct(a, 0.5), pct(a, 0.95), pct(a, 0.99), len(b), pct(b, 0.5), pct(b, 0.95), pct(b, 0.99)))
+    return buckets
+
+
+def plot_corrected(samples: Sequence[SampleRow], path: Path, *, title: str, entry: str = "flow", bucket_s: float = 0.5, shade: tuple[float, float] | None = None) -> Path | None:
+    """Write ``entry``'s p50/p95/p99 over time, Locust's (by send time) against corrected (by intended start),
+    with the requests per slice below; ``shade`` marks a span (seconds) such as a known stall. None without data."""
+    buckets = buckets_over_time(samples, entry, bucket_s)
+    if not buckets:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on CI machines
+    import matplotlib.pyplot as plt
+
+    figure, (latency, counts) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    x = [b.start_s + bucket_s / 2 for b in buckets]
+    for share, colour in (("p50", "tab:green"), ("p95", "tab:orange"), ("p99", "tab:red")):
+        latency.plot(x, [getattr(b, f"{share}_ms") for b in buckets], linestyle="--", color=colour, label=f"{share} Locust (from send)")
+        latency.plot(x, [getattr(b, f"{share}_corrected_ms") for b in buckets], color=colour, linewidth=2, label=f"{share} corrected (from intended start)")
+    latency.set_yscale("log")
+    latency.set_ylabel(f"{entry} latency (ms, log scale)")
+    latency.set_title(title)
+    latency.legend(loc="upper left", fontsize="small", ncol=2)
+    latency.grid(alpha=0.3, which="both")
+    counts.bar([b.start_s for b in buckets], [b.due for b in buckets], width=bucket_s, align="edge", alpha=0.4, label="due (schedule)")
+    counts.step([b.start_s for b in buckets], [b.sent for b in buckets], where="post", color="black", label="sent")
+    counts.set_ylabel(f"{entry} per {bucket_s:g} s")
+    counts.set_xlabel("seconds since the first flow was due")
+    counts.legend(loc="upper left", fontsize="small")
+    counts.grid(alpha=0.3)
+    if shade is not None:
+        for axis in (latency, counts):
+            axis.axvspan(shade[0], shade[1], color="grey", alpha=0.15)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)

@@ -352,6 +352,4 @@ def _write_allure(allure_dir: Path, results: tuple[SloResult, ...] | tuple[()], 
     attachments = [stats_csv(files.csv_prefix), Path(f"{files.csv_prefix}_failures.csv"), files.html, files.plot, files.corrected_plot, Path(f"{files.csv_prefix}{CORRECTED_SUFFIX}"), files.summary]
     load = f"{options.arrival_rate:g} flows/s on schedule (open model)" if options.is_arrival_rate else f"{options.users} users, shape {options.shape}"
     description = f"Locust load run against {config.base_url}: {load}, {options.run_time_s} s, workers {options.workers or 'none'}"
-    if entry_table:
-        description += "\n\nLocust's figures and, prefixed c-, the latency corrected for coordinated omission (ms):\n" + "\n".join(entry_table)
-    write_allure_result(Path(allure_dir), results, attachments, started_ms=started_ms, description=description, broken_reason=broken_reason, text_attachments={"latency-table.txt": "\n".join(entry_table or [])} if entry_table else None)
+    write_allure_result(Path(allure_dir), results, attachments, started_ms=started_ms, description=description, broken_reason=broken_reason, entry_table=entry_table or ())

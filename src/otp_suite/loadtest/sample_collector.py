@@ -32,11 +32,13 @@ class SampleCollector:
         #: Set by the locustfile in arrival-rate mode: rate, max_in_flight, tolerance_s.
         self.plan: dict[str, Any] | None = None
         self._environment: Any = None
+        self._recording = True
 
     def attach(self, events: Any) -> None:
         """Subscribe to ``events`` (a locust.event.Events)."""
         events.init.add_listener(self._on_init)
         events.test_start.add_listener(self._on_test_start)
+        events.test_stop.add_listener(self._on_test_stop)
         events.request.add_listener(self._on_request)
         events.report_to_master.add_listener(self._on_report_to_master)
         events.worker_report.add_listener(self._on_worker_report)
@@ -52,10 +54,15 @@ class SampleCollector:
     def _on_test_start(self, environment: Any, **kwargs: Any) -> None:
         self.samples.clear()  # a new test from the web UI starts afresh, like Locust's own stats
         self.counters = ScheduleCounters()
+        self._recording = True
+
+    def _on_test_stop(self, environment: Any, **kwargs: Any) -> None:
+        # Flows cut off by the stop may still finish; Locust's statistics are final by now, and so are these.
+        self._recording = False
 
     def _on_request(self, name: str, response_time: float | None = None, context: Mapping[str, Any] | None = None, exception: BaseException | None = None, start_time: float | None = None, **kwargs: Any) -> None:
         sample = sample_from_event(name, response_time, start_time, context, exception is not None)
-        if sample is not None:
+        if sample is not None and self._recording:
             self.samples.append(sample)
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any], **kwargs: Any) -> None:

@@ -127,8 +127,21 @@ def default_slos(arrival_rate: float = 0.0) -> tuple[SloThreshold, ...]:
     return ARRIVAL_DEFAULT_SLOS if arrival_rate > 0 else DEFAULT_SLOS
 
 
-def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str]) -> tuple[SloThreshold, ...]:
-    """``base`` changed by ``NAME=LIMIT`` / ``NAME=off`` items (each item may hold several, comma-separated)."""
+def run_slos(arrival_rate: float, overrides: Iterable[str]) -> tuple[SloThreshold, ...]:
+    """The SLOs of a run: :func:`default_slos` changed by the overrides (profile / OTP_SLO, then --slo).
+
+    In arrival-rate mode latency limits are judged on the corrected figures (see :func:`apply_overrides`).
+    """
+    return apply_overrides(default_slos(arrival_rate), overrides, corrected=arrival_rate > 0)
+
+
+def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str], *, corrected: bool = False) -> tuple[SloThreshold, ...]:
+    """``base`` changed by ``NAME=LIMIT`` / ``NAME=off`` items (each item may hold several, comma-separated).
+
+    With ``corrected`` (arrival-rate mode) a limit on Locust's latency figure (``verify.p95_ms``)
+    is a limit on the corrected one (``verify.p95_corrected_ms``): there, Locust's figures for the
+    steps after the first are sampled only once a stall is over, and would pass it.
+    """
     slos = {slo.name: slo for slo in base}
     for text in overrides:
         for item in (part.strip() for part in text.split(",")):
@@ -136,11 +149,14 @@ def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str]) -> t
                 continue
             name, sep, limit = item.partition("=")
             entry, dot, metric = name.strip().partition(".")
+            entry, metric = entry.strip(), metric.strip()
             if not sep or not dot or entry not in ENTRIES or metric not in METRICS:
                 raise SloError(
                     f"SLO {item!r} is not ENTRY.METRIC=LIMIT with ENTRY one of {', '.join(ENTRIES)} "
                     f"and METRIC one of {', '.join(METRICS)} (e.g. verify.p95_ms=300, or verify.p95_ms=off)"
                 )
+            if corrected:
+                metric = CORRECTED_METRIC.get(metric, metric)
             if limit.strip().lower() == "off":
                 slos.pop(f"{entry}.{metric}", None)
                 continue

@@ -66,12 +66,12 @@ def rendered_dom(html_path: Path, *, fragment: str = "", budget_ms: int = 10_000
     return dom
 
 
-def screenshot(html_path: Path, png_path: Path, *, width: int = 1400, height: int = 900, budget_ms: int = 10_000) -> Path:
-    """Save a PNG of the rendered report at ``png_path``."""
+def screenshot(html_path: Path, png_path: Path, *, fragment: str = "", width: int = 1400, height: int = 900, budget_ms: int = 10_000) -> Path:
+    """Save a PNG of the rendered report (at ``#fragment``, e.g. ``categories``) at ``png_path``."""
     png_path = Path(png_path).resolve()
     png_path.parent.mkdir(parents=True, exist_ok=True)
     png_path.unlink(missing_ok=True)
-    url = Path(html_path).resolve().as_uri()
+    url = Path(html_path).resolve().as_uri() + (f"#{fragment}" if fragment else "")
     _run_chromium(url, [f"--screenshot={png_path}", f"--window-size={width},{height}"], budget_ms=budget_ms)
     if not png_path.is_file() or png_path.stat().st_size == 0:
         raise BrowserError(f"Chromium wrote no screenshot of {url} to {png_path}")

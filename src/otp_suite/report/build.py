@@ -51,9 +51,9 @@ def build_report(
 
     ``secrets`` (with ``config``'s own secret and token) are redacted from the results before
     Allure sees them and from the report after; ``history_dir`` keeps the trend data across
-    runs (cache it in CI); ``target_label`` describes the target in the
-    report when its URL alone would mislead (the embedded service). Raises :class:`ReportError` when the report cannot be built or a
-    secret survives.
+    runs (cache it in CI); ``target_label`` describes the target when its URL alone would
+    mislead (the embedded service). Raises :class:`ReportError` when the report cannot be
+    built or a secret survives.
     """
     redactor = Redactor([config.jwt_secret, config.jwt_token, *secrets])
     describe_run(results_dir, config, target_label=target_label)
