@@ -182,7 +182,8 @@ class ArrivalFlows(FastHttpUser):
 
     def on_start(self) -> None:
         runner = self.environment.runner
-        if Target.scheduler_running:
+        self.is_scheduler = not Target.scheduler_running
+        if not self.is_scheduler:
             raise StopUser()  # one scheduler per process keeps the rate, whatever --users says
         Target.scheduler_running = True
         lane = runner.worker_index if runner else 0
@@ -196,7 +197,8 @@ class ArrivalFlows(FastHttpUser):
         self.choose = flow_chooser(MIX, options.tags, options.exclude_tags)
 
     def on_stop(self) -> None:
-        Target.scheduler_running = False
+        if getattr(self, "is_scheduler", False):
+            Target.scheduler_running = False
 
     @task
     def run_schedule(self) -> None:

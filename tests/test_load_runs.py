@@ -13,6 +13,7 @@ import re
 import pytest
 
 from fixtures import PhoneNumberSource
+from otp_suite.loadtest.corrected import percentile, read_samples
 
 pytestmark = pytest.mark.slow
 
@@ -47,16 +48,18 @@ def test_summary_json_agrees_with_locusts_csv(healthy_load_run):
         assert entry["max_ms"] == pytest.approx(float(row["Max Response Time"]))
 
 
-def test_in_the_closed_model_the_corrected_figures_are_locusts_own_without_its_rounding(healthy_load_run):
-    # Nothing is scheduled, so every request was due when it was sent: corrected = measured, exactly.
-    # Locust rounds below 100 ms to whole milliseconds, 100 ms to 1 s to tens.
-    entries = healthy_load_run.run.summary()["entries"]
+def test_in_the_closed_model_the_corrected_figures_are_locusts_own_samples_unrounded(healthy_load_run):
+    # Nothing is scheduled, so every request was due when it was sent: corrected = measured.
+    run = healthy_load_run.run
+    samples = read_samples(run.load_dir / "locust")
+    entries = run.summary()["entries"]
 
+    assert samples and all(row.corrected_ms == row.latency_ms for row in samples)
     for entry in entries:
-        for share in ("p50", "p95", "p99"):
-            locust, exact = entry[f"{share}_ms"], entry[f"{share}_corrected_ms"]
-            assert exact == pytest.approx(locust, abs=1.0 if locust < 100 else 10.0), (entry["name"], share)
-    assert all(entry["dropped"] == 0 for entry in entries)
+        mine = sorted(row.latency_ms for row in samples if row.name == entry["name"])
+        assert len(mine) == entry["requests"], entry["name"]
+        assert entry["p95_corrected_ms"] == pytest.approx(percentile(mine, 0.95), abs=0.001)
+        assert entry["dropped"] == 0
 
 
 def test_every_number_sent_an_otp_lies_in_the_test_range_and_none_twice_across_flows(healthy_load_run):

@@ -25,8 +25,10 @@ def write_summary(
         "slos": [r.as_dict() for r in results],
         "run": dict(run),
         "notes": {
-            "source": "every figure is read from Locust's CSV (stats file named in run.stats_csv)",
+            "source": "Locust's own figures are read from its CSV (run.stats_csv); the *_corrected_ms figures and dropped counts from run.corrected_json",
             "flow": "flow time is the time a user waited on the service (sum of its requests), think time excluded",
+            "corrected": "exact percentiles measured from each request's intended start (coordinated-omission correction, otp_suite.loadtest.corrected); in Locust's closed model they equal its own samples",
+            "dropped": "requests never sent because their flow could not start on schedule (arrival-rate mode)",
         },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
