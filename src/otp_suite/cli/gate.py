@@ -66,8 +66,9 @@ class GateRun:
 @click.option("--load/--no-load", "with_load", default=True, envvar="OTP_GATE_LOAD", show_envvar=True, help="Run the load smoke and its SLOs after the contract suite.")
 @click.option("--smoke-users", type=click.IntRange(1, 200), default=5, envvar="OTP_GATE_SMOKE_USERS", show_envvar=True, help="Concurrent users of the load smoke.")
 @click.option("--smoke-run-time", type=click.FloatRange(1, 600), default=15.0, envvar="OTP_GATE_SMOKE_RUN_TIME", show_envvar=True, help="Seconds the load smoke runs.")
+@click.option("--arrival-rate", type=click.FloatRange(min=0), default=0.0, envvar="OTP_ARRIVAL_RATE", show_envvar=True, help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).")
 @click.option("--report/--no-report", "with_report", default=True, envvar="OTP_GATE_REPORT", show_envvar=True, help="Build the single-file HTML report (needs Node.js and `npm ci`).")
-def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool, smoke_users: int, smoke_run_time: float, with_report: bool) -> None:
+def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool, smoke_users: int, smoke_run_time: float, arrival_rate: float, with_report: bool) -> None:
     """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
 
     Runs against OTP_BASE_URL, or the embedded reference service when it is unset.
@@ -95,7 +96,7 @@ def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | Non
         with _sigterm_as_interrupt(), _target(config) as target:
             run.target = target
             run.secrets += [target.jwt_secret, target.jwt_token]
-            _run_steps(run, target, reports, with_load=with_load, smoke_users=smoke_users, smoke_run_time=smoke_run_time, echo=echo)
+            _run_steps(run, target, reports, with_load=with_load, smoke_users=smoke_users, smoke_run_time=smoke_run_time, arrival_rate=arrival_rate, echo=echo)
     except KeyboardInterrupt:
         click.echo("otp-suite gate: interrupted; keeping the partial results", err=True)
         write_result(allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message="the gate run was interrupted (SIGINT/SIGTERM) before it finished; the results are partial")
@@ -124,7 +125,7 @@ def _target(config: SuiteConfig) -> Iterator[SuiteConfig]:
         manager.__exit__(None, None, None)
 
 
-def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: bool, smoke_users: int, smoke_run_time: float, echo: Echo) -> None:
+def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: bool, smoke_users: int, smoke_run_time: float, arrival_rate: float, echo: Echo) -> None:
     started = int(time.time() * 1000)
     click.echo(f"[1/4] preflight: is {target.base_url} reachable?")
     try:
@@ -150,8 +151,9 @@ def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: b
         click.echo("[3/4] load smoke: not run, the contract step could not judge the target")
         run.record("load smoke", None)
         return
-    click.echo(f"[3/4] load smoke: {smoke_users} users for {smoke_run_time:g} s, with SLOs")
-    load_code, note, run.slo_lines = _load_step(target, run.allure_dir, reports, echo, users=smoke_users, run_time_s=smoke_run_time)
+    size = f"{arrival_rate:g} flows/s" if arrival_rate else f"{smoke_users} users"
+    click.echo(f"[3/4] load smoke: {size} for {smoke_run_time:g} s, with SLOs")
+    load_code, note, run.slo_lines = _load_step(target, run.allure_dir, reports, echo, users=smoke_users, run_time_s=smoke_run_time, arrival_rate=arrival_rate)
     run.record("load smoke", load_code, note)
     echo(f"load smoke: {note}")
 
@@ -168,21 +170,22 @@ def _contract_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: E
     return outcome.exit_code, note
 
 
-def _load_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo, *, users: int, run_time_s: float) -> tuple[int, str, list[tuple[str, str]]]:
+def _load_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo, *, users: int, run_time_s: float, arrival_rate: float = 0.0) -> tuple[int, str, list[tuple[str, str]]]:
     try:
         from otp_suite.loadtest.options import LoadOptions
         from otp_suite.loadtest.runner import run_load
-        from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, apply_overrides
+        from otp_suite.loadtest.slo import SloError, run_slos
     except ImportError as error:
         return EXIT_CANNOT_JUDGE, f"the load runner is not installed ({error.name})", []
     try:
         # The smoke's size is the gate's; the SLOs come from the profile / OTP_SLO. LoadOptions is
         # built here, not by load_options(): that parses the run time with Locust, and importing
         # Locust (gevent monkey-patching) in this threaded process hangs it.
-        slos = apply_overrides(DEFAULT_SLOS, [target.slo or ""])
+        # In arrival-rate mode the latency SLOs judge the corrected percentiles (issue 6).
+        slos = run_slos(arrival_rate, [target.slo or ""])
     except SloError as error:
         return EXIT_CANNOT_JUDGE, str(error), []
-    options = LoadOptions(users=users, spawn_rate=float(users), run_time_s=max(1, round(run_time_s)), slos=slos)
+    options = LoadOptions(users=users, spawn_rate=float(users), run_time_s=max(1, round(run_time_s)), slos=slos, arrival_rate=arrival_rate)
     outcome = run_load(target, options, reports_dir=reports, allure_dir=allure_dir, echo=echo)
     slo_lines = [(_slo_line(result), "pass" if result.passed else "breach") for result in outcome.slos]
     return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == EXIT_PASSED else "SLO breached"), slo_lines
