@@ -41,7 +41,7 @@ def st_run_kills(fault: str, max_examples: int) -> tuple[bool, float]:
     started = time.monotonic()
     with resolved_target(load_config({}, jwt_secret=SECRET), fault=fault) as config:
         token = mint_token(SECRET, "bench-user")
-        env = {**os.environ, "SCHEMATHESIS_HOOKS": "st_test_range_hooks", "PYTHONPATH": f"{PROJECT_ROOT / 'benchmarks'}:{os.environ.get('PYTHONPATH', '')}"}
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": "otp_suite.contract.st_hooks"}
         command = [str(Path(sys.executable).with_name("st")), "run", str(PROJECT_ROOT / "openapi.yaml"), "--url", str(config.base_url),
                    "-H", f"user-jwt-token: {token}", "--checks", "all", "--max-examples", str(max_examples), "--no-color"]  # fmt: skip
         result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)

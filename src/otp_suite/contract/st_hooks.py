@@ -1,8 +1,9 @@
-"""Schemathesis hooks for the plain ``st run`` baseline of bench_contract_faults.py.
+"""Schemathesis hooks for running plain ``st run openapi.yaml`` safely against any target.
 
-Only one thing is added to plain ``st run``: register and resend bodies are moved into the test
-number range before they are sent (the suite never sends an OTP request outside it). Loaded with
-``SCHEMATHESIS_HOOKS=st_test_range_hooks``.
+Only one thing is added: register and resend bodies are moved into the test number range
+(``OTP_TEST_COUNTRY_CODE`` / ``OTP_TEST_PHONE_PREFIX``) before they are sent, so a bare
+Schemathesis run never makes a target text a real phone. Load them with
+``SCHEMATHESIS_HOOKS=otp_suite.contract.st_hooks``.
 """
 
 from __future__ import annotations
