@@ -10,6 +10,7 @@ Exit codes: 0 every SLO held, 1 one was breached, 2 the run could not be judged.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,17 +21,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from otp_suite.config import SuiteConfig
+from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.loadtest.allure_result import write_allure_result
 from otp_suite.loadtest.census import read_census
 from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, read_report, read_samples
-from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, ordered, read_entries, read_history, stats_csv
+from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, most_frequent_failure, ordered, read_entries, read_history, stats_csv
 from otp_suite.loadtest.options import LoadOptions
 from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
 from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import SloResult, judge, slo_table
 from otp_suite.loadtest.summary import write_summary
-from otp_suite.preflight import TargetUnreachable, check_reachable
+from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
 
 Echo = Callable[[str], None]
 
@@ -196,17 +198,21 @@ class _Processes:
     def __enter__(self) -> _Processes:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        for process, _ in self.started:
-            if process.poll() is None:
-                process.terminate()
-        for process, handle in self.started:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            handle.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        # Interrupted: Ctrl-C is what lets a Locust master running a shape stop its workers and write
+        # its statistics so far (SIGTERM ends such a master at once).
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+        with signals_held():  # a second Ctrl-C must not leave a worker running
+            for process, _ in self.started:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT if interrupted else signal.SIGTERM)
+            for process, handle in self.started:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+                handle.close()
 
 
 def _run_locust(config: SuiteConfig, options: LoadOptions, files: RunFiles, echo: Echo) -> str:
@@ -229,6 +235,13 @@ def _run_locust(config: SuiteConfig, options: LoadOptions, files: RunFiles, echo
     if not stats_csv(files.csv_prefix).is_file():
         return f"Locust wrote no statistics ({stats_csv(files.csv_prefix)} missing): {_tail(files.log('locust'), config) or 'no output'}"
     return ""
+
+
+def _preflight_token(config: SuiteConfig) -> str:
+    """A token minted with OTP_JWT_SECRET for the preflight's one request (never sent with a valid body)."""
+    from fixtures.tokens import mint_token
+
+    return mint_token(config.jwt_secret or "", "load-preflight")
 
 
 def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
@@ -255,7 +268,9 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         return _cannot_run("no way to read OTPs: set OTP_INBOX_URL or OTP_FIXED_CODE", echo)
     try:
         check_reachable(config)
-    except TargetUnreachable as unreachable:
+        # Every virtual user would be refused: that is a setup problem, not a breached SLO.
+        check_token_accepted(config, config.jwt_token or _preflight_token(config))
+    except (TargetUnreachable, TokenRefused) as unreachable:
         return _cannot_run(str(unreachable), echo)
 
     files = RunFiles(Path(reports_dir) / "load")
@@ -268,7 +283,12 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         echo(f"load: {options.arrival_rate:g} flows/s on schedule (open model) for {options.run_time_s} s on {processes} -> {config.base_url}")
     else:
         echo(f"load: {options.users} users (spawn {options.spawn_rate:g}/s, shape {options.shape}) for {options.run_time_s} s on {processes} -> {config.base_url}")
-    reason = _run_locust(config, options, files, echo)
+    try:
+        reason = _run_locust(config, options, files, echo)
+    except KeyboardInterrupt as interruption:
+        with signals_held():
+            _keep_interrupted_run(interruption, config, options, files, started_ms, allure_dir)
+        raise
     census = read_census(files.csv_prefix)
     if census is not None:
         by_worker = ", ".join(f"worker {k}: {v}" for k, v in census["requests_by_worker"].items())
@@ -323,13 +343,29 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         echo(line)
     breached = [result.name for result in results if not result.passed]
     if breached:
-        reason = "SLO breached: " + ", ".join(breached)
+        reason = "SLO breached: " + ", ".join(breached) + f" (target {config.base_url})"
+        failure = most_frequent_failure(files.csv_prefix)
+        if failure is not None:
+            reason += f"; most frequent failure: {failure[0]} ({failure[1]} times)"
         code = EXIT_FAILED
     else:
         reason = f"all {len(results)} SLOs hold"
         code = EXIT_PASSED
     echo(f"load: {reason} (summary: {summary})")
     return LoadOutcome(code, results, summary, reason, tuple(entries), census)
+
+
+def _keep_interrupted_run(interruption: BaseException, config: SuiteConfig, options: LoadOptions, files: RunFiles, started_ms: int, allure_dir: Path) -> None:
+    """Write summary.json and the Allure result of a run cut short: Locust's figures so far, no SLO verdict."""
+    by_signal = signal_name_of(interruption)
+    try:
+        entries = ordered(read_entries(files.csv_prefix)) if stats_csv(files.csv_prefix).is_file() else []
+    except (OSError, ValueError, KeyError):
+        entries = []  # a CSV cut mid-write: the summary still says the run was interrupted
+    run_info = {"target": config.base_url, "users": options.users, "run_time_s": options.run_time_s, "shape": options.shape, "stats_csv": str(stats_csv(files.csv_prefix))}
+    write_summary(files.summary, entries, (), run=run_info, interrupted_by=by_signal)
+    reason = f"interrupted by {by_signal} before the run time was over; figures so far in {files.summary}, SLOs not judged"
+    _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
 
 
 def _entry_table(entries: list[EntryStats]) -> list[str]:
@@ -341,7 +377,7 @@ def _entry_table(entries: list[EntryStats]) -> list[str]:
 
     for e in entries:
         rows.append(
-            (e.name, str(e.requests), str(e.failures), str(e.dropped), f"{e.rps:.2f}", f"{e.p50_ms:g}", f"{e.p95_ms:g}", f"{e.p99_ms:g}", f"{e.max_ms:g}",
+            (e.name, str(e.requests), str(e.failures), str(e.dropped), f"{e.rps:.2f}", f"{e.p50_ms:g}", f"{e.p95_ms:g}", f"{e.p99_ms:g}", ms(e.max_ms),
              ms(e.p50_corrected_ms), ms(e.p95_corrected_ms), ms(e.p99_corrected_ms), ms(e.max_corrected_ms))
         )  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
