@@ -73,6 +73,7 @@ class OtpUser(FastHttpUser):
 
     host = CONFIG.base_url
     insecure = not CONFIG.verify_tls  # FastHttpUser skips certificate checks unless told otherwise
+    max_redirects = 0  # a redirect is the target's answer, never followed: it could carry the token elsewhere
     network_timeout = CONFIG.request_timeout_s
     connection_timeout = CONFIG.request_timeout_s
 
@@ -169,6 +170,7 @@ class ArrivalFlows(FastHttpUser):
 
     host = CONFIG.base_url
     insecure = not CONFIG.verify_tls
+    max_redirects = 0
     network_timeout = CONFIG.request_timeout_s
     connection_timeout = CONFIG.request_timeout_s
     wait_time = constant(0)

@@ -2,6 +2,9 @@
 
 pytest_plugins = [
     "contract_fixtures",
+    "failsafe_fixtures",
+    "misbehaving_servers",  # before failsafe_target_fixtures, which imports it
+    "failsafe_target_fixtures",
     "load_fixtures",
     "report_fixtures",
     "service_fixtures",

@@ -58,14 +58,50 @@ def check_reachable(config: SuiteConfig) -> None:
 
     Any HTTP answer counts (even 404 or 500): judging it is the tests' job. The whole exchange has
     one deadline, so a target that answers a byte a second is caught as well as a silent one. The
-    probe carries no token, so it can never make the target send an SMS.
+    probe carries no token, so it can never make the target send an SMS. A redirect is not an
+    answer the suite can judge: it never follows one (that could carry the token to another host),
+    so a target that redirects cannot be judged until OTP_BASE_URL names the API itself.
     """
     if config.base_url is None:
         return
+    response = probe_request(config, REGISTER_PATH)
+    if response.is_redirect:
+        raise TargetUnreachable(describe_redirect(config.base_url, response))
+
+
+REGISTER_PATH = "/fe/users/auth/otp/register"
+
+
+class TokenRefused(Exception):
+    """The target refuses the suite's token; ``str()`` is the one-line reason."""
+
+
+def check_token_accepted(config: SuiteConfig, token: str) -> None:
+    """Raise :class:`TokenRefused` if the target answers 401 to ``token`` on a request with an empty body.
+
+    The body ``{}`` is invalid, so a target that accepts the token answers 400 and sends nothing.
+    """
+    assert config.base_url is not None
+    response = probe_request(config, REGISTER_PATH, token=token)
+    if response.status_code == 401:
+        source = "OTP_JWT_TOKEN" if config.jwt_token else "a token signed with OTP_JWT_SECRET"
+        raise TokenRefused(f"OTP_BASE_URL {config.base_url} refuses {source} (401 to a request with it); check that it is the environment's secret or a current token")
+
+
+def probe_request(config: SuiteConfig, path: str, *, token: str | None = None, body: bytes = b"{}") -> httpx.Response:
+    """POST ``body`` to ``path`` of the target under one total deadline (OTP_REQUEST_TIMEOUT_S).
+
+    Raises :class:`TargetUnreachable` with a one-line diagnosis when no complete answer comes in
+    time. Redirects are not followed.
+    """
+    assert config.base_url is not None
     url = config.base_url
     deadline_s = config.request_timeout_s
+    headers = {"content-type": "application/json"}
+    if token is not None:
+        headers["user-jwt-token"] = token
     try:
-        asyncio.run(_probe(url, verify=config.verify_tls, deadline_s=deadline_s))
+        return asyncio.run(_probe(url.rstrip("/") + path, headers=headers, body=body, verify=config.verify_tls, deadline_s=deadline_s))
     except TimeoutError:
         raise TargetUnreachable(
             f"OTP_BASE_URL {url} did not finish answering within {deadline_s:g} s (total request timeout, OTP_REQUEST_TIMEOUT_S)"
@@ -74,7 +110,17 @@ def check_reachable(config: SuiteConfig) -> None:
         raise TargetUnreachable(describe_transport_error(url, error, deadline_s)) from None
 
 
-async def _probe(url: str, *, verify: bool, deadline_s: float) -> None:
+def describe_redirect(url: str, response: httpx.Response) -> str:
+    """A one-line diagnosis of a target that answers with a redirect instead of the API."""
+    location = response.headers.get("location", "")
+    where = str(response.request.url.join(location)) if location else "nowhere (no Location header)"
+    kind = "to itself, a redirect loop" if where == str(response.request.url) else f"to {where}"
+    return (
+        f"OTP_BASE_URL {url} answers with a redirect ({response.status_code} {kind}); the suite does not follow "
+        f"redirects (they could carry the token to another host): set OTP_BASE_URL to the API's own URL"
+    )
+
+
+async def _probe(url: str, *, headers: dict[str, str], body: bytes, verify: bool, deadline_s: float) -> httpx.Response:
     async with httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(deadline_s), follow_redirects=False) as client:
-        request = client.post(url.rstrip("/") + "/fe/users/auth/otp/register", content=b"{}", headers={"content-type": "application/json"})
-        await asyncio.wait_for(request, deadline_s)
+        return await asyncio.wait_for(client.post(url, content=body, headers=headers), deadline_s)

@@ -6,12 +6,28 @@ import click
 
 from otp_suite import __version__
 from otp_suite.cli.contract import contract
+from otp_suite.cli.errors import suite_crashed
 from otp_suite.cli.gate import gate
 from otp_suite.cli.load import load
 from otp_suite.cli.serve import serve
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+class _SuiteGroup(click.Group):
+    """The command group; a crash inside the suite ends in exit 2 and one line, never a traceback.
+
+    A bug of the suite says nothing about the target, so it is "could not judge", not "failed".
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001  # the last net: anything else is a bug of the suite
+            suite_crashed(error)
+
+
+@click.group(cls=_SuiteGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="otp-suite")
 def main() -> None:
     """Contract and load tests for an OTP authentication API.

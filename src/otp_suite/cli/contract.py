@@ -10,6 +10,7 @@ import click
 
 from otp_suite.cli.errors import EXIT_CANNOT_JUDGE, cannot_judge
 from otp_suite.config import ConfigError, load_config
+from otp_suite.interruption import signal_name_of, signals_interrupt
 
 #: option name -> the OTP_* variable it sets (validated by load_config like the variable itself)
 _OPTION_VARIABLES = {
@@ -43,7 +44,8 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
     """Run the contract suite (Schemathesis, scenario flows, security checks) against a target.
 
     Secrets come from OTP_JWT_SECRET or OTP_JWT_TOKEN only (never options, which ``ps`` shows).
-    Exit 0: every check held; 1: the target breaks the contract; 2: the run could not judge.
+    Exit 0: every check held; 1: the target breaks the contract; 2: the run could not judge,
+    also when interrupted (Ctrl-C, SIGTERM): the children are stopped and the results so far kept.
     """
     from otp_suite.contract.runner import run_contract
     from otp_suite.target import resolved_target
@@ -60,17 +62,25 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
     allure_dir = reports / "allure-results"
     # A fresh run's results only: Allure would merge stale results of earlier runs into the report.
     shutil.rmtree(allure_dir, ignore_errors=True)
+    junit_path = reports / "contract" / "junit.xml"
     try:
-        with resolved_target(config) as resolved:
+        with signals_interrupt(), resolved_target(config) as resolved:
             outcome = run_contract(
                 resolved,
                 allure_dir=allure_dir,
-                junit_path=reports / "contract" / "junit.xml",
+                junit_path=junit_path,
                 echo=click.echo,
                 pytest_args=("-k", select) if select else (),
             )
+    except KeyboardInterrupt as interruption:
+        kept = f"; the results so far are kept in {allure_dir}, marked 'contract run interrupted'" if any(allure_dir.glob("*-result.json")) else " before any contract test ran"
+        cannot_judge(f"interrupted by {signal_name_of(interruption)}{kept}")
     except (RuntimeError, TimeoutError, OSError) as error:
-        cannot_judge(f"the embedded reference service did not start ({str(error).splitlines()[0] if str(error) else type(error).__name__})")
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if not config.is_embedded and isinstance(error, OSError):
+            # With a configured target nothing is started: an OSError is the reports folder or the system.
+            cannot_judge(f"the run could not write or start what it needs ({detail}); check that OTP_REPORTS_DIR={reports} is a writable folder")
+        cannot_judge(f"the embedded reference service did not start ({detail})")
     if outcome.exit_code == EXIT_CANNOT_JUDGE:
         cannot_judge(outcome.reason or "unknown reason")
     click.echo(outcome.summary())

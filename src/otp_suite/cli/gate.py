@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import click
 
 from otp_suite.cli.errors import EXIT_CANNOT_JUDGE, EXIT_FAILED, EXIT_PASSED, cannot_judge
 from otp_suite.config import ConfigError, SuiteConfig, load_config
+from otp_suite.interruption import signal_name_of, signals_held, signals_interrupt
 from otp_suite.preflight import TargetUnreachable, check_reachable
 from otp_suite.report.build import ReportError, build_report, scrub_reports
 from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
@@ -72,7 +72,9 @@ def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | Non
     """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
 
     Runs against OTP_BASE_URL, or the embedded reference service when it is unset.
-    Exit 0: all checks and SLOs hold; 1: the target fails the contract or an SLO; 2: could not judge.
+    Exit 0: all checks and SLOs hold; 1: the target fails the contract or an SLO; 2: could not judge,
+    also when interrupted (Ctrl-C, SIGTERM; 1 if a step had already found a failure): the steps'
+    processes are stopped, the results so far are marked interrupted and the report is built from them.
     """
     environ = dict(os.environ)
     if base_url:
@@ -92,20 +94,31 @@ def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | Non
     echo: Echo = lambda line: click.echo(f"    {line}")
 
     click.echo(f"otp-suite gate: target {config.base_url or 'embedded reference service (OTP_BASE_URL unset)'}")
-    try:
-        with _sigterm_as_interrupt(), _target(config) as target:
-            run.target = target
-            run.secrets += [target.jwt_secret, target.jwt_token]
-            _run_steps(run, target, reports, with_load=with_load, smoke_users=smoke_users, smoke_run_time=smoke_run_time, arrival_rate=arrival_rate, echo=echo)
-    except KeyboardInterrupt:
-        click.echo("otp-suite gate: interrupted; keeping the partial results", err=True)
-        write_result(allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message="the gate run was interrupted (SIGINT/SIGTERM) before it finished; the results are partial")
-        run.record("interrupted", EXIT_CANNOT_JUDGE, "SIGINT/SIGTERM")
-    except _CannotStart as error:
-        write_result(allure_dir, name="target reachable", status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
-        run.record("target", EXIT_CANNOT_JUDGE, str(error))
+    # Ctrl-C or SIGTERM: the steps' children are stopped on the way out, the results so far are
+    # marked interrupted, and the report is still built from them (exit 2: could not judge).
+    with signals_interrupt():
+        try:
+            with _target(config) as target:
+                run.target = target
+                run.secrets += [target.jwt_secret, target.jwt_token]
+                _run_steps(run, target, reports, with_load=with_load, smoke_users=smoke_users, smoke_run_time=smoke_run_time, arrival_rate=arrival_rate, echo=echo)
+        except KeyboardInterrupt as interruption:
+            _mark_interrupted(run, interruption)
+        except _CannotStart as error:
+            write_result(allure_dir, name="target reachable", status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
+            run.record("target", EXIT_CANNOT_JUDGE, str(error))
 
-    raise SystemExit(_finish(run, reports, history, with_report=with_report))
+        exit_code = _finish(run, reports, history, with_report=with_report)
+    if exit_code != EXIT_PASSED:
+        click.echo(_closing_diagnosis(run, exit_code), err=True)
+    raise SystemExit(exit_code)
+
+
+def _closing_diagnosis(run: GateRun, exit_code: int) -> str:
+    """One line on stderr for a pipeline's log: which step decided the verdict, and why."""
+    step = next((s for s in run.steps if s.exit_code == exit_code and s.note), None)
+    reason = f"{step.name}: {step.note}" if step else "see the summary above"
+    return f"otp-suite: cannot judge: {reason}" if exit_code == EXIT_CANNOT_JUDGE else f"otp-suite: failed: {reason}"
 
 
 class _CannotStart(Exception):
@@ -138,7 +151,7 @@ def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: b
     run.record("preflight", EXIT_PASSED)
 
     click.echo("[2/4] contract suite")
-    contract_code, note = _contract_step(target, run.allure_dir, reports, echo)
+    contract_code, note, not_the_api = _contract_step(target, run.allure_dir, reports, echo)
     run.record("contract", contract_code, note)
     # Written after the contract run, which starts from an empty results folder.
     write_result(run.allure_dir, name="target reachable", status="passed", area=AREA_PREFLIGHT, started_ms=started)
@@ -151,6 +164,11 @@ def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: b
         click.echo("[3/4] load smoke: not run, the contract step could not judge the target")
         run.record("load smoke", None)
         return
+    if not_the_api:
+        # Load on a target that answers nothing like the API measures nothing.
+        click.echo("[3/4] load smoke: not run, the target does not answer like the OTP API")
+        run.record("load smoke", None)
+        return
     size = f"{arrival_rate:g} flows/s" if arrival_rate else f"{smoke_users} users"
     click.echo(f"[3/4] load smoke: {size} for {smoke_run_time:g} s, with SLOs")
     load_code, note, run.slo_lines = _load_step(target, run.allure_dir, reports, echo, users=smoke_users, run_time_s=smoke_run_time, arrival_rate=arrival_rate)
@@ -158,16 +176,21 @@ def _run_steps(run: GateRun, target: SuiteConfig, reports: Path, *, with_load: b
     echo(f"load smoke: {note}")
 
 
-def _contract_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo) -> tuple[int, str]:
+def _contract_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo) -> tuple[int, str, bool]:
+    """(exit code, note for the summary, whether the target answers nothing like the API)."""
     try:
         from otp_suite.contract.runner import run_contract
     except ImportError as error:
-        return EXIT_CANNOT_JUDGE, f"the contract runner is not installed ({error.name})"
+        return EXIT_CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
     outcome = run_contract(target, allure_dir=allure_dir, junit_path=reports / "contract-junit.xml", echo=echo)
+    if outcome.not_the_api:
+        return outcome.exit_code, f"no test run: {outcome.reason}", True
+    if outcome.exit_code == EXIT_CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
+        return outcome.exit_code, outcome.reason or "the contract suite did not run", False
     note = f"{outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
     if getattr(outcome, "reason", None):
         note += f"; {outcome.reason}"
-    return outcome.exit_code, note
+    return outcome.exit_code, note, False
 
 
 def _load_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: Echo, *, users: int, run_time_s: float, arrival_rate: float = 0.0) -> tuple[int, str, list[tuple[str, str]]]:
@@ -209,23 +232,40 @@ def _finish(run: GateRun, reports: Path, history: Path, *, with_report: bool) ->
             problem = str(error)
             # Without the report a pass cannot be shown to anyone; a failure stays a failure.
             exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
+        except KeyboardInterrupt as interruption:  # the generator is stopped by subprocess.run
+            if not any(step.name == "interrupted" for step in run.steps):
+                _mark_interrupted(run, interruption)
+            problem = f"interrupted by {signal_name_of(interruption)} while it was being built"
+            exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
     else:
         problem = "--no-report"
-    try:
-        scrub_reports(reports, run.secrets)
-    except ReportError as error:
-        problem, exit_code = str(error), (EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE)
-    click.echo("")
-    click.echo(render_summary(
-        exit_code=exit_code,
-        steps=run.steps,
-        totals=count_results(run.allure_dir),
-        slo_lines=run.slo_lines,
-        report_path=report_path,
-        history_file=history_file,
-        report_problem=problem,
-    ))
+    # The last steps are short and must not be cut: a half-done scrub would leave a token behind.
+    with signals_held(deliver=False):
+        try:
+            scrub_reports(reports, run.secrets)
+        except ReportError as error:
+            problem, exit_code = str(error), (EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE)
+        click.echo("")
+        click.echo(render_summary(
+            exit_code=exit_code,
+            steps=run.steps,
+            totals=count_results(run.allure_dir),
+            slo_lines=run.slo_lines,
+            report_path=report_path,
+            history_file=history_file,
+            report_problem=problem,
+        ))
     return exit_code
+
+
+def _mark_interrupted(run: GateRun, interruption: BaseException) -> None:
+    """Say on the terminal, in the results and in the summary that the run was cut short."""
+    by_signal = signal_name_of(interruption)
+    with signals_held(deliver=False):
+        click.echo(f"otp-suite gate: interrupted by {by_signal}; the steps' processes are stopped, the results so far kept", err=True)
+        message = f"interrupted by {by_signal}: the gate run stopped before it finished; its results are partial"
+        write_result(run.allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message=message)
+        run.record("interrupted", EXIT_CANNOT_JUDGE, f"by {by_signal}; results so far kept")
 
 
 def _target_label(run: GateRun) -> str | None:
@@ -239,21 +279,3 @@ def _fresh_dir(path: Path) -> None:
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so the embedded service is stopped and partial results kept."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (e.g. under a test runner): nothing to install
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

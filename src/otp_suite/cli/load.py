@@ -6,12 +6,14 @@ Option names follow Locust's own (--users, --spawn-rate, --run-time, --tags, --e
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from otp_suite.cli.errors import cannot_judge
 from otp_suite.config import ConfigError, load_config
+from otp_suite.interruption import signal_name_of, signals_interrupt
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, load_options, run_load
 from otp_suite.loadtest.options import MAX_WORKERS
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
@@ -65,7 +67,9 @@ def load(
     not on loopback is refused unless OTP_ALLOW_LOAD=1 or the profile allows it. With
     --arrival-rate, flows start on schedule (open model) and latency is also measured from each
     request's intended start (corrected for coordinated omission).
-    Exit 0: every SLO held; 1: an SLO was breached (named); 2: the run could not be judged.
+    Exit 0: every SLO held; 1: an SLO was breached (named); 2: the run could not be judged,
+    also when interrupted (Ctrl-C, SIGTERM): Locust and the service are stopped and summary.json
+    keeps the figures so far, marked "interrupted": true.
     """
     try:
         config = load_config(flow_mix=flow_mix, think_time_s=think_time, reports_dir=reports_dir)
@@ -95,12 +99,24 @@ def load(
         cannot_judge(str(error))
     allure_dir = alluredir or config.reports_dir / "allure-results"
     try:
-        with resolved_target(config, policy=EMBEDDED_LOAD_POLICY, fault=fault) as target:
+        with signals_interrupt(), resolved_target(config, policy=EMBEDDED_LOAD_POLICY, fault=fault) as target:
             if config.is_embedded:
                 click.echo(f"load: no OTP_BASE_URL; using the embedded reference service at {target.base_url}")
             outcome = run_load(target, options, reports_dir=config.reports_dir, allure_dir=allure_dir, echo=click.echo)
+    except KeyboardInterrupt as interruption:
+        summary = config.reports_dir / "load" / "summary.json"
+        kept = f", the figures so far are in {summary} (marked \"interrupted\": true)" if _marked_interrupted(summary) else ""
+        cannot_judge(f"interrupted by {signal_name_of(interruption)}; Locust and the service are stopped{kept}")
     except (RuntimeError, TimeoutError) as error:
         cannot_judge(f"the embedded reference service did not start: {error}")
     if outcome.exit_code == 2:
         cannot_judge(outcome.reason)
     raise SystemExit(outcome.exit_code)
+
+
+def _marked_interrupted(summary: Path) -> bool:
+    """Whether ``summary`` is this run's, written when it was interrupted (not a finished run's from before)."""
+    try:
+        return json.loads(summary.read_text(encoding="utf-8")).get("interrupted") is True
+    except (OSError, ValueError, AttributeError):
+        return False

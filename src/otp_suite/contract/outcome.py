@@ -35,11 +35,15 @@ class ContractOutcome:
     skip_reasons: tuple[str, ...] = ()
     reason: str | None = None
     seed: int | None = None
+    #: True when the run stopped before the tests because the target answers nothing like the API.
+    not_the_api: bool = False
 
     def summary(self) -> str:
         """One line: the counts, per area, and the verdict."""
         per_area = ", ".join(f"{name} {c.passed}/{c.passed + c.failed}" + (f" ({c.skipped} skipped)" if c.skipped else "") for name, c in self.areas.items())
         verdict = {0: "contract holds", 1: "contract broken"}.get(self.exit_code, f"cannot judge: {self.reason}")
+        if self.not_the_api:
+            return f"contract broken, no test run: {self.reason}"
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped [{per_area}] -> {verdict}"
 
 

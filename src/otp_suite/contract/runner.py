@@ -9,6 +9,8 @@ scrubbed of secrets, whatever the tests wrote.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import signal
 import subprocess
@@ -17,58 +19,45 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
+from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.contract.environment import child_environment
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit
 from otp_suite.contract.redaction import Redactor
-from otp_suite.preflight import TargetUnreachable, check_reachable, describe_transport_error
+from otp_suite.interruption import signal_name_of, signals_held
+from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.report.labels import AREA_CONTRACT
+from otp_suite.report.results_writer import write_result
 
 CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = 0, 1, 2
 _CANNOT_JUDGE_MARK = "cannot judge: "
+#: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
+NOT_THE_API_CHECK = "the target answers like the OTP API"
 
 
-class TokenRefused(Exception):
-    """The target refuses the suite's token; ``str()`` is the one-line reason."""
-
-
-def check_token_accepted(config: SuiteConfig, token: str) -> None:
-    """Raise :class:`TokenRefused` if the target answers 401 to ``token`` on a request with an empty body.
-
-    The body ``{}`` is invalid, so a target that accepts the token answers 400 and sends nothing.
-    """
-    assert config.base_url is not None
-    url = config.base_url.rstrip("/") + "/fe/users/auth/otp/register"
-    try:
-        with httpx.Client(verify=config.verify_tls, timeout=config.request_timeout_s, follow_redirects=False) as http:
-            response = http.post(url, content=b"{}", headers={"content-type": "application/json", "user-jwt-token": token})
-    except httpx.TransportError as error:
-        raise TargetUnreachable(describe_transport_error(config.base_url, error, config.request_timeout_s)) from None
-    if response.status_code == 401:
-        source = "OTP_JWT_TOKEN" if config.jwt_token else "a token signed with OTP_JWT_SECRET"
-        raise TokenRefused(f"the target {config.base_url} refuses {source} (401); check that it is the environment's secret or a current token")
-
-
-def _preflight(config: SuiteConfig) -> str | None:
-    """The reason the run cannot judge, or None."""
+def _preflight(config: SuiteConfig) -> tuple[int, str] | None:
+    """(exit code, one-line reason) when the suite need not run: 2 it cannot judge, 1 the target is not the API; else None."""
     from fixtures.tokens import mint_token
 
     try:
         load_contract_schema(config)
     except SpecUnusable as error:
-        return str(error)
+        return EXIT_CANNOT_JUDGE, str(error)
     if config.base_url is None:
-        return "no target: OTP_BASE_URL is not set and no embedded service was started"
+        return EXIT_CANNOT_JUDGE, "no target: OTP_BASE_URL is not set and no embedded service was started"
     if not (config.jwt_secret or config.jwt_token):
-        return "neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)"
+        return EXIT_CANNOT_JUDGE, "neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)"
+    token = config.jwt_token or mint_token(config.jwt_secret or "", "suite-preflight")
     try:
         check_reachable(config)
-        check_token_accepted(config, config.jwt_token or mint_token(config.jwt_secret or "", "suite-preflight"))
+        check_token_accepted(config, token)
+        check_answers_like_the_api(config, token)
     except (TargetUnreachable, TokenRefused) as error:
-        return str(error)
+        return EXIT_CANNOT_JUDGE, str(error)
+    except NotTheApi as error:
+        return EXIT_FAILED, str(error)
     return None
 
 
@@ -101,9 +90,15 @@ def run_contract(
     a broken target or a failed run.
     """
     redact = Redactor(config.jwt_secret, config.jwt_token)
-    reason = _preflight(config)
-    if reason is not None:
-        return ContractOutcome(exit_code=EXIT_CANNOT_JUDGE, reason=redact(reason))
+    stopped = _preflight(config)
+    if stopped is not None:
+        code, reason = stopped[0], redact(stopped[1])
+        if code == EXIT_FAILED:
+            # Shown in the gate's report like any failed check, with the reason as its message.
+            write_result(allure_dir, name=NOT_THE_API_CHECK, status="failed", area=AREA_CONTRACT, message=reason)
+        if code == EXIT_FAILED:
+            return ContractOutcome(exit_code=code, failed=1, failures=(NOT_THE_API_CHECK,), reason=reason, not_the_api=True)
+        return ContractOutcome(exit_code=code, reason=reason)
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     config = replace(config, seed=seed)
     echo(f"contract run against {config.base_url} (seed {seed}; replay with --seed {seed})")
@@ -123,7 +118,8 @@ def run_contract(
         "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
     ]  # fmt: skip
     reason_line: str | None = None
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=child_environment(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=child_environment(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     try:
         assert process.stdout is not None
         for line in process.stdout:
@@ -132,18 +128,31 @@ def run_contract(
             if _CANNOT_JUDGE_MARK in clean and reason_line is None:
                 reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
         status = process.wait()
-    except BaseException:
-        # Interrupted (Ctrl-C, SIGTERM): stop the child and its embedded service, keep what it wrote.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    except BaseException as stopped:
+        # Interrupted (Ctrl-C, SIGTERM): stop the child, keep what it wrote and say the results are partial.
+        with signals_held():
+            _stop_child(process)
+            if isinstance(stopped, KeyboardInterrupt):
+                message = f"interrupted by {signal_name_of(stopped)}: the contract run stopped before it finished; its results are partial"
+                write_result(allure_dir, name="contract run interrupted", status="broken", area=AREA_CONTRACT, message=message)
         raise
     finally:
-        scrub_reports([allure_dir, junit_path], redact)
+        with signals_held():  # a half-done scrub would leave a token in the results
+            scrub_reports([allure_dir, junit_path], redact)
     return _verdict(status, junit_path, reason_line, seed)
+
+
+def _stop_child(process: subprocess.Popen[str]) -> None:
+    """Stop the pytest child like Ctrl-C does (it writes its JUnit XML), then anything left in its session."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
+    try:
+        process.communicate(timeout=10)  # drained, not shown: pytest's own interrupt report
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _verdict(status: int, junit_path: Path, reason_line: str | None, seed: int) -> ContractOutcome:

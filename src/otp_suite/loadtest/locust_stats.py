@@ -170,3 +170,20 @@ def read_history(prefix: Path) -> list[HistoryPoint]:
             first = stamp if first is None else first
             points.append(HistoryPoint(stamp - first, int(row["User Count"]), row["Name"], _number(row["50%"]), _number(row["95%"]), _number(row["Requests/s"])))
     return points
+
+
+def most_frequent_failure(prefix: Path) -> tuple[str, int] | None:
+    """The error Locust counted most often on a request (flows left out) and how often, from ``<prefix>_failures.csv``."""
+    path = Path(f"{prefix}_failures.csv")
+    if not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row.get("Method") != "FLOW" and row.get("Occurrences", "").isdigit()]
+    if not rows:
+        return None
+    top = max(rows, key=lambda row: int(row["Occurrences"]))
+    error = top["Error"]
+    # The locustfile's failures read StepFailed('register: expected HTTP 200, got 502'): keep the words.
+    if error.endswith("')") and "('" in error:
+        error = error.split("('", 1)[1][:-2]
+    return error, int(top["Occurrences"])

@@ -16,11 +16,18 @@ def write_summary(
     results: Iterable[SloResult],
     *,
     run: Mapping[str, object],
+    interrupted_by: str | None = None,
 ) -> Path:
-    """Write ``{"passed", "entries", "slos", "run"}``; ``passed`` is True only when every SLO held."""
+    """Write ``{"passed", "interrupted", "entries", "slos", "run"}``; ``passed`` is True only when every SLO held.
+
+    ``interrupted_by`` (``SIGINT``, ``SIGTERM``) marks a run cut short: its figures are partial,
+    no SLO was judged and ``passed`` is False.
+    """
     results = list(results)
     document = {
-        "passed": all(r.passed for r in results),
+        "passed": interrupted_by is None and all(r.passed for r in results),
+        "interrupted": interrupted_by is not None,
+        **({"interrupted_by": interrupted_by} if interrupted_by else {}),
         "entries": [entry.as_dict() for entry in entries],
         "slos": [r.as_dict() for r in results],
         "run": dict(run),

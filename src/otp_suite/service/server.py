@@ -23,6 +23,8 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from otp_suite.interruption import signals_held
+
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
 
@@ -44,9 +46,10 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _uvicorn_config(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Config:
+def _uvicorn_config(app: ASGIApp, *, log_level: str = "warning", tls: tuple[str, str] | None = None) -> uvicorn.Config:
     # No access log: it would print every request, and a token could sit in a query string.
-    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=3)
+    certfile, keyfile = tls or (None, None)
+    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=3, ssl_certfile=certfile, ssl_keyfile=keyfile)
 
 
 class _CleanExitServer(uvicorn.Server):
@@ -114,12 +117,12 @@ def url_of_address(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def wait_until_ready(url: str, deadline_s: float = 15.0) -> None:
+def wait_until_ready(url: str, deadline_s: float = 15.0, *, verify_tls: bool = True) -> None:
     """Poll ``url`` until any HTTP answer comes back, or raise TimeoutError at the deadline."""
     give_up = time.monotonic() + deadline_s
     while True:
         try:
-            httpx.get(url, timeout=1.0)
+            httpx.get(url, timeout=1.0, verify=verify_tls)
             return
         except httpx.TransportError:
             if time.monotonic() > give_up:
@@ -128,18 +131,23 @@ def wait_until_ready(url: str, deadline_s: float = 15.0) -> None:
 
 
 class ServiceThread:
-    """An app served by uvicorn in a background thread on an unused loopback port."""
+    """An app served by uvicorn in a background thread on an unused loopback port.
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1") -> None:
+    ``tls`` (certificate file, key file) serves HTTPS, e.g. behind a self-signed certificate.
+    """
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", *, tls: tuple[str, str] | None = None) -> None:
         self._sock = bind_socket(host, 0)
-        self.url = url_of(self._sock)
-        self._server = uvicorn.Server(_uvicorn_config(app))
+        self.url = url_of(self._sock).replace("http://", "https://", 1) if tls else url_of(self._sock)
+        self._tls = tls
+        self._server = uvicorn.Server(_uvicorn_config(app, tls=tls))
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
     def __enter__(self) -> ServiceThread:
         self._thread.start()
-        wait_until_ready(self.url + "/__ready__")
+        # A test's own certificate is self-signed: readiness only asks whether the server answers.
+        wait_until_ready(self.url + "/__ready__", verify_tls=self._tls is None)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -161,7 +169,16 @@ class ServiceProcess:
         command = [sys.executable, "-m", "otp_suite", "serve", "--host", "127.0.0.1", "--port", "0", *self._args]
         # Its own process group, so stopping it also stops the server's worker processes.
         self._process = subprocess.Popen(command, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        assert self._process.stdout is not None
+        try:
+            self._await_ready()
+        except BaseException:
+            # Failed or interrupted (Ctrl-C) while starting: __exit__ will not run, so stop it here.
+            self.__exit__()
+            raise
+        return self
+
+    def _await_ready(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
         line = self._process.stdout.readline()
         match = READY_LINE.search(line)
         if not match:
@@ -173,19 +190,20 @@ class ServiceProcess:
             # Drain the pipes so a chatty child never blocks on a full buffer.
             threading.Thread(target=stream.read, daemon=True).start()  # type: ignore[union-attr]
         wait_until_ready(self.url + "/__ready__")
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._process is None:
             return
         group = self._process.pid
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        # Whatever is left of the group (a worker whose parent died) goes now.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-        self._process.wait()
+        # A second Ctrl-C must not cut the stop short and leave the server's workers running.
+        with signals_held():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            # Whatever is left of the group (a worker whose parent died) goes now.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+            self._process.wait()

@@ -1,0 +1,138 @@
+"""Fixtures for the fail-safe tests (issue 7): the real ``otp-suite`` command in a child process
+with a clean environment, and correct reference services to point it at (plain and behind a
+self-signed certificate).
+
+A run is judged on what a pipeline sees: the exit code, one line that names the target and the
+cause, no traceback, and the time it took.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from misbehaving_servers import self_signed_context
+from otp_suite.policy import FAST_TEST_POLICY
+from otp_suite.service import ServiceSettings, create_app
+from otp_suite.service.server import ServiceThread
+
+#: The signing secret of the reference services of these tests.
+FAILSAFE_SECRET = "failsafe-known-secret-0123456789abcdef"
+#: Issue 7's bounds: contract and gate end within 30 s; load within its run time plus 30 s.
+COMMAND_BOUND_S = 30.0
+#: Load runs of these tests are short; the bound is this plus COMMAND_BOUND_S.
+LOAD_RUN_TIME_S = 5
+#: A short total request timeout, so the silent and trickling targets cost seconds, not tens.
+SHORT_REQUEST_TIMEOUT_S = 3
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What one ``otp-suite`` command left: exit code, its two streams and its duration."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def diagnosis(self) -> str:
+        """The one-line verdict a pipeline log shows: the ``otp-suite:`` line on stderr, else the last line of stdout."""
+        lines = [line for line in self.stderr.splitlines() if line.startswith("otp-suite:")]
+        if lines:
+            return lines[-1]
+        out = [line for line in self.stdout.splitlines() if line.strip()]
+        return out[-1] if out else ""
+
+    def shows_a_traceback(self) -> bool:
+        """True when either stream carries a Python traceback."""
+        return "Traceback" in self.stdout or "Traceback" in self.stderr
+
+    def __repr__(self) -> str:  # shown when an assertion fails: the tail, never the whole log
+        return f"SuiteRun(exit {self.exit_code}, {self.seconds:.1f} s, stderr tail {self.stderr[-1500:]!r}, stdout tail {self.stdout[-1500:]!r})"
+
+
+def bound_s(command: str) -> float:
+    """How long ``command`` may take in these tests (issue 7)."""
+    return COMMAND_BOUND_S + (LOAD_RUN_TIME_S if command == "load" else 0)
+
+
+#: Arguments that keep each command's run short where its length is not what is tested.
+SHORT_RUN_ARGS = {
+    "contract": (),
+    "load": ("--run-time", f"{LOAD_RUN_TIME_S}s"),
+    "gate": ("--no-report", "--smoke-run-time", "3"),
+}
+
+
+@pytest.fixture
+def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
+    """``run_suite("contract", *args, env={...})``: run ``python -m otp_suite`` in a child process.
+
+    Its environment has no OTP_* variable but ``env``'s and OTP_REPORTS_DIR (a temporary folder);
+    stdin is closed. A run that outlives its bound by 30 s is killed with its whole process group.
+    """
+
+    def run(command: str, *args: str, env: Mapping[str, str] | None = None) -> SuiteRun:
+        clean = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
+        clean.update({"OTP_REPORTS_DIR": str(tmp_path / "reports"), **(env or {})})
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "otp_suite", command, *args],
+            env=clean, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            stdout, stderr = process.communicate(timeout=bound_s(command) + 30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+        return SuiteRun(process.returncode, stdout, stderr, time.monotonic() - started)
+
+    return run
+
+
+def assert_fails_safe(run: SuiteRun, command: str, *, exit_code: int, names: str, causes: tuple[str, ...]) -> None:
+    """The rule of issue 7 for one run: ``exit_code``; one diagnosis line naming ``names`` and one of
+    ``causes``; no traceback; within the command's bound."""
+    assert run.exit_code == exit_code, run
+    assert names in run.diagnosis, run.diagnosis
+    assert any(cause in run.diagnosis for cause in causes), run.diagnosis
+    assert not run.shows_a_traceback(), run
+    assert run.seconds < bound_s(command), run
+
+
+@dataclass(frozen=True)
+class ReferenceTarget:
+    """A correct reference service on loopback, and the OTP_* variables that point the suite at it."""
+
+    url: str
+    env: dict[str, str]
+
+
+def _reference_env(url: str) -> dict[str, str]:
+    return {"OTP_BASE_URL": url, "OTP_JWT_SECRET": FAILSAFE_SECRET, **FAST_TEST_POLICY.as_environment()}
+
+
+@pytest.fixture
+def reference_target() -> Iterator[ReferenceTarget]:
+    """A correct reference service (fast test policy, test inbox) over plain HTTP."""
+    settings = ServiceSettings(jwt_secret=FAILSAFE_SECRET, policy=FAST_TEST_POLICY)
+    with ServiceThread(create_app(settings)) as service:
+        yield ReferenceTarget(service.url, _reference_env(service.url))
+
+
+@pytest.fixture
+def self_signed_target(tmp_path: Path) -> Iterator[ReferenceTarget]:
+    """A correct reference service over HTTPS with a fresh self-signed certificate for 127.0.0.1."""
+    self_signed_context(tmp_path)  # writes cert.pem and key.pem
+    settings = ServiceSettings(jwt_secret=FAILSAFE_SECRET, policy=FAST_TEST_POLICY)
+    with ServiceThread(create_app(settings), tls=(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))) as service:
+        yield ReferenceTarget(service.url, _reference_env(service.url))

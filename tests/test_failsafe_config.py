@@ -1,0 +1,125 @@
+"""Every command fails safe on bad configuration (issue 7): exit 2 ("could not judge"), one line
+naming the file or variable and what is wrong with it, no traceback, in seconds.
+
+The spec rows apply to contract and gate only: a load run does not read the OpenAPI file. The
+credential rows point at a correct reference service, so the credentials are the only fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from failsafe_target_fixtures import FAILSAFE_SECRET, SHORT_RUN_ARGS, ReferenceTarget, SuiteRun, assert_fails_safe
+from fixtures.tokens import mint_token
+from otp_suite.cli import main
+
+COMMANDS = ("contract", "load", "gate")
+#: Configuration problems are found before any test or load runs.
+FAST_S = 5.0
+
+
+def _assert_config_refused(run: SuiteRun, command: str, *, names: str, causes: tuple[str, ...]) -> None:
+    assert_fails_safe(run, command, exit_code=2, names=names, causes=causes)
+    assert run.seconds < FAST_S, run
+
+
+# --- the spec ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["contract", "gate"])
+def test_exits_2_naming_the_spec_file_that_does_not_exist(run_suite: Callable[..., SuiteRun], reference_target: ReferenceTarget, tmp_path: Path, command: str) -> None:
+    spec = tmp_path / "missing-openapi.yaml"
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={**reference_target.env, "OTP_SPEC": str(spec)})
+
+    _assert_config_refused(run, command, names=str(spec), causes=("does not exist",))
+
+
+@pytest.mark.parametrize("command", ["contract", "gate"])
+def test_exits_2_naming_the_spec_file_that_is_not_openapi(run_suite: Callable[..., SuiteRun], reference_target: ReferenceTarget, tmp_path: Path, command: str) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\npaths: [not, a, mapping\n", encoding="utf-8")
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={**reference_target.env, "OTP_SPEC": str(spec)})
+
+    _assert_config_refused(run, command, names=str(spec), causes=("not a usable OpenAPI document",))
+
+
+# --- the profile ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_exits_2_naming_the_profile_file_that_is_not_toml(run_suite: Callable[..., SuiteRun], tmp_path: Path, command: str) -> None:
+    profiles = tmp_path / "environments.toml"
+    profiles.write_text("[stage\nbase_url = https://stage.example.com\n", encoding="utf-8")
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={"OTP_ENV": "stage", "OTP_PROFILE_FILE": str(profiles)})
+
+    _assert_config_refused(run, command, names=str(profiles), causes=("not valid TOML",))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_exits_2_naming_the_unknown_profile_and_the_known_ones(run_suite: Callable[..., SuiteRun], tmp_path: Path, command: str) -> None:
+    profiles = tmp_path / "environments.toml"
+    profiles.write_text('[stage]\nbase_url = "https://stage.example.com"\n', encoding="utf-8")
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={"OTP_ENV": "staging", "OTP_PROFILE_FILE": str(profiles)})
+
+    _assert_config_refused(run, command, names="OTP_ENV='staging'", causes=("is not a profile",))
+    assert "stage" in run.diagnosis.split("known:", 1)[1]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_exits_2_naming_the_policy_variable_that_is_not_a_number(run_suite: Callable[..., SuiteRun], command: str) -> None:
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={"OTP_TTL_S": "five minutes"})
+
+    _assert_config_refused(run, command, names="OTP_TTL_S='five minutes'", causes=("is not a number",))
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_exits_2_naming_the_missing_secret_when_tokens_must_be_minted(run_suite: Callable[..., SuiteRun], reference_target: ReferenceTarget, command: str) -> None:
+    env = {key: value for key, value in reference_target.env.items() if key != "OTP_JWT_SECRET"}
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env=env)
+
+    _assert_config_refused(run, command, names="OTP_JWT_SECRET", causes=("nor OTP_JWT_TOKEN is set", "need OTP_JWT_SECRET"))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_exits_2_naming_the_target_that_refuses_the_given_token(run_suite: Callable[..., SuiteRun], reference_target: ReferenceTarget, command: str) -> None:
+    foreign_token = mint_token("not-the-environment-secret-0123456789", "failsafe-user")
+    env = {key: value for key, value in reference_target.env.items() if key != "OTP_JWT_SECRET"}
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={**env, "OTP_JWT_TOKEN": foreign_token})
+
+    _assert_config_refused(run, command, names=reference_target.url, causes=("refuses OTP_JWT_TOKEN (401",))
+    assert foreign_token not in run.stdout + run.stderr
+
+
+# --- the suite itself -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_crash_inside_the_suite_exits_2_with_one_line_and_the_traceback_in_a_file(monkeypatch: pytest.MonkeyPatch, reference_target: ReferenceTarget, tmp_path: Path, command: str) -> None:
+    # A bug planted in the request every command's preflight makes: past configuration, before any verdict.
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("otp_suite.preflight.probe_request", bug)
+    env = {**reference_target.env, "OTP_REPORTS_DIR": str(tmp_path / "reports")}
+
+    result = CliRunner().invoke(main, [command, *SHORT_RUN_ARGS[command]], env=env)
+
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("otp-suite: cannot judge: the suite itself failed (ZeroDivisionError")]
+    crash_file = Path(line.rsplit(" in ", 1)[1])
+    assert "Traceback" not in result.output
+    assert "ZeroDivisionError" in crash_file.read_text(encoding="utf-8")
+    crash_file.unlink()
