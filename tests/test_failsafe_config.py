@@ -103,6 +103,17 @@ def test_exits_2_naming_the_target_that_refuses_the_given_token(run_suite: Calla
     assert foreign_token not in run.stdout + run.stderr
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_exits_2_naming_the_reports_folder_that_cannot_be_written(run_suite: Callable[..., SuiteRun], reference_target: ReferenceTarget, tmp_path: Path, command: str) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("", encoding="utf-8")
+    reports = a_file / "reports"
+
+    run = run_suite(command, *SHORT_RUN_ARGS[command], env={**reference_target.env, "OTP_REPORTS_DIR": str(reports)})
+
+    _assert_config_refused(run, command, names=str(reports), causes=("writable folder",))
+
+
 # --- the suite itself -------------------------------------------------------------------------
 
 

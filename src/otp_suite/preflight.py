@@ -13,6 +13,10 @@ import httpx
 from otp_suite.config import SuiteConfig
 
 
+#: The path every probe goes to; a body of ``{}`` can never make the target send an SMS.
+REGISTER_PATH = "/fe/users/auth/otp/register"
+
+
 class TargetUnreachable(Exception):
     """The target cannot be judged; ``str()`` is the one-line reason."""
 
@@ -67,9 +71,6 @@ def check_reachable(config: SuiteConfig) -> None:
     response = probe_request(config, REGISTER_PATH)
     if response.is_redirect:
         raise TargetUnreachable(describe_redirect(config.base_url, response))
-
-
-REGISTER_PATH = "/fe/users/auth/otp/register"
 
 
 class TokenRefused(Exception):

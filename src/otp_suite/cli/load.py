@@ -109,6 +109,8 @@ def load(
         cannot_judge(f"interrupted by {signal_name_of(interruption)}; Locust and the service are stopped{kept}")
     except (RuntimeError, TimeoutError) as error:
         cannot_judge(f"the embedded reference service did not start: {error}")
+    except OSError as error:
+        cannot_judge(f"the run could not write its results ({error}); check that OTP_REPORTS_DIR={config.reports_dir} is a writable folder")
     if outcome.exit_code == 2:
         cannot_judge(outcome.reason)
     raise SystemExit(outcome.exit_code)

@@ -3,7 +3,8 @@
 The suite runs in a child pytest process (its own Schemathesis hooks, Hypothesis state and
 target fixtures stay out of the caller), configured through OTP_* variables only. Before it
 starts, the run checks what would make every test meaningless: the spec, the target's
-reachability and whether the target accepts the suite's token. Afterwards every report file is
+reachability, whether the target accepts the suite's token, and whether it answers like the API
+at all (otp_suite.api_probe: if not, the run stops with exit 1 and that one reason). Afterwards every report file is
 scrubbed of secrets, whatever the tests wrote.
 """
 
@@ -19,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
+from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.environment import child_environment
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit
