@@ -4,7 +4,6 @@ reference service with a chosen fault, reports in a temporary directory."""
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -54,15 +53,6 @@ def faulty_target() -> Callable[[str], contextlib.AbstractContextManager[SuiteCo
         return resolved_target(load_config({}, jwt_secret=KNOWN_SECRET), fault=fault)
 
     return start
-
-
-@pytest.fixture
-def refusing_url() -> str:
-    """A loopback URL on which nothing listens: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -242,17 +242,6 @@ def run_gate(reports_dir: Path, env: dict[str, str] | None = None, *args: str) -
     return GateRun(finished.returncode, finished.stdout + finished.stderr, reports_dir)
 
 
-@pytest.fixture
-def closed_loopback_url() -> str:
-    """A loopback URL where nothing listens (the port was bound, then released)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def faulty_service() -> Iterator[dict[str, str]]:
     """The reference service breaking a contract rule, a security rule and answering slowly;

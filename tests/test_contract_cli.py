@@ -47,10 +47,10 @@ def test_exit_1_when_the_target_breaks_the_contract(contract_cli_env: dict[str, 
     assert KNOWN_SECRET not in output
 
 
-def test_exit_2_within_30_s_when_the_target_refuses_connections(contract_cli_env: dict[str, str | None], refusing_url: str) -> None:
+def test_exit_2_within_30_s_when_the_target_refuses_connections(contract_cli_env: dict[str, str | None], refused_url: str) -> None:
     env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
 
-    exit_code, output, elapsed = _invoke(["--base-url", refusing_url], env)
+    exit_code, output, elapsed = _invoke(["--base-url", refused_url], env)
 
     assert exit_code == 2
     assert elapsed < 30
@@ -64,21 +64,21 @@ def test_exit_2_when_a_policy_value_is_not_a_number(contract_cli_env: dict[str, 
     assert "OTP_TTL_S" in _single_reason_line(output)
 
 
-def test_exit_2_when_the_spec_file_is_missing(contract_cli_env: dict[str, str | None], refusing_url: str, tmp_path: Path) -> None:
+def test_exit_2_when_the_spec_file_is_missing(contract_cli_env: dict[str, str | None], refused_url: str, tmp_path: Path) -> None:
     env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
 
-    exit_code, output, _ = _invoke(["--base-url", refusing_url, "--spec", str(tmp_path / "missing.yaml")], env)
+    exit_code, output, _ = _invoke(["--base-url", refused_url, "--spec", str(tmp_path / "missing.yaml")], env)
 
     assert exit_code == 2
     assert "missing.yaml" in _single_reason_line(output)
 
 
-def test_exit_2_when_the_spec_file_is_invalid(contract_cli_env: dict[str, str | None], refusing_url: str, tmp_path: Path) -> None:
+def test_exit_2_when_the_spec_file_is_invalid(contract_cli_env: dict[str, str | None], refused_url: str, tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text("openapi: 3.0.3\npaths: [not, a, mapping\n")
     env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
 
-    exit_code, output, _ = _invoke(["--base-url", refusing_url, "--spec", str(spec)], env)
+    exit_code, output, _ = _invoke(["--base-url", refused_url, "--spec", str(spec)], env)
 
     assert exit_code == 2
     assert "not a usable OpenAPI document" in _single_reason_line(output)
@@ -96,10 +96,10 @@ def test_exit_2_when_the_target_refuses_the_token(contract_cli_env: dict[str, st
 
 
 @pytest.mark.slow
-def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, str | None], faulty_target: Callable, refusing_url: str) -> None:
+def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, str | None], faulty_target: Callable, refused_url: str) -> None:
     with faulty_target("") as target:
         env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
-        exit_code, output, _ = _invoke(["--base-url", target.base_url, "--inbox-url", refusing_url + "/__test__/otp", "-k", "test_registered_otp_verifies"], env)
+        exit_code, output, _ = _invoke(["--base-url", target.base_url, "--inbox-url", refused_url + "/__test__/otp", "-k", "test_registered_otp_verifies"], env)
 
     assert exit_code == 2
     assert "test inbox" in _single_reason_line(output)

@@ -27,8 +27,8 @@ def test_gate_with_a_malformed_policy_value_cannot_judge_and_names_it(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_gate_against_an_unreachable_target_cannot_judge_and_files_it_as_unreachable(tmp_path, closed_loopback_url):
-    result = CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": closed_loopback_url, "OTP_JWT_SECRET": "a-secret-for-this-test-only"})
+def test_gate_against_an_unreachable_target_cannot_judge_and_files_it_as_unreachable(tmp_path, refused_url):
+    result = CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": refused_url, "OTP_JWT_SECRET": "a-secret-for-this-test-only"})
 
     assert result.exit_code == 2, result.output
     assert "refused the connection" in result.output
@@ -38,8 +38,8 @@ def test_gate_against_an_unreachable_target_cannot_judge_and_files_it_as_unreach
     assert (tmp_path / "allure-report" / "index.html").is_file()
 
 
-def test_report_of_an_unreachable_target_shows_it_under_target_unreachable(tmp_path, closed_loopback_url, chromium):
-    CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": closed_loopback_url, "OTP_JWT_SECRET": "a-secret-for-this-test-only"})
+def test_report_of_an_unreachable_target_shows_it_under_target_unreachable(tmp_path, refused_url, chromium):
+    CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": refused_url, "OTP_JWT_SECRET": "a-secret-for-this-test-only"})
 
     texts = texts_by_test_id(rendered_dom(tmp_path / "allure-report" / "index.html", fragment="categories"))
 
@@ -47,8 +47,8 @@ def test_report_of_an_unreachable_target_shows_it_under_target_unreachable(tmp_p
     assert texts["tree-leaf-title"] == ["target reachable"]
 
 
-def test_gate_summary_says_where_the_report_and_history_are(tmp_path, closed_loopback_url):
-    result = CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": closed_loopback_url, "OTP_REPORT_HISTORY": str(tmp_path / "cache")})
+def test_gate_summary_says_where_the_report_and_history_are(tmp_path, refused_url):
+    result = CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": refused_url, "OTP_REPORT_HISTORY": str(tmp_path / "cache")})
 
     assert f"report   {tmp_path / 'allure-report' / 'index.html'}" in result.output
     assert f"history  {tmp_path / 'cache' / 'history.jsonl'}" in result.output

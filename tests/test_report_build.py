@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, TARGET_UNREACHABLE
 from otp_suite.report.generator import generate_single_file

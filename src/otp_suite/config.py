@@ -99,7 +99,7 @@ class SuiteConfig:
             "target": self.base_url or "embedded reference service",
             "profile": self.env_name or "-",
             "auth": "minted (OTP_JWT_SECRET)" if self.jwt_secret else ("fixed token (OTP_JWT_TOKEN)" if self.jwt_token else "none"),
-            "otp source": f"fixed code" if self.fixed_code is not None else (self.resolved_inbox_url() or "embedded inbox"),
+            "otp source": "fixed code" if self.fixed_code is not None else (self.resolved_inbox_url() or "embedded inbox"),
             "test range": f"{self.test_country_code} {self.test_phone_prefix}…",
             **{f"policy.{k}": v for k, v in dataclasses.asdict(self.policy).items()},
         }

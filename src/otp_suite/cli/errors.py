@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 
 EXIT_PASSED = 0
@@ -9,14 +11,13 @@ EXIT_FAILED = 1
 EXIT_CANNOT_JUDGE = 2
 
 
-def cannot_judge(reason: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def cannot_judge(reason: str) -> NoReturn:
     """Print ``otp-suite: cannot judge: <reason>`` and exit 2."""
     click.echo(f"otp-suite: cannot judge: {reason}", err=True)
     raise SystemExit(EXIT_CANNOT_JUDGE)
 
 
-
-def suite_crashed(error: BaseException) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def suite_crashed(error: BaseException) -> NoReturn:
     """A bug of the suite: the traceback goes to a private file, one line to stderr, exit 2."""
     import os
     import tempfile
