@@ -80,7 +80,7 @@ class InterruptedRun:
 
     def still_running(self) -> list[str]:
         """Command lines of the watched processes that outlived the command."""
-        return [self.command_lines[pid] for pid, process in self.descendants.items() if _alive(process)]
+        return [self.command_lines.get(pid, f"pid {pid}") for pid, process in self.descendants.items() if _alive(process)]
 
 
 class BusyCommand:
@@ -99,14 +99,17 @@ class BusyCommand:
         except psutil.NoSuchProcess:
             return
         for child in children:
-            if child.pid not in self.descendants:
-                self.descendants[child.pid] = child
-                self.command_lines[child.pid] = _command_line(child)
+            self.descendants.setdefault(child.pid, child)
+            # Read again each time: a child caught between fork and exec still shows its parent's
+            # command line (here: "otp_suite load --workers 2", which looks like a worker).
+            line = _command_line(child)
+            if line:
+                self.command_lines[child.pid] = line
 
     def running(self, fragment: str, count: int = 1) -> bool:
         """Whether at least ``count`` live descendants have ``fragment`` in their command line."""
         self.watch()
-        return sum(fragment in self.command_lines[pid] and _alive(p) for pid, p in self.descendants.items()) >= count
+        return sum(fragment in self.command_lines.get(pid, "") and _alive(p) for pid, p in self.descendants.items()) >= count
 
     def wait_until(self, ready: Callable[[BusyCommand], object], what: str) -> None:
         """Poll ``ready`` (watching descendants meanwhile) until it holds; fail the test at the deadline."""

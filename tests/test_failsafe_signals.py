@@ -62,7 +62,7 @@ def test_interrupted_contract_run_stops_pytest_and_the_service_and_keeps_its_res
 def test_interrupted_load_run_stops_locust_master_and_workers_and_marks_its_summary(busy_command, tmp_path, signum, whole_group):
     load_dir = tmp_path / "reports" / "load"
     command = busy_command("load", "--workers", "2", "--run-time", "60s", OTP_REPORTS_DIR=str(tmp_path / "reports"))
-    command.wait_until(lambda c: c.running("--worker", 2) and c.running(EMBEDDED_SERVICE) and locust_requests_so_far(load_dir) > 0, "Locust counting requests")
+    command.wait_until(lambda c: c.running("--master-host", 2) and c.running(EMBEDDED_SERVICE) and locust_requests_so_far(load_dir) > 0, "Locust counting requests")
 
     run = command.interrupt(signum, whole_group=whole_group)
 
