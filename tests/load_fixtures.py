@@ -11,7 +11,6 @@ import contextlib
 import json
 import secrets
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -285,12 +284,6 @@ class TlsTarget:
 @pytest.fixture
 def self_signed_https_service(tmp_path: Path) -> Iterator[TlsTarget]:
     """The reference service on https://127.0.0.1:<port>, certificate made by openssl for this test."""
-    import threading
-
-    import uvicorn
-
-    from otp_suite.service.server import bind_socket
-
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
@@ -299,21 +292,5 @@ def self_signed_https_service(tmp_path: Path) -> Iterator[TlsTarget]:
     )  # fmt: skip
     secret = secrets.token_urlsafe(32)
     app = create_app(ServiceSettings(jwt_secret=secret, policy=EMBEDDED_LOAD_POLICY))
-    sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ssl_keyfile=str(key), ssl_certfile=str(cert)))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"https://127.0.0.1:{sock.getsockname()[1]}"
-    try:
-        import httpx
-
-        give_up = time.monotonic() + 15
-        while not server.started and time.monotonic() < give_up:
-            time.sleep(0.05)  # uvicorn sets .started once it serves; TLS readiness has no other signal
-        httpx.get(url + "/__ready__", verify=False, timeout=5)
-        yield TlsTarget(url, secret)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with ServiceThread(app, tls=(str(cert), str(key))) as service:
+        yield TlsTarget(service.url, secret)
