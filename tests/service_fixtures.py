@@ -56,6 +56,8 @@ class RunningService:
     url: str
     clock: ManualClock
     settings: ServiceSettings
+    #: The ASGI app serving it (with a fault: the middleware that applies it, e.g. its stall_holds).
+    app: object = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,9 @@ def running_service(
     # A whole second, so tests can place token times exactly on the 30 s leeway boundary.
     clock = ManualClock(start=float(int(time.time())))
     settings = ServiceSettings(jwt_secret=jwt_secret, policy=policy, inbox_enabled=inbox, fixed_code=fixed_code, faults=parse_faults(fault))
-    with ServiceThread(create_app(settings, clock=clock)) as thread:
-        yield RunningService(thread.url, clock, settings)
+    app = create_app(settings, clock=clock)
+    with ServiceThread(app) as thread:
+        yield RunningService(thread.url, clock, settings, app)
 
 
 class OtpApi:

@@ -1,11 +1,16 @@
 """The ``stall`` fault, whose arithmetic the correction is checked against: its clock and its window.
 
 The service's clock is moved by hand; only the hold itself takes real time (a few tenths of a second).
+Which requests were held, and for how long, is read from the service (its ``stall_holds``): on a
+busy machine every request takes longer, so a request's measured time cannot tell a short hold
+from a slow answer. The measured time of the held request only has to cover its hold.
 """
 
 from __future__ import annotations
 
 import time
+
+import pytest
 
 from service_fixtures import REGISTER
 
@@ -30,8 +35,8 @@ def test_the_stall_counts_from_the_first_request_with_a_token_not_from_the_boot(
     api.clock.advance(0.5)  # past the window
     after = timed_register(api, number)
 
-    assert first < HOLD_S / 2 and after < HOLD_S / 2
-    assert held >= HOLD_S * 0.9
+    assert api.service.app.stall_holds == pytest.approx([HOLD_S]), "only the request inside [10, 10.6) is held, until 10.6"
+    assert held >= HOLD_S * 0.9, f"first {first:.3f} s, held {held:.3f} s, after {after:.3f} s"
 
 
 def test_a_stall_start_above_1e9_is_a_unix_time(start_service, number):
@@ -41,4 +46,5 @@ def test_a_stall_start_above_1e9_is_a_unix_time(start_service, number):
 
     held = timed_register(api, number)
 
+    assert api.service.app.stall_holds == pytest.approx([HOLD_S])
     assert held >= HOLD_S * 0.9

@@ -185,6 +185,9 @@ class WholeServiceFaults:
         self.started_at = started_at
         #: When the first request with a token arrived: the stall fault's time zero.
         self.first_user_request_at: float | None = None
+        #: Every hold the stall fault applied, in seconds, in order: the truth a test of the stall
+        #: compares with, whatever a busy machine adds to the measured times.
+        self.stall_holds: list[float] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -228,6 +231,7 @@ class WholeServiceFaults:
             start = self.first_user_request_at + start_param
         end = start + self.faults.param("stall", 1, 2.0)
         if start <= now < end:
+            self.stall_holds.append(end - now)
             await asyncio.sleep(end - now)
 
     def _leaking(self, scope: Scope, send: Send) -> Send:
