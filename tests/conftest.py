@@ -8,4 +8,5 @@ pytest_plugins = [
     "load_fixtures",
     "report_fixtures",
     "service_fixtures",
+    "parallel_groups",  # how tests sharing an expensive fixture stay on one xdist worker
 ]

@@ -42,6 +42,8 @@ class SuiteRun:
     stdout: str
     stderr: str
     seconds: float
+    #: OTP_REPORTS_DIR of the run: where a contract or load run that started would have written.
+    reports_dir: Path | None = None
 
     @property
     def diagnosis(self) -> str:
@@ -84,6 +86,7 @@ def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
     def run(command: str, *args: str, env: Mapping[str, str] | None = None) -> SuiteRun:
         clean = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
         clean.update({"OTP_REPORTS_DIR": str(tmp_path / "reports"), **(env or {})})
+        reports_dir = Path(clean["OTP_REPORTS_DIR"])
         started = time.monotonic()
         process = subprocess.Popen(
             [sys.executable, "-m", "otp_suite", command, *args],
@@ -94,7 +97,7 @@ def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             stdout, stderr = process.communicate()
-        return SuiteRun(process.returncode, stdout, stderr, time.monotonic() - started)
+        return SuiteRun(process.returncode, stdout, stderr, time.monotonic() - started, reports_dir)
 
     return run
 

@@ -11,6 +11,8 @@ import contextlib
 import json
 import secrets
 import subprocess
+import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from otp_suite.config import SuiteConfig, load_config
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, LoadOptions, LoadOutcome, run_load
 from otp_suite.service import ServiceSettings, create_app
+from otp_suite.service.faults import parse_faults
 from otp_suite.service.server import ServiceThread
 from otp_suite.target import resolved_target
 
@@ -212,22 +215,121 @@ def arrival_run(directory: Path, *args: str) -> ArrivalRun:
     return ArrivalRun(run_load_cli(directory / "reports", *args), directory / "reports")
 
 
+@dataclass(frozen=True)
+class LedgerLine:
+    """One OTP request as the service saw it: which operation, for which number, and when (epoch s)."""
+
+    operation: str  # register, resend, inbox, verify
+    number: tuple[str, str]
+    arrived: float
+    answered: float
+
+
+_OPERATIONS_BY_PATH = {
+    "/fe/users/auth/otp/register": "register",
+    "/fe/users/auth/otp/resend": "resend",
+    "/fe/users/auth/otp/verify": "verify",
+    "/__test__/otp": "inbox",
+}
+
+
+class RequestLedger:
+    """ASGI middleware in front of the real service: writes down, for every OTP request, its operation,
+    its phone number and when it arrived and was answered, on the server's own clock.
+
+    What the service did is the truth a load run's figures are judged against: on a busy machine
+    the service answers later, and the ledger says so too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.lines: list[LedgerLine] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        operation = _OPERATIONS_BY_PATH.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if operation is None:
+            await self.app(scope, receive, send)
+            return
+        arrived = time.time()
+        chunks: list[bytes] = []
+        answered: list[float] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answered.append(time.time())
+            await send(message)
+
+        await self.app(scope, recording_receive, recording_send)
+        number = _number_of(operation, scope, b"".join(chunks))
+        if number is not None and answered:
+            self.lines.append(LedgerLine(operation, number, arrived, answered[0]))
+
+
+def _number_of(operation: str, scope: Scope, body: bytes) -> tuple[str, str] | None:
+    """The phone number a request is about: the inbox's query, or the JSON body of the others."""
+    if operation == "inbox":
+        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode())
+        fields = {key: values[0] for key, values in query.items()}
+    else:
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            return None
+    if not isinstance(fields, dict) or "phone_number" not in fields:
+        return None
+    return str(fields.get("countryCode")), str(fields["phone_number"])
+
+
+@dataclass
+class StallRun(ArrivalRun):
+    """An arrival-rate run against a service in this process with the ``stall`` fault: what the run
+    reported, what the service's ledger recorded, and the stall window the service actually applied."""
+
+    ledger: list[LedgerLine] = field(default_factory=list)
+    stall_window: tuple[float, float] = (0.0, 0.0)  # epoch s, server clock
+
+    def exact_figures(self, name: str) -> dict[str, float]:
+        """The run's own exact, uncorrected percentiles of ``name`` (locust_corrected.json)."""
+        document = json.loads((self.reports_dir / "load" / "locust_corrected.json").read_text(encoding="utf-8"))
+        return document["entries"][name]
+
+
+def stall_run(directory: Path, fault: str, *args: str) -> StallRun:
+    """``otp-suite load --arrival-rate ...`` against a service with ``fault`` in this process, behind a :class:`RequestLedger`."""
+    secret = secrets.token_urlsafe(32)
+    service_app = create_app(ServiceSettings(jwt_secret=secret, policy=EMBEDDED_LOAD_POLICY, faults=parse_faults(fault)))
+    ledger = RequestLedger(service_app)
+    with ServiceThread(ledger) as service:
+        env = {"OTP_BASE_URL": service.url, "OTP_JWT_SECRET": secret, **EMBEDDED_LOAD_POLICY.as_environment()}
+        cli = run_load_cli(directory / "reports", *args, **env)
+    # The stall counts from the first request with a token (service/app.py): read where it began.
+    first = getattr(service_app, "first_user_request_at", None) or 0.0
+    start = first + parse_faults(fault).param("stall", 0, STALL_START_S)
+    window = (start, start + parse_faults(fault).param("stall", 1, STALL_LENGTH_S)) if first else (0.0, 0.0)
+    return StallRun(cli, directory / "reports", list(ledger.lines), window)
+
+
 @pytest.fixture(scope="module")
-def stall_arrival_run(tmp_path_factory: pytest.TempPathFactory) -> ArrivalRun:
+def stall_arrival_run(tmp_path_factory: pytest.TempPathFactory) -> StallRun:
     """100 flows/s for 10 s against a service that holds every response from 4 s to 6 s, judged with verify.p95_ms=500."""
-    return arrival_run(
-        tmp_path_factory.mktemp("stall"),
-        "--arrival-rate", str(STALL_RATE), "--run-time", f"{STALL_RUN_S}s", *TIGHT_FLOWS,
-        "--fault", f"stall:{STALL_START_S:g}:{STALL_LENGTH_S:g}", "--slo", "verify.p95_ms=500",
+    return stall_run(
+        tmp_path_factory.mktemp("stall"), f"stall:{STALL_START_S:g}:{STALL_LENGTH_S:g}",
+        "--arrival-rate", str(STALL_RATE), "--run-time", f"{STALL_RUN_S}s", *TIGHT_FLOWS, "--slo", "verify.p95_ms=500",
     )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def steady_arrival_run(tmp_path_factory: pytest.TempPathFactory) -> ArrivalRun:
+def steady_arrival_run(tmp_path_factory: pytest.TempPathFactory) -> StallRun:
     """The stall run's schedule against a service without a stall whose verify takes 50 ms (a realistic floor)."""
-    return arrival_run(
-        tmp_path_factory.mktemp("steady"),
-        "--arrival-rate", str(STALL_RATE), "--run-time", f"{STALL_RUN_S}s", *TIGHT_FLOWS, "--fault", "slow_verify:50",
+    return stall_run(
+        tmp_path_factory.mktemp("steady"), "slow_verify:50",
+        "--arrival-rate", str(STALL_RATE), "--run-time", f"{STALL_RUN_S}s", *TIGHT_FLOWS,
     )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import mint_token
-from otp_suite.config import PROJECT_ROOT, SuiteConfig
+from otp_suite.config import SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, rendered_dom
 from otp_suite.report.build import ReportOutcome, build_report
@@ -205,10 +205,10 @@ def report_dom(chromium: Path, built_report: BuiltReport) -> str:
 
 
 @pytest.fixture
-def project_reports_dir() -> Path:
-    """The project's reports/ folder, where artefacts meant for people (screenshots) are kept."""
-    path = PROJECT_ROOT / "reports"
-    path.mkdir(exist_ok=True)
+def reports_dir(tmp_path: Path) -> Path:
+    """A reports/ folder of this test's own, laid out as the project's (tests never write the project's)."""
+    path = tmp_path / "reports"
+    path.mkdir()
     return path
 
 

@@ -163,6 +163,7 @@ def test_a_closed_model_run_may_set_an_slo_on_a_corrected_figure():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arrival-runs")
 def test_a_schedule_that_cannot_be_kept_drops_flows_and_fails_the_run_naming_it(tmp_path):
     # 50 flows/s, each held 100 ms at verify, but only 2 may run at once: about 20/s can start.
     run = arrival_run(tmp_path, "--arrival-rate", "50", "--max-flows", "2", "--run-time", "4s", *TIGHT_FLOWS, "--fault", "slow_verify:100")
@@ -175,6 +176,7 @@ def test_a_schedule_that_cannot_be_kept_drops_flows_and_fails_the_run_naming_it(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arrival-runs")
 def test_two_workers_share_the_rate_and_ship_every_sample_to_the_master(tmp_path):
     run = arrival_run(tmp_path, "--arrival-rate", "40", "--workers", "2", "--run-time", "6s", *TIGHT_FLOWS)
 

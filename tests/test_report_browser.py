@@ -35,8 +35,8 @@ def test_browser_shows_the_run_environment(built_report, report_dom):
     assert "Total" in page_text
 
 
-def test_browser_screenshot_of_the_report_is_kept_under_reports(chromium, built_report, project_reports_dir):
-    target = project_reports_dir / "report-screenshot.png"
+def test_browser_screenshot_of_the_report_is_kept_under_reports(chromium, built_report, reports_dir):
+    target = reports_dir / "report-screenshot.png"
 
     png = screenshot(built_report.html_path, target)
 
