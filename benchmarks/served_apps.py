@@ -24,6 +24,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from otp_suite.config import load_config
+from otp_suite.polling import poll_until
+from otp_suite.ports import free_port
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.server import READY_LINE, serve
 
@@ -54,24 +56,13 @@ def bare_app() -> ASGIApp:
 APPS = {"reference": reference_app, "bare": bare_app}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_until_answering(url: str, process: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
-    give_up = time.monotonic() + deadline_s
-    while True:
+    def answered() -> httpx.Response:
         if process.poll() is not None:
             raise RuntimeError(f"the server for {url} exited with {process.returncode}")
-        try:
-            httpx.get(url + "/__ready__", timeout=1.0)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > give_up:
-                raise TimeoutError(f"no answer from {url} within {deadline_s:.0f} s") from None
-            time.sleep(0.05)
+        return httpx.get(url + "/__ready__", timeout=1.0)
+
+    poll_until(answered, deadline_s=deadline_s, what=f"an answer from {url}", retry_on=(httpx.TransportError,))
 
 
 @contextlib.contextmanager
@@ -88,7 +79,7 @@ def served(app_name: str, stack: str, env: Mapping[str, str]) -> Iterator[str]:
             raise RuntimeError(f"uvicorn serving {app_name} did not print its URL")
         url = match.group(1)
     elif stack == "granian":
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         granian = Path(sys.executable).with_name("granian")
         command = [str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",

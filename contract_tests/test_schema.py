@@ -16,7 +16,7 @@ from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
-from otp_suite.contract.redaction import REDACT
+from otp_suite.redaction import REDACT
 from otp_suite.contract.session import run_config, session_token
 from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
 

@@ -366,15 +366,6 @@ def standalone_locust(tmp_path: Path) -> Callable[..., contextlib.AbstractContex
     return start
 
 
-def free_port() -> int:
-    """An unused loopback port (for Locust's web UI)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class TlsTarget:
     """The reference service over HTTPS with a self-signed certificate (which no CA vouches for)."""

@@ -13,8 +13,8 @@ import pytest
 from contract_fixtures import KNOWN_SECRET
 from fixtures.tokens import mint_token
 from otp_suite.contract.outcome import ContractOutcome
-from otp_suite.contract.redaction import REDACTED, Redactor
-from otp_suite.contract.runner import scrub_reports
+from otp_suite.redaction import REDACTED, Redactor
+from otp_suite.report.scrub import scrub_tree
 
 
 def test_registered_secret_is_redacted() -> None:
@@ -40,7 +40,7 @@ def test_scrubbing_rewrites_report_files(tmp_path: Path) -> None:
     report = tmp_path / "result.json"
     report.write_text(json.dumps({"message": f"token {mint_token(KNOWN_SECRET, 'u')} secret {KNOWN_SECRET}"}))
 
-    scrub_reports([tmp_path], Redactor(KNOWN_SECRET))
+    scrub_tree(tmp_path, Redactor(KNOWN_SECRET))
 
     assert KNOWN_SECRET not in report.read_text() and "eyJ" not in report.read_text()
 

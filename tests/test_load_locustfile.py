@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 
-from load_fixtures import free_port
+from otp_suite.polling import poll_until
+from otp_suite.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -44,17 +45,7 @@ def _flow_entry(ui: str) -> dict | None:
 
 
 def _wait_for(probe, what: str, deadline_s: float = 30.0):
-    give_up = time.monotonic() + deadline_s
-    while True:
-        try:
-            value = probe()
-        except httpx.TransportError:
-            value = None
-        if value:
-            return value
-        if time.monotonic() > give_up:
-            raise AssertionError(f"gave up waiting {deadline_s:.0f} s for {what}")
-        time.sleep(0.2)
+    return poll_until(probe, deadline_s=deadline_s, what=what, interval_s=0.2, retry_on=(httpx.TransportError,))
 
 
 def _register_counts(stats_csv) -> tuple[int, int]:

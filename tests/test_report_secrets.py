@@ -6,7 +6,8 @@ import base64
 import json
 import shutil
 
-from otp_suite.report.scrub import REDACTED, Redactor, find_secrets, scrub_tree
+from otp_suite.redaction import REDACTED, Redactor
+from otp_suite.report.scrub import find_secrets, scrub_tree
 from report_fixtures import SAMPLE_SECRET, SAMPLE_TOKEN, readable_texts, secret_needles
 
 
@@ -36,7 +37,7 @@ def test_report_data_encoded_in_the_html_is_scrubbed_too(tmp_path):
     payload = base64.b64encode(f'{{"message": "token {SAMPLE_TOKEN}"}}'.encode()).decode()
     page = tmp_path / "index.html"
     page.write_text(f'<script defer>Promise.allSettled([d("data/test-results/x.json","{payload}")])</script>', encoding="utf-8")
-    redactor = Redactor([SAMPLE_TOKEN])
+    redactor = Redactor(SAMPLE_TOKEN)
     assert find_secrets(tmp_path, redactor)
 
     scrub_tree(tmp_path, redactor)
@@ -46,7 +47,7 @@ def test_report_data_encoded_in_the_html_is_scrubbed_too(tmp_path):
 
 
 def test_jwt_shaped_strings_and_token_headers_are_redacted_even_when_unknown():
-    redactor = Redactor([])
+    redactor = Redactor()
     unknown = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
     text = redactor.redact(f"sent {unknown}; headers: {{'user-jwt-token': 'opaque-value-123'}}")
@@ -57,14 +58,14 @@ def test_jwt_shaped_strings_and_token_headers_are_redacted_even_when_unknown():
 def test_each_part_of_a_known_token_is_redacted_on_its_own():
     signature = SAMPLE_TOKEN.split(".")[2]
 
-    assert signature not in Redactor([SAMPLE_TOKEN]).redact(f"signature was {signature}")
+    assert signature not in Redactor(SAMPLE_TOKEN).redact(f"signature was {signature}")
 
 
 def test_the_secret_is_redacted_from_attachments_and_captured_stdout(sample_results, tmp_path):
     results = tmp_path / "allure-results"
     shutil.copytree(sample_results, results)
 
-    scrub_tree(results, Redactor([SAMPLE_SECRET, SAMPLE_TOKEN]))
+    scrub_tree(results, Redactor(SAMPLE_SECRET, SAMPLE_TOKEN))
 
     assert _leaks(results) == []
 
@@ -75,7 +76,7 @@ def test_scrubbed_allure_results_stay_valid_json(tmp_path):
     result = tmp_path / "x-result.json"
     result.write_text(json.dumps({"name": "t", "statusDetails": {"message": curl}}), encoding="utf-8")
 
-    scrub_tree(tmp_path, Redactor([SAMPLE_TOKEN]))
+    scrub_tree(tmp_path, Redactor(SAMPLE_TOKEN))
 
     message = json.loads(result.read_text(encoding="utf-8"))["statusDetails"]["message"]
     assert SAMPLE_TOKEN not in message and "$OTP_JWT_TOKEN" not in message

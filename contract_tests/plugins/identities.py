@@ -14,7 +14,8 @@ import pytest
 
 from fixtures.tokens import bad_token, mint_token, new_user_id
 from otp_suite.config import SuiteConfig
-from otp_suite.contract.redaction import REDACT
+from otp_suite.exit_codes import ExitCode
+from otp_suite.redaction import REDACT
 from otp_suite.contract.session import session_token
 
 #: Bad-token variants whose badness does not depend on knowing the environment's secret.
@@ -86,7 +87,7 @@ def user_token(identities: Identities, suite_config: SuiteConfig) -> str:
     """The session user's valid token: minted, or OTP_JWT_TOKEN as given (the one Schemathesis sends too)."""
     token = session_token()
     if token is None:
-        pytest.exit("cannot judge: neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)", returncode=2)
+        pytest.exit("cannot judge: neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)", returncode=ExitCode.CANNOT_JUDGE)
     return token
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
 from otp_suite.config import SuiteConfig
+from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
 
@@ -66,6 +67,6 @@ def started(client: OtpClient, inbox: OtpInbox) -> Callable[..., Challenge]:
             return start_challenge(client, inbox, number, operation=operation, token=token)
         except InboxUnavailable as error:
             # Without the OTP no lifecycle rule can be judged; that is the setup's fault, not the target's.
-            pytest.exit(f"cannot judge: {error}", returncode=2)
+            pytest.exit(f"cannot judge: {error}", returncode=ExitCode.CANNOT_JUDGE)
 
     return start

@@ -15,7 +15,7 @@ import allure
 import pytest
 
 from otp_suite.contract.client import OtpClient
-from otp_suite.contract.redaction import REDACT
+from otp_suite.redaction import REDACT
 
 AREAS = ("schema", "lifecycle", "limits", "security")
 _ATTACHED_EXCHANGES = 8

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from otp_suite.api import REGISTER_PATH, VERIFY_PATH
 from otp_suite.config import SuiteConfig
 from otp_suite.preflight import probe_request
 
@@ -37,9 +38,9 @@ class Probe:
 
 
 PROBES = (
-    Probe("register without a token", "/fe/users/auth/otp/register", False, 401, '401 {"code": "UN_AUTHORIZED", ...}'),
-    Probe("register with an empty body", "/fe/users/auth/otp/register", True, 400, '400 {"code": "INVALID_REQUEST", ...}'),
-    Probe("verify with an empty body", "/fe/users/auth/otp/verify", True, 400, '400 {"code": "INVALID_REQUEST", ...}'),
+    Probe("register without a token", REGISTER_PATH, False, 401, '401 {"code": "UN_AUTHORIZED", ...}'),
+    Probe("register with an empty body", REGISTER_PATH, True, 400, '400 {"code": "INVALID_REQUEST", ...}'),
+    Probe("verify with an empty body", VERIFY_PATH, True, 400, '400 {"code": "INVALID_REQUEST", ...}'),
 )
 
 

@@ -2,7 +2,30 @@
 the ``OTP_*`` environment variables, then passed down.
 
 Precedence: built-in defaults < the profile named by ``OTP_ENV`` (a table in
-``environments.toml``) < environment variables.
+``environments.toml``) < environment variables < command-line options.
+
+The settings model
+------------------
+Every ``OTP_*`` name is declared exactly once, as a field of :class:`SuiteConfig` (or of
+:class:`otp_suite.policy.OtpPolicy` for the target's policy numbers) made with
+:func:`otp_suite.setting.setting`: variable name, default, parser, help text. From that one line
+the suite derives the profile key (the name without ``OTP_``, lower case), the parsing of profile
+and variable values (:func:`load_config`), the CLI option's ``envvar=``, help and default
+(:func:`otp_suite.cli.options.setting_option`), and the variables a child process gets
+(:meth:`SuiteConfig.to_environment`).
+
+How to add a setting, e.g. ``OTP_CONTRACT_DEPTH``:
+
+1. add one field to :class:`SuiteConfig`::
+
+       contract_depth: int = setting("OTP_CONTRACT_DEPTH", 2, whole, "How deep the stateful phase goes.")
+
+   (parsers: :mod:`otp_suite.setting`; write a new one there if none fits, raising ConfigError);
+2. read it as ``config.contract_depth`` where it is used (never ``os.environ``);
+3. if a command takes it as an option: ``@setting_option("contract_depth", "--contract-depth")``;
+4. add its row to the README's configuration table (a test checks the table and the model agree).
+
+Profiles, variables, child processes and ``--help`` then know it without further edits.
 """
 
 from __future__ import annotations
@@ -10,13 +33,16 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from otp_suite.api import COUNTRY_CODE, INBOX_PATH
 from otp_suite.policy import OtpPolicy
+from otp_suite.setting import ConfigError, Setting, flag, http_url, number, one_of, path, port, setting, settings_of, text, whole, words
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PROFILE_FILE = PROJECT_ROOT / "environments.toml"
@@ -28,56 +54,102 @@ DEFAULT_REPORTS_DIR = PROJECT_ROOT / "reports"
 DEFAULT_TEST_COUNTRY_CODE = "+999"
 DEFAULT_TEST_PHONE_PREFIX = "5550"
 
+__all__ = ["ConfigError", "SuiteConfig", "load_config", "read_profile", "SETTINGS", "KNOWN_VARIABLES", "is_loopback_url"]
 
-class ConfigError(ValueError):
-    """A configuration value is missing or malformed; the message names it and the fix."""
+
+def _country_code(name: str, value: object) -> str:
+    stripped = str(value).strip()
+    if not COUNTRY_CODE.fullmatch(stripped):
+        raise ConfigError(f"{name}={value!r} is not a country code like +91")
+    return stripped
+
+
+def _phone_prefix(name: str, value: object) -> str:
+    stripped = str(value).strip()
+    if not stripped.isdigit() or len(stripped) > 10:
+        raise ConfigError(f"{name}={value!r} must be 1 to 10 digits, the start of every test number")
+    return stripped
+
+
+def _fixed_code(name: str, value: object) -> str:
+    stripped = str(value).strip()
+    if not (stripped.isdigit() and len(stripped) == 6):
+        raise ConfigError(f"{name}={value!r} must be a 6-digit OTP such as 123456")
+    return stripped
 
 
 @dataclass(frozen=True)
 class SuiteConfig:
-    """Everything a contract, load or gate run needs to know about its target."""
+    """Everything a contract, load, gate or serve run needs to know; each field is one ``OTP_*`` setting."""
 
-    base_url: str | None = None
-    jwt_secret: str | None = field(default=None, repr=False)
-    jwt_token: str | None = field(default=None, repr=False)
-    inbox_url: str | None = None
-    fixed_code: str | None = None
-    test_country_code: str = DEFAULT_TEST_COUNTRY_CODE
-    test_phone_prefix: str = DEFAULT_TEST_PHONE_PREFIX
-    policy: OtpPolicy = field(default_factory=OtpPolicy)
-    max_wait_s: float = 60.0
-    env_name: str | None = None
-    allow_load: bool = False
-    verify_tls: bool = True
-    request_timeout_s: float = 10.0
-    seed: int | None = None
-    #: Schemathesis examples per operation in the fuzzing phase; bounded so a contract run stays fast.
-    max_examples: int = 30
-    spec_path: Path = DEFAULT_SPEC_PATH
-    reports_dir: Path = DEFAULT_REPORTS_DIR
-    # Load runs (otp-suite load, load/locustfile.py); None = the load defaults in otp_suite.loadtest.
-    load_users: int | None = None
-    load_spawn_rate: float | None = None
-    load_run_time: str | None = None
-    load_shape: str | None = None
-    load_shape_params: str | None = None
-    load_workers: int | None = None
-    slo: str | None = None
-    flow_mix: str | None = None
-    think_time_s: float | None = None
+    # Which profile: read before the profile itself, so a profile cannot set them.
+    env_name: str | None = setting("OTP_ENV", None, text, "Profile name: a table of environments.toml; variables and options override it.", in_profile=False)
+    profile_file: Path = setting("OTP_PROFILE_FILE", DEFAULT_PROFILE_FILE, path, "The file of profiles.", default_text="environments.toml", in_profile=False)
+    # The target.
+    base_url: str | None = setting("OTP_BASE_URL", None, http_url, "Target base URL, e.g. https://stage.example.com; unset runs the embedded reference service.", default_text="embedded service")
+    jwt_secret: str | None = setting("OTP_JWT_SECRET", None, text, "HS256 secret to mint tokens for any user (at least 32 bytes).", default_text="random, embedded service", secret=True)
+    jwt_token: str | None = setting("OTP_JWT_TOKEN", None, text, "One ready-made token instead of a secret; tests that need minting are skipped.", secret=True)
+    inbox_url: str | None = setting("OTP_INBOX_URL", None, http_url, "Test inbox URL.", default_text="<base>/__test__/otp")
+    fixed_code: str | None = setting("OTP_FIXED_CODE", None, _fixed_code, "The environment's fixed test OTP, used instead of an inbox.")
+    test_country_code: str = setting("OTP_TEST_COUNTRY_CODE", DEFAULT_TEST_COUNTRY_CODE, _country_code, "Country code of the test number range.")
+    test_phone_prefix: str = setting("OTP_TEST_PHONE_PREFIX", DEFAULT_TEST_PHONE_PREFIX, _phone_prefix, "Start of every test phone number.")
+    policy: OtpPolicy = dataclasses.field(default_factory=OtpPolicy)
+    max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
+    allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
+    verify_tls: bool = setting("OTP_VERIFY_TLS", True, flag, "Check the target's TLS certificate; turn off only for a self-signed test target.")
+    request_timeout_s: float = setting("OTP_REQUEST_TIMEOUT_S", 10.0, number, "Seconds to wait for each answer of the target.")
+    # Contract runs.
+    seed: int | None = setting("OTP_SEED", None, whole, "Seed of the generated cases; the run prints the one it used, so a failure can be replayed.", default_text="random")
+    #: Bounded so a contract run stays fast.
+    max_examples: int = setting("OTP_MAX_EXAMPLES", 30, whole, "Schemathesis fuzzing examples per operation.")
+    spec_path: Path = setting("OTP_SPEC", DEFAULT_SPEC_PATH, path, "OpenAPI file.", default_text="openapi.yaml")
+    reports_dir: Path = setting("OTP_REPORTS_DIR", DEFAULT_REPORTS_DIR, path, "Where results and reports go.", default_text="reports")
+    contract_select: str | None = setting("OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security'.", default_text="all")
+    # Load runs (otp-suite load, load/locustfile.py).
+    load_users: int = setting("OTP_LOAD_USERS", 10, whole, "Peak number of concurrent virtual users (Locust's --users).")
+    load_spawn_rate: float = setting("OTP_LOAD_SPAWN_RATE", 5.0, number, "Users started per second (Locust's --spawn-rate).")
+    load_run_time: str = setting("OTP_LOAD_RUN_TIME", "30s", text, "Stop after this long: 30s, 5m, 1h30m (Locust's --run-time); every run stops by itself.")
+    load_shape: str = setting("OTP_LOAD_SHAPE", "steady", text, "Load shape over the users and the run time.")
+    load_shape_params: str = setting("OTP_LOAD_SHAPE_PARAMS", "", text, "Shape parameters KEY=VALUE,...: ramp start_users,ramp_s; step steps,step_s; spike base_users,spike_at_s,spike_s; soak ramp_s.", default_text="none")
+    load_workers: int = setting("OTP_LOAD_WORKERS", 0, whole, "Run a Locust master and this many worker processes on this machine (0: one process).")
+    load_expect_workers: int = setting("OTP_LOAD_EXPECT_WORKERS", 0, whole, "Wait for this many workers started on other machines (locust -f load/locustfile.py --worker --master-host <this host>) (Locust's --expect-workers).")
+    load_master_bind_port: int = setting("OTP_LOAD_MASTER_BIND_PORT", 5557, port, "Port the master listens on for remote workers (on all interfaces) (Locust's --master-bind-port).")
+    load_tags: tuple[str, ...] = setting("OTP_LOAD_TAGS", (), words, "Run only these flows (Locust's --tags): direct, resend, wrong_otp.", default_text="all")
+    load_exclude_tags: tuple[str, ...] = setting("OTP_LOAD_EXCLUDE_TAGS", (), words, "Leave out these flows (Locust's --exclude-tags).", default_text="none")
+    arrival_rate: float = setting("OTP_ARRIVAL_RATE", 0.0, number, "Open model: start this many flows per second on schedule, whatever the response times; latency SLOs then judge percentiles corrected for coordinated omission (0: Locust's closed model).")
+    arrival_max_flows: int = setting("OTP_ARRIVAL_MAX_FLOWS", 0, whole, "Open model: at most this many flows running at once per load process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s)).")
+    slo: str | None = setting("OTP_SLO", None, text, "SLO overrides ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250,flow.error_ratio=0.005.", default_text="built-in smoke SLOs")
+    flow_mix: str | None = setting("OTP_FLOW_MIX", None, text, "Weights of the flows.", default_text="direct=2,resend=2,wrong_otp=1")
+    think_time_s: float = setting("OTP_THINK_TIME_S", 1.0, number, "Mean human pause between steps and flows, seconds; the resend cooldown is always waited out.")
+    allure_dir: Path | None = setting("OTP_ALLURE_DIR", None, path, "Allure results directory of a load run.", default_text="<reports-dir>/allure-results")
+    fault: str = setting("OTP_FAULT", "", text, "Embedded/reference service only: break rules on purpose (comma-separated names from the fault catalog, e.g. slow_verify:400).", default_text="none")
+    # The gate.
+    report_history: Path | None = setting("OTP_REPORT_HISTORY", None, path, "Report history kept across runs for trends; cache it in CI.", default_text="<reports-dir>/history")
+    gate_load: bool = setting("OTP_GATE_LOAD", True, flag, "Run the load smoke and its SLOs after the contract suite.")
+    gate_smoke_users: int = setting("OTP_GATE_SMOKE_USERS", 5, whole, "Concurrent users of the gate's load smoke.")
+    gate_smoke_run_time: float = setting("OTP_GATE_SMOKE_RUN_TIME", 15.0, number, "Seconds the gate's load smoke runs.")
+    gate_report: bool = setting("OTP_GATE_REPORT", True, flag, "Build the single-file HTML report (needs Node.js and `npm ci`).")
+    # The reference service (otp-suite serve).
+    serve_host: str = setting("OTP_SERVE_HOST", "127.0.0.1", text, "Address to bind; loopback unless you mean to expose it.")
+    serve_port: int = setting("OTP_SERVE_PORT", 8000, port, "Port to bind; 0 picks an unused one.")
+    serve_inbox: bool = setting("OTP_SERVE_INBOX", True, flag, "Expose the test inbox GET /__test__/otp.")
+    serve_server: str = setting("OTP_SERVE_SERVER", "granian", one_of("granian", "uvicorn"), "HTTP server; granian measured ~1.5x uvicorn's throughput here (benchmarks/bench_server_stack.py).")
+    # Tokens (otp-suite token).
+    token_user_id: str | None = setting("OTP_TOKEN_USER_ID", None, text, "User id (the token's sub claim) of otp-suite token.", default_text="a new random id")
+    token_client_id: str | None = setting("OTP_TOKEN_CLIENT_ID", None, text, "Client id (client_id claim) of the token otp-suite token prints.", default_text="the public examples' client id")
+    token_lifetime_s: float = setting("OTP_TOKEN_LIFETIME_S", 3600.0, number, "Lifetime of the token otp-suite token prints, seconds.")
 
     @property
     def is_embedded(self) -> bool:
         """True when no target is configured and the suite runs its reference service."""
         return self.base_url is None
-
     def resolved_inbox_url(self) -> str | None:
         """The test inbox URL, defaulting to ``<base>/__test__/otp``; None with a fixed code."""
         if self.inbox_url:
             return self.inbox_url
         if self.fixed_code is not None or self.base_url is None:
             return None
-        return self.base_url.rstrip("/") + "/__test__/otp"
+        return self.base_url.rstrip("/") + INBOX_PATH
 
     def can_mint_tokens(self) -> bool:
         """True when a signing secret is known, so tokens for any user can be made."""
@@ -104,6 +176,23 @@ class SuiteConfig:
             **{f"policy.{k}": v for k, v in dataclasses.asdict(self.policy).items()},
         }
 
+    def to_environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``base`` (default ``os.environ``) without its ``OTP_*`` variables, plus this config as ``OTP_*`` variables.
+
+        The one way the resolved configuration reaches a child process (contract pytest, Locust,
+        the reference service): the child's :func:`load_config` rebuilds the same object. The
+        profile is already applied, so OTP_ENV is not passed on; secrets travel only this way,
+        never on a command line, where ``ps`` shows them.
+        """
+        environment = {key: value for key, value in (os.environ if base is None else base).items() if not key.startswith("OTP_")}
+        for name, described in SETTINGS.items():
+            if not described.in_profile:
+                continue
+            value = described.to_text(getattr(self, name) if hasattr(self, name) else getattr(self.policy, name))
+            if value is not None:
+                environment[described.variable] = value
+        return environment
+
 
 def is_loopback_url(url: str) -> bool:
     """True when ``url``'s host is ``localhost`` or an address in 127.0.0.0/8 or ::1."""
@@ -116,107 +205,13 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-# (environment variable, profile key, SuiteConfig field, parser)
-def _text(name: str, value: object) -> str:
-    return str(value)
+#: Every setting by field name (policy fields by their own name), in declaration order.
+SETTINGS: dict[str, Setting] = {**dict(settings_of(SuiteConfig)), **dict(settings_of(OtpPolicy))}
+_POLICY_FIELDS = frozenset(name for name, _ in settings_of(OtpPolicy))
+_BY_VARIABLE: dict[str, tuple[str, Setting]] = {described.variable: (name, described) for name, described in SETTINGS.items()}
 
-
-def _number(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value!r} is not a number; set it to seconds or a count, e.g. {name}=30") from None
-    if number < 0 or number != number:
-        raise ConfigError(f"{name}={value!r} must be zero or positive")
-    return number
-
-
-def _whole(name: str, value: object) -> int:
-    number = _number(name, value)
-    if number != int(number):
-        raise ConfigError(f"{name}={value!r} must be a whole number")
-    return int(number)
-
-
-def _flag(name: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"{name}={value!r} is not a yes/no value; use 1 or 0")
-
-
-def _base_url(name: str, value: object) -> str:
-    text = str(value).strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"{name}={value!r} is not an http(s) URL; use e.g. {name}=https://stage.example.com")
-    return text
-
-
-def _country_code(name: str, value: object) -> str:
-    import re
-
-    text = str(value).strip()
-    if not re.fullmatch(r"\+[1-9][0-9]{0,2}", text):
-        raise ConfigError(f"{name}={value!r} is not a country code like +91")
-    return text
-
-
-def _phone_prefix(name: str, value: object) -> str:
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 10:
-        raise ConfigError(f"{name}={value!r} must be 1 to 10 digits, the start of every test number")
-    return text
-
-
-def _fixed_code(name: str, value: object) -> str:
-    text = str(value).strip()
-    if not (text.isdigit() and len(text) == 6):
-        raise ConfigError(f"{name}={value!r} must be a 6-digit OTP such as 123456")
-    return text
-
-
-_SETTINGS: tuple[tuple[str, str, object], ...] = (
-    ("OTP_BASE_URL", "base_url", _base_url),
-    ("OTP_JWT_SECRET", "jwt_secret", _text),
-    ("OTP_JWT_TOKEN", "jwt_token", _text),
-    ("OTP_INBOX_URL", "inbox_url", _base_url),
-    ("OTP_FIXED_CODE", "fixed_code", _fixed_code),
-    ("OTP_TEST_COUNTRY_CODE", "test_country_code", _country_code),
-    ("OTP_TEST_PHONE_PREFIX", "test_phone_prefix", _phone_prefix),
-    ("OTP_MAX_WAIT_S", "max_wait_s", _number),
-    ("OTP_ALLOW_LOAD", "allow_load", _flag),
-    ("OTP_VERIFY_TLS", "verify_tls", _flag),
-    ("OTP_REQUEST_TIMEOUT_S", "request_timeout_s", _number),
-    ("OTP_SEED", "seed", _whole),
-    ("OTP_MAX_EXAMPLES", "max_examples", _whole),
-    ("OTP_SPEC", "spec_path", lambda n, v: Path(str(v))),
-    ("OTP_REPORTS_DIR", "reports_dir", lambda n, v: Path(str(v))),
-    ("OTP_LOAD_USERS", "load_users", _whole),
-    ("OTP_LOAD_SPAWN_RATE", "load_spawn_rate", _number),
-    ("OTP_LOAD_RUN_TIME", "load_run_time", _text),
-    ("OTP_LOAD_SHAPE", "load_shape", _text),
-    ("OTP_LOAD_SHAPE_PARAMS", "load_shape_params", _text),
-    ("OTP_LOAD_WORKERS", "load_workers", _whole),
-    ("OTP_SLO", "slo", _text),
-    ("OTP_FLOW_MIX", "flow_mix", _text),
-    ("OTP_THINK_TIME_S", "think_time_s", _number),
-)
-
-_POLICY_SETTINGS: tuple[tuple[str, str, object], ...] = (
-    ("OTP_TTL_S", "ttl_s", _number),
-    ("OTP_MAX_VERIFY_ATTEMPTS", "max_verify_attempts", _whole),
-    ("OTP_RESEND_COOLDOWN_S", "resend_cooldown_s", _number),
-    ("OTP_MAX_SENDS_PER_WINDOW", "max_sends_per_window", _whole),
-    ("OTP_SEND_WINDOW_S", "send_window_s", _number),
-)
-
-#: Every variable the suite reads, for help texts and docs.
-KNOWN_VARIABLES = tuple(v for v, _, _ in _SETTINGS + _POLICY_SETTINGS) + ("OTP_ENV", "OTP_PROFILE_FILE")
+#: Every variable the suite reads, for help texts, docs and tests.
+KNOWN_VARIABLES = tuple(_BY_VARIABLE)
 
 
 def read_profile(path: Path, name: str) -> dict[str, object]:
@@ -234,49 +229,40 @@ def read_profile(path: Path, name: str) -> dict[str, object]:
     for key, value in document[name].items():
         variable = key.upper() if key.upper().startswith("OTP_") else "OTP_" + key.upper()
         profile[variable] = value
+    unknown = sorted(variable for variable in profile if variable not in _BY_VARIABLE or not _BY_VARIABLE[variable][1].in_profile)
+    if unknown:
+        raise ConfigError(f"profile {name!r} in {path} sets unknown keys {', '.join(unknown)}; see README 'Configuration' for the names")
     return profile
 
 
 def load_config(environ: Mapping[str, str] | None = None, **overrides: object) -> SuiteConfig:
     """Build the :class:`SuiteConfig` from a profile and ``environ`` (default: ``os.environ``).
 
-    ``overrides`` are field values given on the command line; they win over both.
+    ``overrides`` are field values given on the command line (None: not given); they win over
+    both and go through the same parsers. Variables that are not settings are ignored; a profile
+    key that is not one is refused (a typo there would otherwise silently do nothing).
     Raises :class:`ConfigError` with a one-line, fixable message.
     """
     env = dict(os.environ if environ is None else environ)
-    values: dict[str, object] = {}
-    profile_name = env.get("OTP_ENV") or None
+    profile_name = overrides.pop("env_name", None) or env.get("OTP_ENV") or None
+    raw: dict[str, object] = {}
+    profile_file = Path(str(overrides.pop("profile_file", None) or env.get("OTP_PROFILE_FILE") or DEFAULT_PROFILE_FILE))
     if profile_name:
-        profile_file = Path(env.get("OTP_PROFILE_FILE") or DEFAULT_PROFILE_FILE)
-        merged = read_profile(profile_file, profile_name)
-        merged.update({k: v for k, v in env.items() if k.startswith("OTP_")})
-        env = merged  # type: ignore[assignment]
-    unknown = sorted(k for k in env if k.startswith("OTP_") and k not in KNOWN_VARIABLES and k not in _EXTRA_KNOWN)
-    if profile_name and unknown:
-        raise ConfigError(f"profile {profile_name!r} sets unknown keys {', '.join(unknown)}; see README 'Configuration'")
-    for variable, attribute, parse in _SETTINGS:
-        raw = env.get(variable)
-        if raw is not None and str(raw) != "":
-            values[attribute] = parse(variable, raw)  # type: ignore[operator]
-    policy_values = {}
-    for variable, attribute, parse in _POLICY_SETTINGS:
-        raw = env.get(variable)
-        if raw is not None and str(raw) != "":
-            policy_values[attribute] = parse(variable, raw)  # type: ignore[operator]
-    values["policy"] = OtpPolicy(**policy_values)
-    values["env_name"] = profile_name
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    config = SuiteConfig(**values)  # type: ignore[arg-type]
+        raw.update(read_profile(profile_file, str(profile_name)))
+    raw.update({key: value for key, value in env.items() if key in _BY_VARIABLE and _BY_VARIABLE[key][1].in_profile and value != ""})
+    values: dict[str, object] = {}
+    policy_values: dict[str, object] = {}
+    for variable, value in raw.items():
+        name, described = _BY_VARIABLE[variable]
+        (policy_values if name in _POLICY_FIELDS else values)[name] = described.parse(variable, value)
+    for name, value in overrides.items():
+        if name not in SETTINGS:
+            raise TypeError(f"load_config() got an unknown setting {name!r}")
+        if value is None or value == ():
+            continue
+        described = SETTINGS[name]
+        (policy_values if name in _POLICY_FIELDS else values)[name] = value if isinstance(value, Path) else described.parse(described.variable, value)
+    config = SuiteConfig(env_name=str(profile_name) if profile_name else None, profile_file=profile_file, policy=OtpPolicy(**policy_values), **values)  # type: ignore[arg-type]
     if config.jwt_secret and config.jwt_token:
         raise ConfigError("OTP_JWT_SECRET and OTP_JWT_TOKEN are both set; set only one (the secret lets the suite mint tokens)")
     return config
-
-
-#: Variables read by other parts (the reference service's faults, load options) that a profile may hold.
-_EXTRA_KNOWN = {"OTP_FAULT", "OTP_CONTRACT_SELECT", "OTP_ALLOW_NON_LOOPBACK", "OTP_LOAD_USERS", "OTP_LOAD_SPAWN_RATE", "OTP_LOAD_RUN_TIME", "OTP_LOAD_SHAPE", "OTP_SLO", "OTP_FLOW_MIX"}
-
-#: Set by otp-suite load (Allure results directory, load tags); allowed in a profile too.
-_EXTRA_KNOWN |= {"OTP_ALLURE_DIR", "OTP_LOAD_TAGS", "OTP_LOAD_EXCLUDE_TAGS", "OTP_LOAD_EXPECT_WORKERS", "OTP_LOAD_MASTER_BIND_PORT"}
-
-#: Read by otp-suite gate and the report builder; allowed in a profile too.
-_EXTRA_KNOWN |= {"OTP_REPORT_HISTORY", "OTP_GATE_LOAD", "OTP_GATE_SMOKE_USERS", "OTP_GATE_SMOKE_RUN_TIME", "OTP_GATE_REPORT", "OTP_SERVE_HOST", "OTP_SERVE_PORT", "OTP_SERVE_INBOX", "OTP_SERVE_SERVER"}

@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from otp_suite.setting import number, settings_of, setting, whole
+
 
 @dataclass(frozen=True)
 class OtpPolicy:
-    """Lifetimes and limits of one environment; defaults are the contract's production-like values."""
+    """Lifetimes and limits of one environment; defaults are the contract's production-like values.
 
-    ttl_s: float = 300.0
-    max_verify_attempts: int = 5
-    resend_cooldown_s: float = 30.0
-    max_sends_per_window: int = 5
-    send_window_s: float = 3600.0
+    Each field is an ``OTP_*`` setting (see :mod:`otp_suite.setting`); a new policy number is one
+    more field here.
+    """
+
+    ttl_s: float = setting("OTP_TTL_S", 300.0, number, "Lifetime of an OTP, seconds (the target's policy).")
+    max_verify_attempts: int = setting("OTP_MAX_VERIFY_ATTEMPTS", 5, whole, "Wrong codes allowed per OTP before it is locked.")
+    resend_cooldown_s: float = setting("OTP_RESEND_COOLDOWN_S", 30.0, number, "Seconds between two sends to one number.")
+    max_sends_per_window: int = setting("OTP_MAX_SENDS_PER_WINDOW", 5, whole, "Sends per number within OTP_SEND_WINDOW_S.")
+    send_window_s: float = setting("OTP_SEND_WINDOW_S", 3600.0, number, "The window of OTP_MAX_SENDS_PER_WINDOW, seconds.")
 
     def as_environment(self) -> dict[str, str]:
         """The policy as the ``OTP_*`` variables both the service and the suite read."""
-        return {
-            "OTP_TTL_S": _fmt(self.ttl_s),
-            "OTP_MAX_VERIFY_ATTEMPTS": str(self.max_verify_attempts),
-            "OTP_RESEND_COOLDOWN_S": _fmt(self.resend_cooldown_s),
-            "OTP_MAX_SENDS_PER_WINDOW": str(self.max_sends_per_window),
-            "OTP_SEND_WINDOW_S": _fmt(self.send_window_s),
-        }
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+        environment = {}
+        for name, described in settings_of(OtpPolicy):
+            value = described.to_text(getattr(self, name))
+            if value is not None:
+                environment[described.variable] = value
+        return environment
 
 
 #: A policy for the embedded service in contract runs: short enough that expiry,

@@ -10,11 +10,10 @@ import ssl
 
 import httpx
 
+from otp_suite.api import REGISTER_PATH, TOKEN_HEADER
 from otp_suite.config import SuiteConfig
 
 
-#: The path every probe goes to; a body of ``{}`` can never make the target send an SMS.
-REGISTER_PATH = "/fe/users/auth/otp/register"
 
 
 class TargetUnreachable(Exception):
@@ -100,7 +99,7 @@ def probe_request(config: SuiteConfig, path: str, *, token: str | None = None, b
     deadline_s = config.request_timeout_s
     headers = {"content-type": "application/json"}
     if token is not None:
-        headers["user-jwt-token"] = token
+        headers[TOKEN_HEADER] = token
     try:
         return asyncio.run(_probe(url.rstrip("/") + path, headers=headers, body=body, verify=config.verify_tls, deadline_s=deadline_s))
     except TimeoutError:

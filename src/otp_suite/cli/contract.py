@@ -2,45 +2,32 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import click
 
-from otp_suite.cli.errors import EXIT_CANNOT_JUDGE, cannot_judge
+from otp_suite.cli.errors import cannot_judge
+from otp_suite.cli.options import env_option, setting_option
+from otp_suite.exit_codes import ExitCode
 from otp_suite.config import ConfigError, load_config
 from otp_suite.interruption import signal_name_of, signals_interrupt
 
-#: option name -> the OTP_* variable it sets (validated by load_config like the variable itself)
-_OPTION_VARIABLES = {
-    "base_url": "OTP_BASE_URL",
-    "env_name": "OTP_ENV",
-    "seed": "OTP_SEED",
-    "max_examples": "OTP_MAX_EXAMPLES",
-    "max_wait": "OTP_MAX_WAIT_S",
-    "spec": "OTP_SPEC",
-    "reports_dir": "OTP_REPORTS_DIR",
-    "inbox_url": "OTP_INBOX_URL",
-    "fixed_code": "OTP_FIXED_CODE",
-    "request_timeout": "OTP_REQUEST_TIMEOUT_S",
-}
-
 
 @click.command()
-@click.option("--base-url", envvar="OTP_BASE_URL", show_envvar=True, help="Target base URL; unset runs the embedded reference service.")
-@click.option("--env", "env_name", envvar="OTP_ENV", show_envvar=True, help="Profile name in environments.toml; variables and options override it.")
-@click.option("--seed", envvar="OTP_SEED", show_envvar=True, help="Seed of the generated cases; the run prints the one it used, so a failure can be replayed.")
-@click.option("--max-examples", envvar="OTP_MAX_EXAMPLES", show_envvar=True, help="Schemathesis fuzzing examples per operation (default 30).")
-@click.option("--max-wait", envvar="OTP_MAX_WAIT_S", show_envvar=True, help="Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
-@click.option("--inbox-url", envvar="OTP_INBOX_URL", show_envvar=True, help="Test inbox URL (default <base>/__test__/otp).")
-@click.option("--fixed-code", envvar="OTP_FIXED_CODE", show_envvar=True, help="The environment's fixed test OTP, when it has no inbox.")
-@click.option("--request-timeout", envvar="OTP_REQUEST_TIMEOUT_S", show_envvar=True, help="Seconds to wait for each answer of the target (default 10).")
-@click.option("--verify-tls/--no-verify-tls", default=None, envvar="OTP_VERIFY_TLS", show_envvar=True, help="Check the target's TLS certificate (default on); turn off only for a self-signed test target.")
-@click.option("--spec", envvar="OTP_SPEC", show_envvar=True, help="OpenAPI file (default openapi.yaml of the project).")
-@click.option("--select", "-k", "select", envvar="OTP_CONTRACT_SELECT", show_envvar=True, help="Run only the tests matching this pytest -k expression, e.g. 'security' or 'lockout'.")
-@click.option("--reports-dir", envvar="OTP_REPORTS_DIR", show_envvar=True, help="Where Allure results (allure-results/) and JUnit XML (contract/junit.xml) go.")
-def contract(select: str | None, verify_tls: bool | None, **options: str | None) -> None:
+@setting_option("base_url", "--base-url")
+@env_option()
+@setting_option("seed", "--seed")
+@setting_option("max_examples", "--max-examples")
+@setting_option("max_wait_s", "--max-wait")
+@setting_option("inbox_url", "--inbox-url")
+@setting_option("fixed_code", "--fixed-code")
+@setting_option("request_timeout_s", "--request-timeout")
+@setting_option("verify_tls", "--verify-tls/--no-verify-tls")
+@setting_option("spec_path", "--spec")
+@setting_option("contract_select", "--select", "-k")
+@setting_option("reports_dir", "--reports-dir")
+def contract(**options: object) -> None:
     """Run the contract suite (Schemathesis, scenario flows, security checks) against a target.
 
     Secrets come from OTP_JWT_SECRET or OTP_JWT_TOKEN only (never options, which ``ps`` shows).
@@ -50,12 +37,8 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
     from otp_suite.contract.runner import run_contract
     from otp_suite.target import resolved_target
 
-    environ = dict(os.environ)
-    environ.update({_OPTION_VARIABLES[name]: str(value) for name, value in options.items() if value is not None})
-    if verify_tls is not None:
-        environ["OTP_VERIFY_TLS"] = "1" if verify_tls else "0"
     try:
-        config = load_config(environ)
+        config = load_config(**options)
     except ConfigError as error:
         cannot_judge(str(error))
     reports = Path(config.reports_dir)
@@ -70,7 +53,7 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
                 allure_dir=allure_dir,
                 junit_path=junit_path,
                 echo=click.echo,
-                pytest_args=("-k", select) if select else (),
+                pytest_args=("-k", config.contract_select) if config.contract_select else (),
             )
     except KeyboardInterrupt as interruption:
         kept = f"; the results so far are kept in {allure_dir}, marked 'contract run interrupted'" if any(allure_dir.glob("*-result.json")) else " before any contract test ran"
@@ -81,7 +64,7 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
             # With a configured target nothing is started: an OSError is the reports folder or the system.
             cannot_judge(f"the run could not write or start what it needs ({detail}); check that OTP_REPORTS_DIR={reports} is a writable folder")
         cannot_judge(f"the embedded reference service did not start ({detail})")
-    if outcome.exit_code == EXIT_CANNOT_JUDGE:
+    if outcome.exit_code == ExitCode.CANNOT_JUDGE:
         cannot_judge(outcome.reason or "unknown reason")
     click.echo(outcome.summary())
     raise SystemExit(outcome.exit_code)

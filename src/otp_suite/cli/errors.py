@@ -1,4 +1,4 @@
-"""How the CLI reports a run it could not judge: one line on stderr, exit code 2, no traceback."""
+"""How the CLI reports what stops a run: one ``otp-suite: ...`` line on stderr, exit code 2, no traceback."""
 
 from __future__ import annotations
 
@@ -6,15 +6,38 @@ from typing import NoReturn
 
 import click
 
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_CANNOT_JUDGE = 2
+from otp_suite.exit_codes import ExitCode
+
+# The names the commands use; the values are ExitCode's.
+EXIT_PASSED = ExitCode.HOLDS
+EXIT_FAILED = ExitCode.BROKEN
+EXIT_CANNOT_JUDGE = ExitCode.CANNOT_JUDGE
 
 
 def cannot_judge(reason: str) -> NoReturn:
     """Print ``otp-suite: cannot judge: <reason>`` and exit 2."""
     click.echo(f"otp-suite: cannot judge: {reason}", err=True)
-    raise SystemExit(EXIT_CANNOT_JUDGE)
+    raise SystemExit(ExitCode.CANNOT_JUDGE)
+
+
+def usage_error(message: str) -> NoReturn:
+    """Print ``otp-suite: <message>`` (a usage or configuration mistake) and exit 2."""
+    click.echo(f"otp-suite: {message}", err=True)
+    raise SystemExit(ExitCode.CANNOT_JUDGE)
+
+
+def click_error(error: click.ClickException) -> NoReturn:
+    """Click's own errors (bad option value, unknown option or command) as one ``otp-suite:`` line, exit 2.
+
+    Click would print the usage, a hint and the error on three lines; a pipeline's log wants one.
+    """
+    context = getattr(error, "ctx", None)
+    # The subcommand's path without the program's own name (which CliRunner calls "main").
+    command = " ".join((context.command_path if context is not None else "").split()[1:])
+    where = f"{command}: " if command else ""
+    see = f" (see 'otp-suite {command + ' ' if command else ''}--help')"
+    click.echo(f"otp-suite: {where}{error.format_message()}{see}", err=True)
+    raise SystemExit(ExitCode.CANNOT_JUDGE)
 
 
 def suite_crashed(error: BaseException) -> NoReturn:
@@ -24,12 +47,11 @@ def suite_crashed(error: BaseException) -> NoReturn:
     import traceback
 
     # The last net runs before (or without) a SuiteConfig, so the secrets are taken from where they come from.
-    secrets = [value for value in (os.environ.get("OTP_JWT_SECRET"), os.environ.get("OTP_JWT_TOKEN")) if value]
+    from otp_suite.redaction import REDACT as redact
 
-    def redact(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+    # The process-wide redactor knows the tokens this run minted; the configured values are added.
+    redact.register(os.environ.get("OTP_JWT_SECRET"))
+    redact.register(os.environ.get("OTP_JWT_TOKEN"))
 
     handle, path = tempfile.mkstemp(prefix="otp-suite-crash-", suffix=".txt")  # readable by this user only
     with os.fdopen(handle, "w", encoding="utf-8") as file:

@@ -7,7 +7,6 @@ the run could not judge (bad configuration, unreachable target, interrupted, no 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from otp_suite.cli.errors import EXIT_CANNOT_JUDGE, EXIT_FAILED, EXIT_PASSED, cannot_judge
+from otp_suite.cli.options import env_option, setting_option
 from otp_suite.config import ConfigError, SuiteConfig, load_config
 from otp_suite.interruption import signal_name_of, signals_held, signals_interrupt
 from otp_suite.preflight import TargetUnreachable, check_reachable
@@ -60,15 +60,16 @@ class GateRun:
 
 
 @click.command()
-@click.option("--base-url", default=None, envvar="OTP_BASE_URL", show_envvar=True, help="The environment to gate, e.g. https://stage.example.com. Unset: the embedded reference service.")
-@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="OTP_REPORTS_DIR", show_envvar=True, help="Where results, the report and the load summary go.  [default: reports/]")
-@click.option("--history-dir", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="OTP_REPORT_HISTORY", show_envvar=True, help="Report history kept across runs for trends; cache it in CI.  [default: <reports-dir>/history]")
-@click.option("--load/--no-load", "with_load", default=True, envvar="OTP_GATE_LOAD", show_envvar=True, help="Run the load smoke and its SLOs after the contract suite.")
-@click.option("--smoke-users", type=click.IntRange(1, 200), default=5, envvar="OTP_GATE_SMOKE_USERS", show_envvar=True, help="Concurrent users of the load smoke.")
-@click.option("--smoke-run-time", type=click.FloatRange(1, 600), default=15.0, envvar="OTP_GATE_SMOKE_RUN_TIME", show_envvar=True, help="Seconds the load smoke runs.")
-@click.option("--arrival-rate", type=click.FloatRange(min=0), default=0.0, envvar="OTP_ARRIVAL_RATE", show_envvar=True, help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).")
-@click.option("--report/--no-report", "with_report", default=True, envvar="OTP_GATE_REPORT", show_envvar=True, help="Build the single-file HTML report (needs Node.js and `npm ci`).")
-def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool, smoke_users: int, smoke_run_time: float, arrival_rate: float, with_report: bool) -> None:
+@env_option()
+@setting_option("base_url", "--base-url", help="The environment to gate, e.g. https://stage.example.com. Unset: the embedded reference service.")
+@setting_option("reports_dir", "--reports-dir", type=click.Path(file_okay=False, path_type=Path), help="Where results, the report and the load summary go.")
+@setting_option("report_history", "--history-dir", dest="history_dir", type=click.Path(file_okay=False, path_type=Path))
+@setting_option("gate_load", "--load/--no-load", dest="with_load")
+@setting_option("gate_smoke_users", "--smoke-users", dest="smoke_users", type=click.IntRange(1, 200))
+@setting_option("gate_smoke_run_time", "--smoke-run-time", dest="smoke_run_time", type=click.FloatRange(1, 600))
+@setting_option("arrival_rate", "--arrival-rate", type=click.FloatRange(min=0), help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).")
+@setting_option("gate_report", "--report/--no-report", dest="with_report")
+def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool | None, smoke_users: int | None, smoke_run_time: float | None, arrival_rate: float | None, with_report: bool | None) -> None:
     """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
 
     Runs against OTP_BASE_URL, or the embedded reference service when it is unset.
@@ -76,15 +77,17 @@ def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | Non
     also when interrupted (Ctrl-C, SIGTERM; 1 if a step had already found a failure): the steps'
     processes are stopped, the results so far are marked interrupted and the report is built from them.
     """
-    environ = dict(os.environ)
-    if base_url:
-        environ["OTP_BASE_URL"] = base_url
     try:
-        config = load_config(environ, reports_dir=reports_dir)
+        config = load_config(
+            env_name=env_name, base_url=base_url, reports_dir=reports_dir, report_history=history_dir, gate_load=with_load,
+            gate_smoke_users=smoke_users, gate_smoke_run_time=smoke_run_time, arrival_rate=arrival_rate, gate_report=with_report,
+        )  # fmt: skip
     except ConfigError as error:
         cannot_judge(str(error))
     reports = Path(config.reports_dir)
-    history = history_dir or reports / "history"
+    history = config.report_history or reports / "history"
+    with_load, with_report = config.gate_load, config.gate_report
+    smoke_users, smoke_run_time, arrival_rate = config.gate_smoke_users, config.gate_smoke_run_time, config.arrival_rate
     allure_dir = reports / "allure-results"
     try:
         _fresh_dir(allure_dir)

@@ -12,14 +12,11 @@ from typing import Any
 import httpx
 
 from fixtures.phone_numbers import PhoneNumber
+from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.contract.exchanges import Exchange
 
-TOKEN_HEADER = "user-jwt-token"
-OPERATION_PATHS: Mapping[str, str] = {
-    "register": "/fe/users/auth/otp/register",
-    "resend": "/fe/users/auth/otp/resend",
-    "verify": "/fe/users/auth/otp/verify",
-}
+#: The suite's short operation names -> path.
+OPERATION_PATHS: Mapping[str, str] = {"register": REGISTER_PATH, "resend": RESEND_PATH, "verify": VERIFY_PATH}
 
 
 class _Default:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from otp_suite.contract.redaction import REDACT, Redactor
+from otp_suite.api import TOKEN_HEADER
+from otp_suite.redaction import REDACT, Redactor
 
 #: Header names whose value is a credential; shown as a shell variable in curl commands.
-CREDENTIAL_HEADERS = {"user-jwt-token": "$OTP_JWT_TOKEN", "authorization": "$OTP_AUTHORIZATION"}
+CREDENTIAL_HEADERS = {TOKEN_HEADER: "$OTP_JWT_TOKEN", "authorization": "$OTP_AUTHORIZATION"}
 _BODY_LIMIT = 4096
 #: Headers the HTTP client adds on its own; curl adds its own too, and they say nothing about the case.
 _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from otp_suite.contract.exchanges import Exchange
-from otp_suite.contract.redaction import REDACT
+from otp_suite.redaction import REDACT
 
 AUTH_CODE = re.compile(r"[0-9]{4}")
 

@@ -12,6 +12,7 @@ from typing import Any
 import schemathesis
 from schemathesis.schemas import BaseSchema
 
+from otp_suite.api import TOKEN_HEADER
 from otp_suite.config import SuiteConfig
 
 #: Operations whose success sends an SMS: their bodies are moved into the test range before sending.
@@ -76,4 +77,4 @@ def install_token_auth(schema: BaseSchema, token: str | None) -> None:
             return token
 
         def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
-            case.headers = {**(case.headers or {}), "user-jwt-token": data}
+            case.headers = {**(case.headers or {}), TOKEN_HEADER: data}

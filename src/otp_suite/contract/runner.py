@@ -21,18 +21,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
+from otp_suite.exit_codes import ExitCode
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
-from otp_suite.contract.environment import child_environment
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit
-from otp_suite.contract.redaction import Redactor
+from otp_suite.redaction import Redactor
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
 from otp_suite.report.labels import AREA_CONTRACT
+from otp_suite.report.scrub import scrub_tree
 from otp_suite.report.results_writer import write_result
 
 CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
-EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = 0, 1, 2
 _CANNOT_JUDGE_MARK = "cannot judge: "
 #: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
 NOT_THE_API_CHECK = "the target answers like the OTP API"
@@ -45,35 +45,21 @@ def _preflight(config: SuiteConfig) -> tuple[int, str] | None:
     try:
         load_contract_schema(config)
     except SpecUnusable as error:
-        return EXIT_CANNOT_JUDGE, str(error)
+        return ExitCode.CANNOT_JUDGE, str(error)
     if config.base_url is None:
-        return EXIT_CANNOT_JUDGE, "no target: OTP_BASE_URL is not set and no embedded service was started"
+        return ExitCode.CANNOT_JUDGE, "no target: OTP_BASE_URL is not set and no embedded service was started"
     if not (config.jwt_secret or config.jwt_token):
-        return EXIT_CANNOT_JUDGE, "neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)"
+        return ExitCode.CANNOT_JUDGE, "neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)"
     token = config.jwt_token or mint_token(config.jwt_secret or "", "suite-preflight")
     try:
         check_reachable(config)
         check_token_accepted(config, token)
         check_answers_like_the_api(config, token)
     except (TargetUnreachable, TokenRefused) as error:
-        return EXIT_CANNOT_JUDGE, str(error)
+        return ExitCode.CANNOT_JUDGE, str(error)
     except NotTheApi as error:
-        return EXIT_FAILED, str(error)
+        return ExitCode.BROKEN, str(error)
     return None
-
-
-def scrub_reports(paths: Sequence[Path], redact: Redactor) -> None:
-    """Rewrite every text file under ``paths`` with secrets redacted (the last net under the tests' own redaction)."""
-    for root in paths:
-        files = [root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
-                continue
-            cleaned = redact(text)
-            if cleaned != text:
-                path.write_text(cleaned, encoding="utf-8")
 
 
 def run_contract(
@@ -94,10 +80,10 @@ def run_contract(
     stopped = _preflight(config)
     if stopped is not None:
         code, reason = stopped[0], redact(stopped[1])
-        if code == EXIT_FAILED:
+        if code == ExitCode.BROKEN:
             # Shown in the gate's report like any failed check, with the reason as its message.
             write_result(allure_dir, name=NOT_THE_API_CHECK, status="failed", area=AREA_CONTRACT, message=reason)
-        if code == EXIT_FAILED:
+        if code == ExitCode.BROKEN:
             return ContractOutcome(exit_code=code, failed=1, failures=(NOT_THE_API_CHECK,), reason=reason, not_the_api=True)
         return ContractOutcome(exit_code=code, reason=reason)
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
@@ -120,7 +106,7 @@ def run_contract(
     ]  # fmt: skip
     reason_line: str | None = None
     # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=child_environment(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=config.to_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     try:
         assert process.stdout is not None
         for line in process.stdout:
@@ -139,7 +125,8 @@ def run_contract(
         raise
     finally:
         with signals_held():  # a half-done scrub would leave a token in the results
-            scrub_reports([allure_dir, junit_path], redact)
+            for written in (allure_dir, junit_path):
+                scrub_tree(written, redact)
     return _verdict(status, junit_path, reason_line, seed)
 
 
@@ -158,14 +145,14 @@ def _stop_child(process: subprocess.Popen[str]) -> None:
 
 def _verdict(status: int, junit_path: Path, reason_line: str | None, seed: int) -> ContractOutcome:
     if status == 2 or not junit_path.is_file():
-        return ContractOutcome(exit_code=EXIT_CANNOT_JUDGE, reason=reason_line or f"the contract suite stopped before judging (pytest exit status {status})", seed=seed)
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason_line or f"the contract suite stopped before judging (pytest exit status {status})", seed=seed)
     areas, failures, skips = read_junit(junit_path)
     passed = sum(a.passed for a in areas.values())
     failed = sum(a.failed for a in areas.values())
     skipped = sum(a.skipped for a in areas.values())
     common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), seed=seed)
     if status == 1 or failed:
-        return ContractOutcome(exit_code=EXIT_FAILED, **common)  # type: ignore[arg-type]
+        return ContractOutcome(exit_code=ExitCode.BROKEN, **common)  # type: ignore[arg-type]
     if status != 0 or passed == 0:
-        return ContractOutcome(exit_code=EXIT_CANNOT_JUDGE, reason=f"no contract test ran to a verdict (pytest exit status {status})", **common)  # type: ignore[arg-type]
-    return ContractOutcome(exit_code=EXIT_PASSED, **common)  # type: ignore[arg-type]
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=f"no contract test ran to a verdict (pytest exit status {status})", **common)  # type: ignore[arg-type]
+    return ContractOutcome(exit_code=ExitCode.HOLDS, **common)  # type: ignore[arg-type]

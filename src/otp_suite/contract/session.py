@@ -14,7 +14,7 @@ import secrets
 
 from fixtures.tokens import mint_token, new_user_id
 from otp_suite.config import SuiteConfig, load_config
-from otp_suite.contract.redaction import REDACT
+from otp_suite.redaction import REDACT
 
 
 @functools.cache

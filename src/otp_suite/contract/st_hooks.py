@@ -11,6 +11,7 @@ from __future__ import annotations
 import schemathesis
 
 from fixtures.phone_numbers import PhoneNumberSource
+from otp_suite.api import SENDING_OPERATIONS
 from otp_suite.config import load_config
 from otp_suite.contract.test_range import map_into_test_range
 
@@ -20,5 +21,5 @@ _NUMBERS = PhoneNumberSource(_CONFIG.test_country_code, _CONFIG.test_phone_prefi
 
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, object]) -> None:
-    if case.operation.definition.raw.get("operationId") in {"registerOtp", "resendOtp"}:
+    if case.operation.definition.raw.get("operationId") in SENDING_OPERATIONS:
         map_into_test_range(case.body, _NUMBERS)

@@ -13,9 +13,8 @@ import re
 from typing import Any
 
 from fixtures.phone_numbers import PhoneNumberSource
+from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
 
-PHONE_NUMBER = re.compile(r"[0-9]{6,14}")
-COUNTRY_CODE = re.compile(r"\+[1-9][0-9]{0,2}")
 _PHONE_RUN = re.compile(r"(?<![0-9])[0-9]{6,14}(?![0-9])")
 _BARE_COUNTRY_DIGITS = re.compile(r"[1-9][0-9]{0,2}")
 

@@ -24,12 +24,9 @@ from typing import Any
 import gevent
 
 from fixtures import PhoneNumber
+from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.loadtest.pacing import Pacing
 
-REGISTER_PATH = "/fe/users/auth/otp/register"
-RESEND_PATH = "/fe/users/auth/otp/resend"
-VERIFY_PATH = "/fe/users/auth/otp/verify"
-TOKEN_HEADER = "user-jwt-token"
 
 FLOW_ENTRY = "flow"
 FLOW_REQUEST_TYPE = "FLOW"

@@ -9,9 +9,7 @@ Exit codes: 0 every SLO held, 1 one was breached, 2 the run could not be judged.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,13 +19,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from otp_suite.config import SuiteConfig
+from otp_suite.exit_codes import ExitCode
+from otp_suite.ports import free_port
+from otp_suite.redaction import Redactor
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.loadtest.allure_result import write_allure_result
 from otp_suite.loadtest.census import read_census
 from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, read_report, read_samples
 from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, most_frequent_failure, ordered, read_entries, read_history, stats_csv
 from otp_suite.loadtest.options import LoadOptions
-from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
 from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import SloResult, judge, slo_table
@@ -36,8 +36,6 @@ from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable
 
 Echo = Callable[[str], None]
 
-# The suite's exit codes (otp_suite.cli.errors), repeated here so the package does not import the CLI.
-EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -92,32 +90,9 @@ def locust_environment(config: SuiteConfig, extra: dict[str, str] | None = None)
     The resolved config travels as variables, so the locustfile's ``load_config()`` rebuilds the
     same object (no profile lookup: OTP_ENV is dropped).
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
-    settings: dict[str, object | None] = {
-        "OTP_BASE_URL": config.base_url,
-        "OTP_JWT_SECRET": config.jwt_secret,
-        "OTP_JWT_TOKEN": None if config.jwt_secret else config.jwt_token,
-        "OTP_INBOX_URL": config.inbox_url,
-        "OTP_FIXED_CODE": config.fixed_code,
-        "OTP_TEST_COUNTRY_CODE": config.test_country_code,
-        "OTP_TEST_PHONE_PREFIX": config.test_phone_prefix,
-        "OTP_ALLOW_LOAD": "1" if config.allow_load else "0",
-        "OTP_VERIFY_TLS": "1" if config.verify_tls else "0",
-        "OTP_REQUEST_TIMEOUT_S": f"{config.request_timeout_s:g}",
-        "OTP_FLOW_MIX": config.flow_mix,
-        "OTP_THINK_TIME_S": f"{config.think_time_s if config.think_time_s is not None else DEFAULT_THINK_TIME_S:g}",
-        "OTP_SEED": None if config.seed is None else str(config.seed),
-        **config.policy.as_environment(),
-    }
-    env.update({key: str(value) for key, value in settings.items() if value is not None and value != ""})
+    env = config.to_environment()
     env.update(extra or {})
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> tuple[list[str], list[list[str]]]:
@@ -155,7 +130,7 @@ def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) 
     if not options.is_distributed:
         return main, []
     # Remote workers must reach the master from other hosts; local ones only over loopback.
-    bind_host, port = ("0.0.0.0", options.master_port) if options.remote_workers else ("127.0.0.1", _free_port())  # noqa: S104
+    bind_host, port = ("0.0.0.0", options.master_port) if options.remote_workers else ("127.0.0.1", free_port())  # noqa: S104
     main += [
         "--master", "--master-bind-host", bind_host, "--master-bind-port", str(port),
         "--expect-workers", str(options.workers + options.remote_workers), "--expect-workers-max-wait", str(options.workers_wait_s),
@@ -169,10 +144,7 @@ def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) 
 
 
 def _redacted(text: str, config: SuiteConfig) -> str:
-    for secret in (config.jwt_secret, config.jwt_token):
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
+    return Redactor(config.jwt_secret, config.jwt_token).redact(text)
 
 
 def _tail(path: Path, config: SuiteConfig, lines: int = 8) -> str:
@@ -246,7 +218,7 @@ def _preflight_token(config: SuiteConfig) -> str:
 
 def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
     # The caller prints the reason (the CLI as "otp-suite: cannot judge: ..." on stderr).
-    return LoadOutcome(EXIT_CANNOT_JUDGE, reason=reason)
+    return LoadOutcome(ExitCode.CANNOT_JUDGE, reason=reason)
 
 
 def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
@@ -347,10 +319,10 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         failure = most_frequent_failure(files.csv_prefix)
         if failure is not None:
             reason += f"; most frequent failure: {failure[0]} ({failure[1]} times)"
-        code = EXIT_FAILED
+        code = ExitCode.BROKEN
     else:
         reason = f"all {len(results)} SLOs hold"
-        code = EXIT_PASSED
+        code = ExitCode.HOLDS
     echo(f"load: {reason} (summary: {summary})")
     return LoadOutcome(code, results, summary, reason, tuple(entries), census)
 

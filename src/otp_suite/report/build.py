@@ -12,7 +12,8 @@ from otp_suite.report.categories import write_categories_json
 from otp_suite.report.environment import write_environment, write_executor
 from otp_suite.report.generator import ReportError, generate_single_file
 from otp_suite.report.offline import AnalyticsNotRemoved, make_offline
-from otp_suite.report.scrub import Redactor, find_secrets, scrub_tree
+from otp_suite.redaction import Redactor
+from otp_suite.report.scrub import find_secrets, scrub_tree
 from otp_suite.report.totals import Totals, count_results
 
 __all__ = ["ReportError", "ReportOutcome", "build_report", "describe_run", "scrub_reports"]
@@ -55,7 +56,7 @@ def build_report(
     mislead (the embedded service). Raises :class:`ReportError` when the report cannot be
     built or a secret survives.
     """
-    redactor = Redactor([config.jwt_secret, config.jwt_token, *secrets])
+    redactor = Redactor(config.jwt_secret, config.jwt_token, *secrets)
     describe_run(results_dir, config, target_label=target_label)
     scrub_tree(results_dir, redactor)
     if report_dir.exists():
@@ -82,7 +83,7 @@ def scrub_reports(reports_dir: Path, secrets: Iterable[str | None]) -> None:
 
     Raises :class:`ReportError` naming the file (never the value) if something cannot be redacted.
     """
-    redactor = Redactor(secrets)
+    redactor = Redactor(*secrets)
     scrub_tree(reports_dir, redactor)
     left = find_secrets(reports_dir, redactor)
     if left:

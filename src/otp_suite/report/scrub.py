@@ -1,8 +1,6 @@
 """Keep secrets out of everything under ``reports/``: redact, then prove nothing is left.
 
-What counts as a secret: the values the run was given or made (``OTP_JWT_SECRET``,
-``OTP_JWT_TOKEN``, the embedded service's random secret) and each dot-separated part of a
-token, any JWT-shaped string (``eyJ…``), and any ``user-jwt-token`` header value. The single-file
+What counts as a secret is the suite's one rule, :class:`otp_suite.redaction.Redactor`. The single-file
 report keeps its data base64-encoded inside ``d("name", "…")`` calls, so those payloads are
 decoded, redacted and re-encoded: a plain ``grep`` of the HTML would miss them.
 """
@@ -13,19 +11,12 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REDACTED = "[REDACTED]"
+from otp_suite.redaction import Redactor
 
-# Secrets shorter than this are not searched for on their own: redacting every "abc" in a
-# report would destroy it and protect nothing (such a secret is guessable anyway).
-MIN_SECRET_LENGTH = 8
-
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
-# The value stops before a quote, a backslash (an escaped quote inside JSON text) or a separator.
-_TOKEN_HEADER = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\])([^\s\"'\\,;}\]]+)")
 _REPORT_DATA = re.compile(r'd\("([^"\\]*)","([A-Za-z0-9+/=]*)"\)')
 
 
@@ -38,38 +29,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.kind}"
-
-
-class Redactor:
-    """Replaces secrets in text with ``[REDACTED]`` and reports what it would replace."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        """``secrets``: the run's secret and token values (None and short values are ignored)."""
-        values: set[str] = set()
-        for secret in secrets:
-            if not secret:
-                continue
-            values.add(secret)
-            # As it appears inside JSON text (Allure results): quotes and backslashes escaped.
-            values.add(json.dumps(secret)[1:-1])
-            values.update(part for part in secret.split(".") if len(part) >= 16)
-        self._known = sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        """``text`` with every known secret, JWT-shaped string and token header value redacted."""
-        for value in self._known:
-            text = text.replace(value, REDACTED)
-        text = _JWT.sub(REDACTED, text)
-        return _TOKEN_HEADER.sub(lambda m: m.group(1) + REDACTED, text)
-
-    def kinds_found(self, text: str) -> list[str]:
-        """What kinds of secret ``text`` holds (empty when clean)."""
-        kinds = [f"known secret #{index + 1}" for index, value in enumerate(self._known) if value in text]
-        if _JWT.search(text):
-            kinds.append("JWT-shaped string")
-        if _TOKEN_HEADER.search(text):
-            kinds.append("user-jwt-token header value")
-        return kinds
 
 
 def _decode(payload: str) -> str | None:

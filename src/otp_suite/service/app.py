@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from otp_suite.api import INBOX_PATH, OTP_PATHS, TOKEN_HEADER
 from otp_suite.policy import OtpPolicy
 from otp_suite.service import errors
 from otp_suite.service.auth import authenticated_user
@@ -27,8 +28,6 @@ from otp_suite.service.errors import ApiError
 from otp_suite.service.faults import Faults
 
 MAX_BODY_BYTES = 16 * 1024
-TOKEN_HEADER = "user-jwt-token"
-OTP_PATHS = ("/fe/users/auth/otp/register", "/fe/users/auth/otp/resend", "/fe/users/auth/otp/verify")
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,7 @@ def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> ASGIAp
         Route(OTP_PATHS[2], _endpoint(endpoints.verify, settings), methods=["POST"], name="verifyOtp"),
     ]
     if settings.inbox_enabled:
-        routes.append(Route("/__test__/otp", endpoints.inbox, methods=["GET"], name="testInbox"))
+        routes.append(Route(INBOX_PATH, endpoints.inbox, methods=["GET"], name="testInbox"))
     app = Starlette(
         routes=routes,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},

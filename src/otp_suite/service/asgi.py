@@ -6,28 +6,23 @@ server's worker process, which calls :func:`app_from_environment`.
 
 from __future__ import annotations
 
-import os
-
 from starlette.types import ASGIApp
 
 from otp_suite.config import load_config
 from otp_suite.service.app import ServiceSettings, create_app
 from otp_suite.service.faults import parse_faults
 
-INBOX_VARIABLE = "OTP_SERVE_INBOX"
-
 
 def settings_from_environment() -> ServiceSettings:
     """Service settings from ``OTP_*`` variables (already validated by ``otp-suite serve``)."""
     config = load_config()
     assert config.jwt_secret, "otp-suite serve checks OTP_JWT_SECRET before starting a worker"
-    inbox = os.environ.get(INBOX_VARIABLE, "1").strip().lower() not in {"0", "false", "no", "off"}
     return ServiceSettings(
         jwt_secret=config.jwt_secret,
         policy=config.policy,
-        inbox_enabled=inbox,
+        inbox_enabled=config.serve_inbox,
         fixed_code=config.fixed_code,
-        faults=parse_faults(os.environ.get("OTP_FAULT")),
+        faults=parse_faults(config.fault),
     )
 
 

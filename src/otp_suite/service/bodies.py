@@ -11,12 +11,10 @@ import re
 from dataclasses import dataclass
 
 from otp_suite.service.errors import invalid_request
+from otp_suite.api import COUNTRY_CODE, OTP, PHONE_NUMBER
 from otp_suite.service.faults import Faults
 
-PHONE_NUMBER = re.compile(r"[0-9]{6,14}")
-COUNTRY_CODE = re.compile(r"\+[1-9][0-9]{0,2}")
 AUTH_CODE = re.compile(r"[0-9]{4}")
-OTP = re.compile(r"[0-9]{6}")
 
 
 @dataclass(frozen=True)

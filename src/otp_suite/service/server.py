@@ -23,7 +23,10 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from otp_suite.api import READY_PATH
 from otp_suite.interruption import signals_held
+from otp_suite.polling import poll_until
+from otp_suite.ports import free_port
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -80,12 +83,6 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, announce: Callab
     server.run(sockets=[sock])
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """An unused port (bound and released; granian cannot take an already bound socket)."""
-    with bind_socket(host, 0) as sock:
-        return sock.getsockname()[1]
-
-
 def serve_with_granian(host: str, port: int, announce: Callable[[str], None] = print) -> None:
     """Serve the app built by :func:`otp_suite.service.asgi.app_from_environment` with granian.
 
@@ -119,15 +116,7 @@ def url_of_address(host: str, port: int) -> str:
 
 def wait_until_ready(url: str, deadline_s: float = 15.0, *, verify_tls: bool = True) -> None:
     """Poll ``url`` until any HTTP answer comes back, or raise TimeoutError at the deadline."""
-    give_up = time.monotonic() + deadline_s
-    while True:
-        try:
-            httpx.get(url, timeout=1.0, verify=verify_tls)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > give_up:
-                raise TimeoutError(f"service at {url} did not answer within {deadline_s:.0f} s") from None
-            time.sleep(0.02)
+    poll_until(lambda: httpx.get(url, timeout=1.0, verify=verify_tls), deadline_s=deadline_s, what=f"an answer of the service at {url}", interval_s=0.02, retry_on=(httpx.TransportError,))
 
 
 class ServiceThread:
@@ -147,7 +136,7 @@ class ServiceThread:
     def __enter__(self) -> ServiceThread:
         self._thread.start()
         # A test's own certificate is self-signed: readiness only asks whether the server answers.
-        wait_until_ready(self.url + "/__ready__", verify_tls=self._tls is None)
+        wait_until_ready(self.url + READY_PATH, verify_tls=self._tls is None)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -189,7 +178,7 @@ class ServiceProcess:
         for stream in (self._process.stdout, self._process.stderr):
             # Drain the pipes so a chatty child never blocks on a full buffer.
             threading.Thread(target=stream.read, daemon=True).start()  # type: ignore[union-attr]
-        wait_until_ready(self.url + "/__ready__")
+        wait_until_ready(self.url + READY_PATH)
 
     def __exit__(self, *exc: object) -> None:
         if self._process is None:
