@@ -55,7 +55,7 @@ def test_token_not_before_past_the_leeway_refused(client: OtpClient, identities:
 
 
 def test_token_with_numeric_client_id_refused(client: OtpClient, identities: Identities, number: PhoneNumber) -> None:
-    response = client.verify(number, SOME_AUTH_CODE, SOME_OTP, token=identities.token_with(new_user_id(), client_id=12345))  # type: ignore[arg-type]
+    response = client.verify(number, SOME_AUTH_CODE, SOME_OTP, token=identities.token_with(new_user_id(), extra={"client_id": 12345}))
 
     expect_error(response, 401, "UN_AUTHORIZED", "client_id must be a non-empty string: a number is refused")
 

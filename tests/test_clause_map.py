@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from contract_tests.clause_map import CLAUSES_FILE, load_clauses, entry_names_node
+from otp_suite.contract.clause_map import CLAUSES_FILE, load_clauses, entry_names_node
 from otp_suite.config import PROJECT_ROOT
 from otp_suite.service.faults import CATALOG
 

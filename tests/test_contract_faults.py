@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from contract_tests.clause_map import load_clauses
+from otp_suite.contract.clause_map import load_clauses
 from otp_suite.contract.outcome import ContractOutcome
 
 #: The check the runner makes before the tests (a target nothing like the API stops the run there).

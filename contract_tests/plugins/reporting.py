@@ -17,7 +17,7 @@ import pytest
 
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.redaction import REDACT
-from contract_tests.clause_map import clauses, clauses_of_test, describe
+from otp_suite.contract.clause_map import clauses, clauses_of_test, describe
 
 AREAS = ("schema", "lifecycle", "limits", "security")
 _ATTACHED_EXCHANGES = 8

@@ -13,7 +13,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-CLAUSES_FILE = Path(__file__).with_name("clauses.toml")
+from otp_suite.config import PROJECT_ROOT
+
+CLAUSES_FILE = PROJECT_ROOT / "contract_tests" / "clauses.toml"
 
 
 @dataclass(frozen=True)
