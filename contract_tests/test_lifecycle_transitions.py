@@ -33,8 +33,8 @@ def _still_pending_after_cooldown(policy: OtpPolicy) -> None:
 @pytest.mark.policy_wait
 def test_register_on_pending_challenge_starts_with_no_failed_attempts(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     _still_pending_after_cooldown(policy)
-    clock = Stopwatch(waiter)
     first = started(number)
+    clock = Stopwatch(waiter)  # after the answer: the target's send time is earlier, so the wait is at least the cooldown
     guess_wrong(client, first, policy.max_verify_attempts - 1)
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering again")
     second = started(number)
@@ -48,8 +48,8 @@ def test_register_on_pending_challenge_starts_with_no_failed_attempts(client: Ot
 @pytest.mark.policy_wait
 def test_register_on_pending_challenge_kills_its_otp(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter, distinct_codes: None) -> None:
     _still_pending_after_cooldown(policy)
-    clock = Stopwatch(waiter)
     first = started(number)
+    clock = Stopwatch(waiter)
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering again")
     second = started(number)
     if second.otp == first.otp:
@@ -62,27 +62,29 @@ def test_register_on_pending_challenge_kills_its_otp(client: OtpClient, started:
 
 @pytest.mark.policy_wait
 def test_resend_restarts_the_otp_lifetime(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    # Resend at R, verify at V = lifetime + margin: the first OTP's lifetime is over, the resent one
-    # is V - R old, which must stay half a second inside the lifetime (so R >= margin + 0.5).
+    # Resend R s after the first send, verify lifetime - 0.5 s after the resend: the resent OTP is
+    # inside its lifetime, the first one is R + lifetime - 0.5 >= lifetime + margin old (R >= margin + 0.5).
     resend_at = max(_after_cooldown(policy), CLOCK_MARGIN_S + 0.5)
-    verify_at = policy.ttl_s + CLOCK_MARGIN_S
+    verify_at = resend_at + policy.ttl_s - 0.5
     if resend_at >= policy.ttl_s - 0.5:
         pytest.skip(f"the cooldown ({policy.resend_cooldown_s:g} s) leaves no time to resend inside the OTP lifetime ({policy.ttl_s:g} s)")
-    clock = Stopwatch(waiter)
+    waiter.ensure_affordable(resend_at + policy.ttl_s, "the resend cooldown and the OTP lifetime")
     started(number)
+    clock = Stopwatch(waiter)  # the first send happened before this: its OTP is at least this old
     clock.wait_until(resend_at, "the resend cooldown before resending")
+    clock.restart()  # the resend happens after this: the resent OTP is at most this old
     resent = started(number, operation="resend")
-    clock.wait_until(verify_at, "the OTP lifetime OTP_TTL_S since the first send")
+    clock.wait_until(verify_at - resend_at, "the rest of the first OTP's lifetime")
 
     response = client.verify(number, resent.auth_code, resent.otp)
 
-    expect_verified(response, f"resend restarts the lifetime: the resent OTP is {verify_at - resend_at:g} s old though the challenge began {verify_at:g} s ago (lifetime {policy.ttl_s:g} s)")
+    expect_verified(response, f"resend restarts the lifetime: the resent OTP is about {verify_at - resend_at:g} s old though the challenge began over {verify_at:g} s ago (lifetime {policy.ttl_s:g} s)")
 
 
 @pytest.mark.policy_wait
 def test_resend_after_lockout_starts_a_new_challenge(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    clock = Stopwatch(waiter)
     locked = started(number)
+    clock = Stopwatch(waiter)
     guess_wrong(client, locked, policy.max_verify_attempts)
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before resending")
     resent = started(number, operation="resend")
@@ -94,8 +96,8 @@ def test_resend_after_lockout_starts_a_new_challenge(client: OtpClient, started:
 
 @pytest.mark.policy_wait
 def test_resend_after_verify_starts_a_new_challenge(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    clock = Stopwatch(waiter)
     consumed = started(number)
+    clock = Stopwatch(waiter)
     expect_verified(client.verify(number, consumed.auth_code, consumed.otp), "arranging: the first challenge is verified")
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before resending")
     resent = started(number, operation="resend")
@@ -120,8 +122,8 @@ def test_resend_after_expiry_starts_with_no_failed_attempts(client: OtpClient, s
 
 @pytest.mark.policy_wait
 def test_number_verified_by_another_user_is_not_new(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter, other_user_token: str) -> None:
-    clock = Stopwatch(waiter)
     challenge = started(number)
+    clock = Stopwatch(waiter)
     expect_verified(client.verify(number, challenge.auth_code, challenge.otp), "arranging: the session user verifies the number")
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering the number again")
 
@@ -132,8 +134,8 @@ def test_number_verified_by_another_user_is_not_new(client: OtpClient, started: 
 
 @pytest.mark.policy_wait
 def test_number_sent_but_never_verified_is_still_new(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    clock = Stopwatch(waiter)
     started(number)
+    clock = Stopwatch(waiter)
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering the number again")
 
     body = expect_challenge(client.register(number), "registering the number again")

@@ -23,7 +23,7 @@ OTP = re.compile(r"[0-9]{6}")
 _FAULTY_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     "unicode_digits": {"phone_number": re.compile(r"\d{6,14}"), "countryCode": re.compile(r"\+[1-9]\d{0,2}"), "authCode": re.compile(r"\d{4}"), "otp": re.compile(r"\d{6}")},
     "phone_number_15_digits": {"phone_number": re.compile(r"[0-9]{6,15}")},
-    "country_code_leading_zero": {"countryCode": re.compile(r"\+[0-9]{1,3}")},
+    "country_code_leading_zero": {"countryCode": re.compile(r"\+0?[1-9][0-9]{0,2}")},
 }
 
 
