@@ -44,7 +44,11 @@ def suite_kills(fault: str, reports: Path, *, mapped: bool = False) -> tuple[boo
     started = time.monotonic()
     with resolved_target(load_config({}, jwt_secret=SECRET), fault=fault) as config:
         args = mapped_node_ids(fault) if mapped and fault else []
-        outcome = run_contract(config, allure_dir=reports / "allure", junit_path=reports / "junit.xml", echo=lambda line: None, pytest_args=args)
+        lines: list[str] = []
+        outcome = run_contract(config, allure_dir=reports / "allure", junit_path=reports / "junit.xml", echo=lines.append, pytest_args=args)
+    if not fault and outcome.exit_code != 0:
+        # A false failure against the correct service: show what failed (redacted by the runner).
+        print("\n".join(lines[-60:]), flush=True)
     return outcome.exit_code == 1, time.monotonic() - started
 
 

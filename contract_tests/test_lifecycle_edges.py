@@ -13,7 +13,7 @@ from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error, expect_verified
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
-from contract_tests.steps import Stopwatch
+from contract_tests.steps import Stopwatch, answered_after
 
 Start = Callable[..., Challenge]
 #: How early before the end of its lifetime the OTP is used: with whole-second timestamps the
@@ -31,6 +31,8 @@ def test_otp_verifies_late_in_its_lifetime(client: OtpClient, started: Start, nu
 
     response = client.verify(number, challenge.auth_code, challenge.otp)
 
+    if answered_after(response, "OTP_EXPIRED", clock, policy.ttl_s - 0.05):
+        pytest.skip(f"the verify was answered {clock.elapsed():.2f} s after the send began (a busy machine); the edge {LATE_IN_LIFETIME_S:g} s before the end of the lifetime was not reached in time")
     expect_verified(response, f"an OTP {policy.ttl_s - LATE_IN_LIFETIME_S:g} s old (lifetime {policy.ttl_s:g} s) is not older than its lifetime and verifies")
 
 

@@ -16,7 +16,7 @@ from otp_suite.contract.expectations import expect_challenge, expect_error, expe
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
 from otp_suite.policy import OtpPolicy
 from contract_tests.plugins.aged import ExpiredChallenges
-from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, guess_wrong
+from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answered_after, guess_wrong
 
 Start = Callable[..., Challenge]
 
@@ -78,6 +78,8 @@ def test_resend_restarts_the_otp_lifetime(client: OtpClient, started: Start, num
 
     response = client.verify(number, resent.auth_code, resent.otp)
 
+    if answered_after(response, "OTP_EXPIRED", clock, policy.ttl_s - 0.05):
+        pytest.skip(f"the verify was answered {clock.elapsed():.2f} s after the resend began (a busy machine); the resent OTP's lifetime could be over")
     expect_verified(response, f"resend restarts the lifetime: the resent OTP is about {verify_at - resend_at:g} s old though the challenge began over {verify_at:g} s ago (lifetime {policy.ttl_s:g} s)")
 
 

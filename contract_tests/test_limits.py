@@ -14,7 +14,7 @@ from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, expect_verified, explain
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
-from contract_tests.steps import answer_counts, at_once, guess_wrong
+from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong
 
 Start = Callable[..., Challenge]
 
@@ -85,13 +85,16 @@ def test_concurrent_right_verifies_succeed_exactly_once(client: OtpClient, start
     assert counts["401 INVALID_OTP"] == attempts - 1, explain(responses[0], f"the others find it consumed (401 INVALID_OTP); answers were {dict(counts)}")
 
 
-def test_second_send_within_cooldown_refused_with_retry_after(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy) -> None:
+def test_second_send_within_cooldown_refused_with_retry_after(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     if policy.resend_cooldown_s < 1:
         pytest.skip(f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
     started(number)
+    clock = Stopwatch(waiter)
 
     response = client.resend(number)
 
+    if response.status_code == 200 and clock.elapsed() >= policy.resend_cooldown_s:
+        pytest.skip(f"the resend was answered {clock.elapsed():.2f} s after the first send (a busy machine), past the cooldown")
     expect_error(response, 429, "TOO_MANY_REQUESTS", "a second send within the resend cooldown is refused")
     retry_after = expect_retry_after(response, "the cooldown 429 carries Retry-After")
     assert retry_after <= math.ceil(policy.resend_cooldown_s) + 1, explain(response, f"Retry-After {retry_after} s exceeds the cooldown OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}")
