@@ -26,10 +26,13 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 
 from fixtures.phone_numbers import PhoneNumberSource
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
+from otp_suite.contract.expectations import expect_verified
 
 SAMPLE_SIZE = 200
 CHI_SQUARE_LIMIT = 40.0  # 9 degrees of freedom: P(X >= 40) = 7.6e-6
@@ -83,3 +86,22 @@ def test_auth_codes_are_random(client: OtpClient, inbox: OtpInbox, phone_numbers
     worst = max(range(4), key=lambda i: chi_squares[i])
     assert chi_squares[worst] < CHI_SQUARE_LIMIT, f"authCodes are random: digit position {worst + 1} has chi-square {chi_squares[worst]:.1f} over {SAMPLE_SIZE} codes (limit {CHI_SQUARE_LIMIT:g}, chance 7.6e-6): its digits are not equally likely"
     assert from_otp <= MAX_AUTH_CODES_FROM_OTP, f"authCodes are random: {from_otp} of {SAMPLE_SIZE} equal the first or last four digits of their OTP (expected 0.04; more than {MAX_AUTH_CODES_FROM_OTP} has chance 1e-5)"
+
+
+#: Fresh challenges tried to find codes with a leading zero: P(no authCode with one among 60) = 0.9^60 = 0.2 %.
+LEADING_ZERO_TRIES = 60
+
+
+def test_integer_codes_with_leading_zeros_compared_by_value(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> None:
+    found = None
+    for _ in range(LEADING_ZERO_TRIES):
+        challenge = start_challenge(client, inbox, phone_numbers.next())
+        if challenge.auth_code.startswith("0"):  # verified at once, well inside its lifetime
+            found = challenge
+            break
+    if found is None:
+        pytest.skip(f"none of {LEADING_ZERO_TRIES} authCodes began with 0 (chance 0.2 %); nothing to compare by value")
+
+    response = client.verify(found.number, int(found.auth_code), int(found.otp))
+
+    expect_verified(response, f"authCode and otp are compared by value (42 equals \"0042\"): the authCode {found.auth_code[:1]}... sent as the integer {int(found.auth_code)} verifies")

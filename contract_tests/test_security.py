@@ -27,7 +27,7 @@ from contract_tests.plugins.identities import Identities
 from contract_tests.steps import leaked
 
 MAX_BODY_BYTES = 16 * 1024
-OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 
 def _padded(body: dict[str, object], size: int) -> bytes:

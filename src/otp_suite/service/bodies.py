@@ -112,6 +112,8 @@ def _code_field(body: dict[str, object], name: str, pattern: re.Pattern[str], ma
         if isinstance(value, float) and not value.is_integer():
             raise invalid_request(f"{name} must be a whole number")
         if 0 <= value <= maximum:
+            if "compare_as_strings" in faults and len(str(int(value))) < len(str(maximum)):
+                return -1  # "42" is not "0042": the slip of comparing str(value) with the stored code
             return int(value)
     if value is not None and not isinstance(value, str):
         raise _wrong_type(name, f"{name} must be a string of {pattern.pattern} or an integer 0-{maximum}", faults)
