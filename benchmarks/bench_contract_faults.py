@@ -1,11 +1,14 @@
 """Benchmark of the contract suite: which faults it kills, next to plain ``st run --checks all``;
 false failures over repeated runs of the correct service; wall time of ``otp-suite contract``.
 
-    .venv/bin/python benchmarks/bench_contract_faults.py                 # everything (~25 min)
+    .venv/bin/python benchmarks/bench_contract_faults.py                 # everything (hours: full suite per fault)
+    .venv/bin/python benchmarks/bench_contract_faults.py --mapped --no-st --correct-runs 10 --timing-runs 3
     .venv/bin/python benchmarks/bench_contract_faults.py --faults no_lockout,leak_otp --correct-runs 2 --timing-runs 0
 
 Both sides run against the same embedded reference service (one fresh process per fault), in
-this process tree. The suite runs in full against every fault (no subset chosen per fault).
+this process tree. By default the suite runs in full against every fault; ``--mapped`` runs only
+the tests of the clauses the fault breaks (contract_tests/clauses.toml), which is what the suite's
+own fault matrix does: a kill there is a kill of the full suite too (the full suite runs them).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from otp_suite.contract.clause_map import load_clauses
 from fixtures.tokens import mint_token
 from otp_suite.config import PROJECT_ROOT, load_config
 from otp_suite.contract.runner import run_contract
@@ -30,10 +34,21 @@ LOAD_ONLY = {"slow_verify", "fail_ratio", "stall"}
 SECRET = "bench-contract-secret-0123456789abcdefghij"
 
 
-def suite_kills(fault: str, reports: Path) -> tuple[bool, float]:
+def mapped_node_ids(fault: str) -> list[str]:
+    """The contract tests of the clauses ``fault`` breaks."""
+    entries = sorted({entry for clause in load_clauses().values() if fault in clause.faults for entry in clause.tests})
+    return [f"contract_tests/{entry}" for entry in entries]
+
+
+def suite_kills(fault: str, reports: Path, *, mapped: bool = False) -> tuple[bool, float]:
     started = time.monotonic()
     with resolved_target(load_config({}, jwt_secret=SECRET), fault=fault) as config:
-        outcome = run_contract(config, allure_dir=reports / "allure", junit_path=reports / "junit.xml", echo=lambda line: None)
+        args = mapped_node_ids(fault) if mapped and fault else []
+        lines: list[str] = []
+        outcome = run_contract(config, allure_dir=reports / "allure", junit_path=reports / "junit.xml", echo=lines.append, pytest_args=args)
+    if not fault and outcome.exit_code != 0:
+        # A false failure against the correct service: show what failed (redacted by the runner).
+        print("\n".join(lines[-60:]), flush=True)
     return outcome.exit_code == 1, time.monotonic() - started
 
 
@@ -54,6 +69,8 @@ def main() -> None:
     parser.add_argument("--correct-runs", type=int, default=10, help="runs against the correct service (false failures)")
     parser.add_argument("--timing-runs", type=int, default=3, help="timed runs of `otp-suite contract` (median)")
     parser.add_argument("--st-max-examples", type=int, default=30, help="max examples for plain st run (the suite's default budget)")
+    parser.add_argument("--mapped", action="store_true", help="run only the tests of the clauses each fault breaks")
+    parser.add_argument("--no-st", action="store_true", help="skip plain st run (the slow side)")
     args = parser.parse_args()
     faults = [f for f in args.faults.split(",") if f]
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,20 +79,22 @@ def main() -> None:
         suite_total = st_total = 0
         for fault in faults:
             try:
-                suite, suite_s = suite_kills(fault, reports)
-                st, st_s = st_run_kills(fault, args.st_max_examples)
+                suite, suite_s = suite_kills(fault, reports, mapped=args.mapped)
+                st, st_s = (False, 0.0) if args.no_st else st_run_kills(fault, args.st_max_examples)
             except (RuntimeError, OSError, subprocess.SubprocessError) as error:
                 # The benchmark's own trouble (e.g. the service did not start), not a verdict on the suite.
                 print(f"{fault:28} {'ERROR':>8} {'ERROR':>8}   ({str(error).splitlines()[0][:80]})", flush=True)
                 continue
             suite_total += suite
             st_total += st
-            print(f"{fault:28} {'killed' if suite else 'MISSED':>8} {'killed' if st else 'missed':>8}   ({suite_s:.0f} s / {st_s:.0f} s)", flush=True)
+            st_word = "-" if args.no_st else ("killed" if st else "missed")
+            print(f"{fault:28} {'killed' if suite else 'MISSED':>8} {st_word:>8}   ({suite_s:.0f} s / {st_s:.0f} s)", flush=True)
         print(f"{'killed/total':28} {suite_total:>5}/{len(faults)} {st_total:>5}/{len(faults)}")
         false_failures = 0
         for run in range(args.correct_runs):
-            failed, _ = suite_kills("", reports)
+            failed, run_s = suite_kills("", reports)
             false_failures += failed
+            print(f"correct service run {run + 1}: {'FAILED' if failed else 'passed'} ({run_s:.0f} s)", flush=True)
         if args.correct_runs:
             print(f"correct service: {false_failures} false failures in {args.correct_runs} runs")
         times = []

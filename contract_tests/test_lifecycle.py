@@ -32,6 +32,7 @@ def test_resend_without_pending_challenge_behaves_like_register(client: OtpClien
     expect_verified(response, "resend with no pending challenge starts one, like register")
 
 
+@pytest.mark.policy_wait
 def test_resend_keeps_auth_code_and_new_otp_verifies(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     first = started(number)
     waiter.wait(policy.resend_cooldown_s, "the resend cooldown before a second send to one number")
@@ -43,6 +44,7 @@ def test_resend_keeps_auth_code_and_new_otp_verifies(client: OtpClient, started:
     expect_verified(response, "after resend the new OTP verifies with the same authCode")
 
 
+@pytest.mark.policy_wait
 def test_previous_otp_refused_after_resend(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter, distinct_codes: None) -> None:
     first = started(number)
     waiter.wait(policy.resend_cooldown_s, "the resend cooldown before a second send to one number")
@@ -65,6 +67,7 @@ def test_consumed_challenge_refuses_replay(client: OtpClient, started: Start, nu
 
 
 @pytest.mark.slow
+@pytest.mark.policy_wait
 def test_otp_expires_after_its_lifetime(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     waiter.ensure_affordable(policy.ttl_s + 1.0, "the OTP lifetime OTP_TTL_S")
     challenge = started(number)
@@ -105,6 +108,7 @@ def test_number_never_verified_is_new(started: Start, number: PhoneNumber) -> No
     assert challenge.is_new_user is True, "isNewUser is true for a number no user has verified"
 
 
+@pytest.mark.policy_wait
 def test_number_verified_once_is_no_longer_new(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     waiter.ensure_affordable(policy.resend_cooldown_s + 1.0, "the resend cooldown before registering the number again")
     challenge = started(number)

@@ -11,7 +11,6 @@ accepted; with a valid token only 413 is.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 
 import httpx
@@ -25,9 +24,10 @@ from otp_suite.contract.client import OPERATION_PATHS, OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_challenge, expect_error, explain, json_body
 from contract_tests.plugins.bodies import MALFORMED_FOR_EVERY_OPERATION, MALFORMED_FOR_VERIFY, OPERATIONS, valid_body
 from contract_tests.plugins.identities import Identities
+from contract_tests.steps import leaked
 
 MAX_BODY_BYTES = 16 * 1024
-OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE")
+OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 
 def _padded(body: dict[str, object], size: int) -> bytes:
@@ -199,16 +199,6 @@ def test_unknown_path_not_found(client: OtpClient, number: PhoneNumber) -> None:
     assert response.status_code == 404, explain(response, f"an unknown path is 404, got {response.status_code}")
 
 
-def _leaks(response: httpx.Response, secrets: dict[str, str]) -> list[str]:
-    text = "\n".join(f"{k}: {v}" for k, v in response.headers.items()) + "\n" + response.text
-    found = []
-    for name, value in secrets.items():
-        pattern = rf"(?<![0-9]){re.escape(value)}(?![0-9])" if value.isdigit() else re.escape(value)
-        if value and re.search(pattern, text):
-            found.append(name)
-    return found
-
-
 def test_no_response_carries_otp_token_or_secret(
     client: OtpClient, inbox: OtpInbox, identities: Identities, started: Callable[..., Challenge], number: PhoneNumber, user_token: str, suite_config: SuiteConfig
 ) -> None:
@@ -232,7 +222,7 @@ def test_no_response_carries_otp_token_or_secret(
         # A fixed code is public knowledge of the environment; an answer containing it proves nothing.
         secrets = {k: v for k, v in secrets.items() if "OTP" not in k}
 
-    leaking = [(response, _leaks(response, secrets)) for response in responses]
+    leaking = [(response, leaked(response, secrets)) for response in responses]
 
     for response, found in leaking:
         assert not found, explain(response, f"a response carries {', '.join(found)}")

@@ -57,6 +57,12 @@ class Identities:
         REDACT.register(token)
         return token
 
+    def token_with(self, user_id: str, **claims: object) -> str:
+        """A valid-signature token for ``user_id`` with the given mint_token options (client_id, issued_at, lifetime_s, extra, drop); skips without a secret."""
+        token = mint_token(self.require_minting(), user_id, **claims)  # type: ignore[arg-type]
+        REDACT.register(token)
+        return token
+
     def bad(self, variant: str) -> str:
         """The bad token ``variant`` (see fixtures.tokens.BAD_TOKEN_VARIANTS).
 

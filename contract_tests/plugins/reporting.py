@@ -1,7 +1,8 @@
 """Report labels and evidence.
 
-Area labels: each test module is one area (``test_<area>.py``: schema, lifecycle, limits,
-security). In Allure the area is the ``parentSuite`` and the ``feature`` label, plus a custom
+Area labels: each test module belongs to one area (``test_<area>.py`` or ``test_<area>_<topic>.py``:
+schema, lifecycle, limits, security). A test marked ``@pytest.mark.clause(id)`` is labelled with its
+clause, and its failure message starts with the clause id and the contract's sentence. In Allure the area is the ``parentSuite`` and the ``feature`` label, plus a custom
 ``area`` label; in JUnit it is a test property ``area``. A failing test gets the exchanges it made
 (request and response, token redacted) and a curl for each attached to its Allure result, and
 every report text is passed through the redactor.
@@ -16,6 +17,7 @@ import pytest
 
 from otp_suite.contract.client import OtpClient
 from otp_suite.redaction import REDACT
+from otp_suite.contract.clause_map import clauses, clauses_of_test, describe
 
 AREAS = ("schema", "lifecycle", "limits", "security")
 _ATTACHED_EXCHANGES = 8
@@ -24,7 +26,8 @@ _ATTACHED_EXCHANGES = 8
 def area_of(item: pytest.Item) -> str:
     """The area of a test: its module name without ``test_`` (``contract_tests/test_limits.py`` -> limits)."""
     module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
-    return module if module in AREAS else "other"
+    area = module.split("_", 1)[0]  # test_<area>.py or test_<area>_<topic>.py
+    return area if area in AREAS else "other"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,6 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.allure_label(area, label_type="feature"))
         item.add_marker(pytest.mark.allure_label(area, label_type="area"))
         item.user_properties.append(("area", area))
+        for clause_id in clause_ids(item):
+            if clause_id not in clauses():
+                raise pytest.UsageError(f"{item.nodeid} is marked with clause {clause_id!r}, which contract_tests/clauses.toml does not list; add it there or fix the id")
+            item.add_marker(pytest.mark.allure_label(clause_id, label_type="tag"))
+            item.add_marker(pytest.mark.allure_label(clause_id, label_type="clause"))
+            item.user_properties.append(("clause", clause_id))
+
+
+def clause_ids(item: pytest.Item) -> list[str]:
+    """The clauses a test holds: those the clause map lists it under, and any ``@pytest.mark.clause(id)``."""
+    marked = [str(arg) for marker in item.iter_markers("clause") for arg in marker.args]
+    return sorted(set(marked) | set(clauses_of_test(item.nodeid)))
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +69,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the failing test's exchanges to Allure and redact the report text."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if report.failed and report.when == "call" and clause_ids(item):
+        # The API owner reads the clause and the contract's sentence first, then the evidence.
+        named = "\n".join(describe(clause_id) for clause_id in clause_ids(item))
+        report.longrepr = f"{named}\n{report.longrepr}"
     if report.longrepr is not None:
         text = str(report.longrepr)
         redacted = REDACT(text)

@@ -50,8 +50,10 @@ class ContractOutcome:
 def area_of_classname(classname: str) -> str:
     """``contract_tests.test_limits`` (or ``...test_limits.SomeClass``) -> ``limits``."""
     for part in classname.split("."):
-        if part.startswith("test_") and part.removeprefix("test_") in AREAS:
-            return part.removeprefix("test_")
+        # test_<area>.py or test_<area>_<topic>.py (e.g. test_limits_sends.py is in limits)
+        area = part.removeprefix("test_").split("_", 1)[0]
+        if part.startswith("test_") and area in AREAS:
+            return area
     return "other"
 
 

@@ -41,22 +41,24 @@ class ServiceSettings:
     faults: Faults = field(default_factory=Faults)
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The body, or 413 as soon as it passes the limit (without reading the rest)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         raise errors.payload_too_large(MAX_BODY_BYTES)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             raise errors.payload_too_large(MAX_BODY_BYTES)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _is_json(content_type: str | None) -> bool:
+def _is_json(content_type: str | None, faults: Faults = Faults()) -> bool:
+    if "content_type_params_refused" in faults:
+        return (content_type or "").strip().lower() == "application/json"
     return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
 
 
@@ -72,10 +74,16 @@ class OtpEndpoints:
     async def _admit(self, request: Request, parse: Callable[[bytes, Faults], object]) -> tuple[str, object]:
         """Steps 1-4 of the order of checks: the user and the parsed body, or an ApiError."""
         faults = self.faults
-        raw = await _read_body(request) if "no_size_limit" not in faults else await request.body()
+        limit = MAX_BODY_BYTES - 1 if "size_limit_inclusive" in faults else MAX_BODY_BYTES
+        raw = await _read_body(request, limit) if "no_size_limit" not in faults else await request.body()
         token = request.headers.get(TOKEN_HEADER)
+        if token is None and "token_in_authorization" in faults:
+            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+        content_type_ok = _is_json(request.headers.get("content-type"), faults) or "any_content_type" in faults
         if "validate_before_auth" in faults:
             parsed = parse(raw, faults)
+        if "content_type_before_auth" in faults and not content_type_ok:
+            raise errors.unsupported_media_type()
         user = authenticated_user(token, self.settings.jwt_secret, self.clock(), faults)
         if user is None:
             if "ignore_auth" not in faults:
@@ -84,10 +92,19 @@ class OtpEndpoints:
                     error.message += f" (got {token})"
                 raise error
             user = "anonymous"
-        if not _is_json(request.headers.get("content-type")) and "any_content_type" not in faults:
-            raise errors.unsupported_media_type()
-        if "validate_before_auth" not in faults:
+        if "body_before_content_type" in faults:
             parsed = parse(raw, faults)
+        if not content_type_ok:
+            raise errors.unsupported_media_type()
+        if "validate_before_auth" not in faults and "body_before_content_type" not in faults:
+            try:
+                parsed = parse(raw, faults)
+            except ApiError as error:
+                if "leak_token_header" in faults and token:
+                    error.headers["X-Echo-Token"] = token
+                raise
+        if "user_from_body" in faults and getattr(parsed, "body_user_id", None):
+            user = parsed.body_user_id  # type: ignore[attr-defined]
         return user, parsed
 
     def _sent(self, result: SendResult) -> JSONResponse:
@@ -102,15 +119,25 @@ class OtpEndpoints:
         if "server_error_on_plus_one" in self.faults and country_code == "+1":
             raise RuntimeError("fault server_error_on_plus_one")
 
+    async def _raced_check(self, user: str, number: tuple[str, str]) -> bool:
+        """For the race_sends fault: check the limits, yield to other requests, and report them checked."""
+        if "race_sends" not in self.faults:
+            return False
+        self.store.check_send(user, number)
+        await asyncio.sleep(0.3)  # long enough that requests released together all pass the check, even on a busy machine
+        return True
+
     async def register(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
-        return self._sent(self.store.register(user, body.number))  # type: ignore[attr-defined]
+        checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
+        return self._sent(self.store.register(user, body.number, limits_checked=checked))  # type: ignore[attr-defined]
 
     async def resend(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
-        return self._sent(self.store.resend(user, body.number))  # type: ignore[attr-defined]
+        checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
+        return self._sent(self.store.resend(user, body.number, limits_checked=checked))  # type: ignore[attr-defined]
 
     async def verify(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_verify_request)
@@ -128,6 +155,8 @@ class OtpEndpoints:
             self.store.consume(challenge, number)
         else:
             self.store.verify(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
+            return JSONResponse({"message": "Users linked successfully"})
+        self.store.link_for(user, number)
         return JSONResponse({"message": "Users linked successfully"})
 
     async def inbox(self, request: Request) -> Response:
@@ -147,7 +176,10 @@ def _endpoint(handler: Callable[[Request], Awaitable[Response]], settings: Servi
         try:
             response = await handler(request)
         except ApiError as error:
-            response = error.response(with_retry_after="no_retry_after" not in settings.faults)
+            faults = settings.faults
+            with_retry_after = "no_retry_after" not in faults and not ("no_retry_after_on_lockout" in faults and error.code == "TOO_MANY_ATTEMPTS")
+            rounding = "down" if "retry_after_zero" in faults else "fraction" if "retry_after_fractional" in faults else "up"
+            response = error.response(with_retry_after=with_retry_after, rounding=rounding, extra_key="error_extra_key" in faults)
             if "text_errors" in settings.faults:
                 response = Response(f"{error.code}: {error.message}", status_code=error.status, headers={k: v for k, v in response.headers.items() if k.lower() == "retry-after"}, media_type="text/plain")
         return response
@@ -163,7 +195,8 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     if "no_405" in request.app.state.faults:
         return await _not_found(request, exc)
     allow = (getattr(exc, "headers", None) or {}).get("Allow", "POST")
-    return JSONResponse({"code": "METHOD_NOT_ALLOWED", "message": f"use {allow}"}, status_code=405, headers={"Allow": allow})
+    headers = {} if "no_allow_header" in request.app.state.faults else {"Allow": allow}
+    return JSONResponse({"code": "METHOD_NOT_ALLOWED", "message": f"use {allow}"}, status_code=405, headers=headers)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -262,7 +295,7 @@ def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> ASGIAp
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
     # The contract's paths have no trailing slash; ".../register/" is an unknown path (404), not a redirect.
-    app.router.redirect_slashes = False
+    app.router.redirect_slashes = "trailing_slash_redirect" in settings.faults
     app.state.store = store
     app.state.faults = settings.faults
     wrapped = WholeServiceFaults(app, settings.faults, clock, clock())

@@ -29,7 +29,8 @@ def authenticated_user(token: str | None, secret: str, now: float, faults: Fault
         return None
     algorithms = ("HS256", "HS384", "HS512") if "accept_any_hmac" in faults else ("HS256",)
     try:
-        if "accept_alg_none" in faults and jwt.get_unverified_header(token).get("alg") == "none":
+        header_alg = jwt.get_unverified_header(token).get("alg") if faults.active else None
+        if ("accept_alg_none" in faults and header_alg == "none") or ("no_signature_check" in faults and header_alg in algorithms):
             claims = jwt.decode(token, options={"verify_signature": False})
         else:
             claims = _signed_claims(token, secret, algorithms)
@@ -38,17 +39,25 @@ def authenticated_user(token: str | None, secret: str, now: float, faults: Fault
     if claims is None:
         return None
     exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
-    if not _is_number(exp) or not _is_number(iat):
+    if not _is_number(exp) or not (_is_number(iat) or "iat_optional" in faults):
         return None
-    if exp < now - LEEWAY_S and "accept_expired_token" not in faults:
+    exp_leeway = 60 if "exp_leeway_60" in faults else 0 if "exp_no_leeway" in faults else LEEWAY_S
+    nbf_leeway = 60 if "nbf_leeway_60" in faults else 0 if "nbf_no_leeway" in faults else LEEWAY_S
+    if exp < now - exp_leeway and "accept_expired_token" not in faults:
         return None
-    if nbf is not None and (not _is_number(nbf) or (nbf > now + LEEWAY_S and "accept_future_nbf" not in faults)):
+    if nbf is not None and (not _is_number(nbf) or (nbf > now + nbf_leeway and "accept_future_nbf" not in faults)):
         return None
     user_id, client_id = claims.get("user_id"), claims.get("client_id")
     if "no_claims_check" in faults:
         return str(user_id or claims.get("sub") or "anonymous")
-    if not (isinstance(user_id, str) and user_id and isinstance(client_id, str) and client_id):
+    user_ok = isinstance(user_id, str) and (bool(user_id) or "empty_user_id_accepted" in faults)
+    client_ok = (isinstance(client_id, str) and bool(client_id)) or ("client_id_any_type" in faults and client_id not in (None, ""))
+    if not (user_ok and client_ok):
         return None
+    if "user_from_sub" in faults:
+        return str(claims.get("sub"))
+    if "user_from_namespaced_id" in faults:
+        return str(claims.get("namespaced_third_party_user_id"))
     return user_id
 
 

@@ -16,13 +16,26 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.retry_after_s = retry_after_s
+        #: Extra response headers (only faults add any).
+        self.headers: dict[str, str] = {}
 
-    def response(self, *, with_retry_after: bool = True) -> JSONResponse:
-        """The JSON response; 429s carry ``Retry-After`` in whole seconds, at least 1."""
-        headers = {}
+    def response(self, *, with_retry_after: bool = True, rounding: str = "up", extra_key: bool = False) -> JSONResponse:
+        """The JSON response; 429s carry ``Retry-After`` in whole seconds, at least 1.
+
+        ``rounding`` other than ``up`` and ``extra_key`` exist only for the fault catalog.
+        """
+        headers = dict(self.headers)
         if self.retry_after_s is not None and with_retry_after:
-            headers["Retry-After"] = str(max(1, math.ceil(self.retry_after_s)))
-        return JSONResponse({"code": self.code, "message": self.message}, status_code=self.status, headers=headers)
+            if rounding == "down":
+                headers["Retry-After"] = str(math.floor(self.retry_after_s))
+            elif rounding == "fraction":
+                headers["Retry-After"] = f"{self.retry_after_s:.2f}"
+            else:
+                headers["Retry-After"] = str(max(1, math.ceil(self.retry_after_s)))
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if extra_key:
+            body["status"] = self.status
+        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 def unauthorized() -> ApiError:

@@ -1,0 +1,109 @@
+"""Steps the scenario tests share: wrong guesses, requests released together, counting answers,
+and waits to a point in the target's clock (bounded by OTP_MAX_WAIT_S).
+
+Only arranging and acting live here; every assertion about the contract stays in the test.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from otp_suite.contract.challenges import Challenge
+from otp_suite.contract.client import OtpClient
+from otp_suite.contract.expectations import expect_error
+from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
+
+#: A send after the cooldown is judged "elapsed >= cooldown"; a target with whole-second timestamps
+#: (floor on both ends) still sees a full second after 1 s, so half a second covers scheduling jitter.
+COOLDOWN_MARGIN_S = 0.5
+#: Expiry is "older than" (elapsed > lifetime); with whole-second timestamps that needs a full second more.
+EXPIRY_MARGIN_S = CLOCK_MARGIN_S + 0.3
+
+
+def guess_wrong(client: OtpClient, challenge: Challenge, times: int, *, token: object = None) -> None:
+    """``times`` wrong OTPs (right authCode), each refused as 401 INVALID_OTP."""
+    for attempt in range(1, times + 1):
+        kwargs = {} if token is None else {"token": token}
+        response = client.verify(challenge.number, challenge.auth_code, challenge.wrong_otp(attempt), **kwargs)  # type: ignore[arg-type]
+        expect_error(response, 401, "INVALID_OTP", f"wrong guess {attempt} of {times} is refused as INVALID_OTP")
+
+
+def at_once(count: int, send: Callable[[int], httpx.Response]) -> list[httpx.Response]:
+    """``count`` requests released together (a barrier), so the target sees them concurrently; ``send(i)``."""
+    barrier = threading.Barrier(count)
+
+    def one(index: int) -> httpx.Response:
+        barrier.wait(timeout=10)
+        return send(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def answer_counts(responses: list[httpx.Response]) -> Counter[str]:
+    """``{"200 OK": n, "429 TOO_MANY_REQUESTS": m, ...}`` for a failure message."""
+    counts: Counter[str] = Counter()
+    for response in responses:
+        try:
+            code = response.json().get("code", "OK") if response.status_code != 200 else "OK"
+        except (ValueError, AttributeError):
+            code = f"HTTP {response.status_code}"
+        counts[f"{response.status_code} {code}"] += 1
+    return counts
+
+
+def answered_after(response: httpx.Response, code: str, clock: "Stopwatch", seconds: float) -> bool:
+    """True when ``response`` is the error ``code`` but came back ``seconds`` or more after ``clock`` started.
+
+    A busy machine can delay a request past an edge the test aimed inside of; such an answer
+    cannot judge the edge, so the test skips instead of failing the target.
+    """
+    try:
+        got = response.json().get("code") if response.status_code != 200 else None
+    except (ValueError, AttributeError):
+        return False
+    return got == code and clock.elapsed() >= seconds
+
+
+class Stopwatch:
+    """Time since an arranged event (a send), and waits until a point after it, bounded by OTP_MAX_WAIT_S."""
+
+    def __init__(self, waiter: PolicyWaiter) -> None:
+        self.waiter = waiter
+        self.started = time.monotonic()
+
+    def restart(self) -> None:
+        """Count from now."""
+        self.started = time.monotonic()
+
+    def elapsed(self) -> float:
+        """Seconds since the start."""
+        return time.monotonic() - self.started
+
+    def wait_until(self, seconds: float, why: str) -> None:
+        """Sleep until ``seconds`` after the start (modelling the target's clock); skip if that is beyond OTP_MAX_WAIT_S."""
+        self.waiter.ensure_affordable(seconds, why)
+        remaining = seconds - self.elapsed()
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+def leaked(response: httpx.Response, secrets: dict[str, str]) -> list[str]:
+    """Names of the ``secrets`` (name -> value) found in any header or the body of ``response``.
+
+    A digit-only secret (an OTP) counts only as a whole number, not inside a longer digit run.
+    """
+    text = "\n".join(f"{k}: {v}" for k, v in response.headers.items()) + "\n" + response.text
+    found = []
+    for name, value in secrets.items():
+        pattern = rf"(?<![0-9]){re.escape(value)}(?![0-9])" if value.isdigit() else re.escape(value)
+        if value and re.search(pattern, text):
+            found.append(name)
+    return found

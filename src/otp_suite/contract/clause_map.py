@@ -1,0 +1,76 @@
+"""The clause map (``contract_tests/clauses.toml``): every sentence of the contract a target can
+break, with the tests that hold it and the faults of the reference service that break it.
+
+The reporting plugin names a failing test's clause and sentence; the suite's own tests
+(tests/test_clause_map.py) hold the map complete: every clause has a test and a fault, every
+name in it exists, and every fault is killed by the tests mapped to its clause.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from otp_suite.config import PROJECT_ROOT
+
+CLAUSES_FILE = PROJECT_ROOT / "contract_tests" / "clauses.toml"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One breakable sentence of the contract."""
+
+    id: str
+    section: str
+    sentence: str
+    tests: tuple[str, ...]
+    faults: tuple[str, ...]
+
+
+class ClauseMapError(ValueError):
+    """clauses.toml is malformed; the message names the clause and the field."""
+
+
+def load_clauses(path: Path = CLAUSES_FILE) -> dict[str, Clause]:
+    """Every clause of ``path`` by id."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ClauseMapError(f"cannot read the clause map {path}: {error}") from None
+    clauses: dict[str, Clause] = {}
+    for entry in document.get("clause", []):
+        clause_id = entry.get("id", "")
+        for key in ("id", "section", "sentence", "tests", "faults"):
+            if key not in entry:
+                raise ClauseMapError(f"clause {clause_id or '(no id)'} in {path.name} lacks {key!r}")
+        if clause_id in clauses:
+            raise ClauseMapError(f"clause id {clause_id} appears twice in {path.name}")
+        clauses[clause_id] = Clause(clause_id, entry["section"], entry["sentence"], tuple(entry["tests"]), tuple(entry["faults"]))
+    return clauses
+
+
+@functools.cache
+def clauses() -> dict[str, Clause]:
+    """The repository's clause map, read once."""
+    return load_clauses()
+
+
+def entry_names_node(entry: str, node_id: str) -> bool:
+    """Whether map entry ``test_x.py::test_y`` (any parameters) or ``test_x.py::test_y[p]`` names pytest node ``node_id``."""
+    path_and_name = node_id.rsplit("/", 1)[-1]
+    return path_and_name == entry or ("[" not in entry and path_and_name.split("[", 1)[0] == entry)
+
+
+def clauses_of_test(node_id: str) -> list[str]:
+    """The ids of the clauses whose tests include ``node_id``."""
+    return [clause.id for clause in clauses().values() if any(entry_names_node(entry, node_id) for entry in clause.tests)]
+
+
+def describe(clause_id: str) -> str:
+    """``clause <id> ("<sentence>", contract section <section>)`` for a failure message."""
+    clause = clauses().get(clause_id)
+    if clause is None:
+        return f"clause {clause_id} (not in {CLAUSES_FILE.name})"
+    return f'clause {clause.id}: the contract says "{clause.sentence}" (section "{clause.section}")'
