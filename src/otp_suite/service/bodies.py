@@ -10,8 +10,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from otp_suite.service.errors import invalid_request
 from otp_suite.api import COUNTRY_CODE, OTP, PHONE_NUMBER
+from otp_suite.service.errors import invalid_request
 from otp_suite.service.faults import Faults
 
 AUTH_CODE = re.compile(r"[0-9]{4}")
