@@ -30,7 +30,16 @@ gate: install
 test: install browser
 	$(BIN)/pytest
 
-lint: install
+LINT_STAMP := $(VENV)/.lint-installed
+
+$(LINT_STAMP): $(PY_STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[lint]'
+	touch $@
+
+# ruff and mypy (configured in pyproject.toml) over the package, then the OpenAPI linters.
+lint: install $(LINT_STAMP)
+	$(BIN)/ruff check src fixtures
+	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator openapi.yaml
 	npx --no-install redocly lint openapi.yaml
 

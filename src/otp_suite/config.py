@@ -33,11 +33,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from otp_suite.api import COUNTRY_CODE, INBOX_PATH
@@ -161,7 +161,7 @@ class SuiteConfig:
             return True
         return is_loopback_url(self.base_url)
 
-    def with_target(self, base_url: str, **changes: object) -> SuiteConfig:
+    def with_target(self, base_url: str, **changes: Any) -> SuiteConfig:
         """A copy pointed at ``base_url`` (used when the embedded service starts)."""
         return dataclasses.replace(self, base_url=base_url, **changes)
 
@@ -235,7 +235,7 @@ def read_profile(path: Path, name: str) -> dict[str, object]:
     return profile
 
 
-def load_config(environ: Mapping[str, str] | None = None, **overrides: object) -> SuiteConfig:
+def load_config(environ: Mapping[str, str] | None = None, /, **overrides: object) -> SuiteConfig:
     """Build the :class:`SuiteConfig` from a profile and ``environ`` (default: ``os.environ``).
 
     ``overrides`` are field values given on the command line (None: not given); they win over

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -74,7 +74,7 @@ def signals_held(*, deliver: bool = True) -> Iterator[None]:
         signal.raise_signal(held[0])
 
 
-def _restore(previous: dict[signal.Signals, object]) -> None:
+def _restore(previous: Mapping[signal.Signals, object]) -> None:
     for sig, handler in previous.items():
         # None: a handler installed outside Python; the default is the closest to it.
         signal.signal(sig, signal.SIG_DFL if handler is None else handler)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from otp_suite.setting import number, settings_of, setting, whole
+from otp_suite.setting import number, setting, settings_of, whole
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ from otp_suite.api import REGISTER_PATH, TOKEN_HEADER
 from otp_suite.config import SuiteConfig
 
 
-
-
 class TargetUnreachable(Exception):
     """The target cannot be judged; ``str()`` is the one-line reason."""
 

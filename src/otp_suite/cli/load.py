@@ -13,8 +13,8 @@ import click
 
 from otp_suite.cli.errors import cannot_judge
 from otp_suite.cli.options import env_option, setting_option
-from otp_suite.exit_codes import ExitCode
 from otp_suite.config import SETTINGS, ConfigError, load_config
+from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_interrupt
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, load_options, run_load
 from otp_suite.loadtest.options import MAX_WORKERS

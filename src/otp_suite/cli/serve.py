@@ -45,7 +45,7 @@ def serve(env_name: str | None, host: str | None, port: int | None, inbox: bool 
     if not is_loopback_url(f"http://{host}/"):
         click.echo(f"warning: binding {host}, not loopback; the test inbox exposes OTPs to anyone who can reach it", err=True)
     settings = ServiceSettings(jwt_secret=config.jwt_secret, policy=config.policy, inbox_enabled=inbox, fixed_code=config.fixed_code, faults=faults)
-    announce = lambda line: click.echo(line, nl=True)  # noqa: E731 - click.echo flushes, so a parent sees the URL at once
+    announce = lambda line: click.echo(line, nl=True)  # click.echo flushes, so a parent sees the URL at once
     try:
         if config.serve_server == "granian":
             # The worker process builds the app from the same, now validated, configuration.

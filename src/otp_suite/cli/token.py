@@ -29,8 +29,11 @@ def token(**settings: object) -> None:
     except ConfigError as error:
         usage_error(str(error))
     if config.jwt_secret:
-        kwargs = {"client_id": config.token_client_id} if config.token_client_id else {}
-        click.echo(mint_token(config.jwt_secret, config.token_user_id, lifetime_s=int(config.token_lifetime_s), **kwargs))
+        lifetime_s = int(config.token_lifetime_s)
+        if config.token_client_id:
+            click.echo(mint_token(config.jwt_secret, config.token_user_id, client_id=config.token_client_id, lifetime_s=lifetime_s))
+        else:
+            click.echo(mint_token(config.jwt_secret, config.token_user_id, lifetime_s=lifetime_s))
     elif config.jwt_token:
         click.echo(config.jwt_token)
     else:

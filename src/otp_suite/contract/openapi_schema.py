@@ -58,7 +58,7 @@ def load_contract_schema(config: SuiteConfig) -> BaseSchema:
         # Building every operation surfaces broken references and schemas now, not mid-run.
         for result in schema.get_all_operations():
             result.ok()
-    except Exception as error:  # Schemathesis and YAML raise many types; all mean "cannot use this spec"
+    except Exception as error:  # noqa: BLE001 - Schemathesis and YAML raise many types; all mean "cannot use this spec"
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise SpecUnusable(f"spec file {spec} is not a usable OpenAPI document ({first_line[:200]}); fix it or point OTP_SPEC elsewhere") from None
     return schema

@@ -21,16 +21,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
-from otp_suite.exit_codes import ExitCode
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit
-from otp_suite.redaction import Redactor
+from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.redaction import Redactor
 from otp_suite.report.labels import AREA_CONTRACT
-from otp_suite.report.scrub import scrub_tree
 from otp_suite.report.results_writer import write_result
+from otp_suite.report.scrub import scrub_tree
 
 CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 _CANNOT_JUDGE_MARK = "cannot judge: "

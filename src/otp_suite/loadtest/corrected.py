@@ -153,7 +153,7 @@ def write_report(prefix: str | Path, samples: Sequence[Sample], *, schedule: Map
     """Correct ``samples`` and write ``<prefix>_corrected.json`` and ``<prefix>_samples.csv``; returns the JSON path."""
     corrected = correct(samples)
     figures = entry_figures(corrected)
-    for name, count in dropped.items():
+    for name in dropped:
         figures.setdefault(name, {"requests": 0})
     document = {
         "mode": "arrival" if schedule is not None else "closed",

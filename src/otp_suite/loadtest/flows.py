@@ -27,7 +27,6 @@ from fixtures import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.loadtest.pacing import Pacing
 
-
 FLOW_ENTRY = "flow"
 FLOW_REQUEST_TYPE = "FLOW"
 

@@ -20,8 +20,6 @@ from typing import IO, Any
 
 from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
-from otp_suite.ports import free_port
-from otp_suite.redaction import Redactor
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.loadtest.allure_result import write_allure_result
 from otp_suite.loadtest.census import read_census
@@ -32,7 +30,9 @@ from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import SloResult, judge, slo_table
 from otp_suite.loadtest.summary import write_summary
+from otp_suite.ports import free_port
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.redaction import Redactor
 
 Echo = Callable[[str], None]
 
@@ -353,7 +353,7 @@ def _entry_table(entries: list[EntryStats]) -> list[str]:
              ms(e.p50_corrected_ms), ms(e.p95_corrected_ms), ms(e.p99_corrected_ms), ms(e.max_corrected_ms))
         )  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))) for row in rows]
 
 
 def _write_allure(allure_dir: Path, results: tuple[SloResult, ...] | tuple[()], files: RunFiles, started_ms: int, config: SuiteConfig, options: LoadOptions, *, broken_reason: str = "", entry_table: list[str] | None = None) -> None:

@@ -194,4 +194,4 @@ def slo_table(results: Iterable[SloResult]) -> list[str]:
         measured = result.note or _fmt(result.value, metric)
         rows.append((result.name, f"{result.comparison} {_fmt(result.threshold, metric)}", measured, verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otp_suite.config import SuiteConfig
+from otp_suite.redaction import Redactor
 from otp_suite.report.categories import write_categories_json
 from otp_suite.report.environment import write_environment, write_executor
 from otp_suite.report.generator import ReportError, generate_single_file
 from otp_suite.report.offline import AnalyticsNotRemoved, make_offline
-from otp_suite.redaction import Redactor
 from otp_suite.report.scrub import find_secrets, scrub_tree
 from otp_suite.report.totals import Totals, count_results
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from otp_suite import __version__
@@ -72,7 +72,7 @@ def write_environment(results_dir: Path, config: SuiteConfig, *, target_label: s
 
 def write_executor(results_dir: Path, *, build_name: str | None = None, build_url: str | None = None) -> Path:
     """Write ``executor.json`` (who ran the gate, which build) into ``results_dir``."""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     executor: dict[str, object] = {
         "name": "otp-suite gate",
         "type": "otp-suite",

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from otp_suite.report.labels import AREA_LABEL, FALLBACK_AREA_LABELS
 
@@ -29,12 +30,12 @@ class Totals:
         return self.by_status.get(status, 0)
 
 
-def read_results(results_dir: Path) -> list[dict]:
+def read_results(results_dir: Path) -> list[dict[str, Any]]:
     """Every ``*-result.json`` in ``results_dir``, keeping only the latest attempt of each test.
 
     Allure shows retries of one test (same ``historyId``) as one entry, its last run; so do we.
     """
-    latest: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
     for path in sorted(Path(results_dir).glob("*-result.json")):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
@@ -47,7 +48,7 @@ def read_results(results_dir: Path) -> list[dict]:
     return list(latest.values())
 
 
-def area_of(result: dict) -> str:
+def area_of(result: dict[str, Any]) -> str:
     """The result's area: its ``area`` label, else the first fallback label present, else ``other``."""
     labels: dict[str, str] = {}
     for label in result.get("labels") or []:
@@ -63,7 +64,7 @@ def count_results(results_dir: Path) -> Totals:
     by_status: Counter[str] = Counter()
     by_area: dict[str, Counter[str]] = {}
     for result in read_results(results_dir):
-        status = result.get("status") if result.get("status") in STATUSES else "unknown"
+        status = str(result.get("status")) if result.get("status") in STATUSES else "unknown"
         by_status[status] += 1
         by_area.setdefault(area_of(result), Counter())[status] += 1
     return Totals(by_status=dict(by_status), by_area={area: dict(counts) for area, counts in sorted(by_area.items())})

@@ -10,10 +10,10 @@ from types import MappingProxyType
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
+from otp_suite.service.faults import Faults
+
 # The secret is the environment's choice; a short one is refused by nobody here, so no warning per request.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
-
-from otp_suite.service.faults import Faults
 
 LEEWAY_S = 30
 

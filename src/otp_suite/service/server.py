@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 
 import httpx
@@ -130,7 +129,7 @@ class ServiceThread:
         self.url = url_of(self._sock).replace("http://", "https://", 1) if tls else url_of(self._sock)
         self._tls = tls
         self._server = uvicorn.Server(_uvicorn_config(app, tls=tls))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+        self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # not the main thread
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
     def __enter__(self) -> ServiceThread:
