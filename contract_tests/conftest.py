@@ -3,4 +3,5 @@ pytest_plugins = [
     "contract_tests.plugins.identities",
     "contract_tests.plugins.otp",
     "contract_tests.plugins.reporting",
+    "otp_suite.contract.scheduling",
 ]

@@ -30,6 +30,7 @@ def child_environment(config: SuiteConfig, base: Mapping[str, str] | None = None
         "OTP_REQUEST_TIMEOUT_S": config.request_timeout_s,
         "OTP_SEED": config.seed,
         "OTP_MAX_EXAMPLES": config.max_examples,
+        "OTP_CONTRACT_DEPTH": config.contract_depth,
         "OTP_SPEC": str(config.spec_path),
         "OTP_REPORTS_DIR": str(config.reports_dir),
         **config.policy.as_environment(),
