@@ -53,6 +53,8 @@ class SuiteConfig:
     seed: int | None = None
     #: Schemathesis examples per operation in the fuzzing phase; bounded so a contract run stays fast.
     max_examples: int = 30
+    #: "quick": only the checks that need no wait for the target's clock; "full": every check (see README).
+    contract_depth: str = "full"
     spec_path: Path = DEFAULT_SPEC_PATH
     reports_dir: Path = DEFAULT_REPORTS_DIR
     # Load runs (otp-suite load, load/locustfile.py); None = the load defaults in otp_suite.loadtest.
@@ -173,6 +175,13 @@ def _phone_prefix(name: str, value: object) -> str:
     return text
 
 
+def _contract_depth(name: str, value: object) -> str:
+    text = str(value).strip().lower()
+    if text not in {"quick", "full"}:
+        raise ConfigError(f"{name}={value!r} is not a contract depth; use quick (no policy waits) or full (every check)")
+    return text
+
+
 def _fixed_code(name: str, value: object) -> str:
     text = str(value).strip()
     if not (text.isdigit() and len(text) == 6):
@@ -194,6 +203,7 @@ _SETTINGS: tuple[tuple[str, str, object], ...] = (
     ("OTP_REQUEST_TIMEOUT_S", "request_timeout_s", _number),
     ("OTP_SEED", "seed", _whole),
     ("OTP_MAX_EXAMPLES", "max_examples", _whole),
+    ("OTP_CONTRACT_DEPTH", "contract_depth", _contract_depth),
     ("OTP_SPEC", "spec_path", lambda n, v: Path(str(v))),
     ("OTP_REPORTS_DIR", "reports_dir", lambda n, v: Path(str(v))),
     ("OTP_LOAD_USERS", "load_users", _whole),

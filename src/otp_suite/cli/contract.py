@@ -24,6 +24,7 @@ _OPTION_VARIABLES = {
     "inbox_url": "OTP_INBOX_URL",
     "fixed_code": "OTP_FIXED_CODE",
     "request_timeout": "OTP_REQUEST_TIMEOUT_S",
+    "depth": "OTP_CONTRACT_DEPTH",
 }
 
 
@@ -40,6 +41,7 @@ _OPTION_VARIABLES = {
 @click.option("--spec", envvar="OTP_SPEC", show_envvar=True, help="OpenAPI file (default openapi.yaml of the project).")
 @click.option("--select", "-k", "select", envvar="OTP_CONTRACT_SELECT", show_envvar=True, help="Run only the tests matching this pytest -k expression, e.g. 'security' or 'lockout'.")
 @click.option("--reports-dir", envvar="OTP_REPORTS_DIR", show_envvar=True, help="Where Allure results (allure-results/) and JUnit XML (contract/junit.xml) go.")
+@click.option("--depth", type=click.Choice(["quick", "full"]), envvar="OTP_CONTRACT_DEPTH", show_envvar=True, help="quick: every check that needs no wait for the target's clock (the rest reported as skipped); full: every check.  [default: full]")
 def contract(select: str | None, verify_tls: bool | None, **options: str | None) -> None:
     """Run the contract suite (Schemathesis, scenario flows, security checks) against a target.
 

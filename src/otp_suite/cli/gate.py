@@ -68,7 +68,8 @@ class GateRun:
 @click.option("--smoke-run-time", type=click.FloatRange(1, 600), default=15.0, envvar="OTP_GATE_SMOKE_RUN_TIME", show_envvar=True, help="Seconds the load smoke runs.")
 @click.option("--arrival-rate", type=click.FloatRange(min=0), default=0.0, envvar="OTP_ARRIVAL_RATE", show_envvar=True, help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).")
 @click.option("--report/--no-report", "with_report", default=True, envvar="OTP_GATE_REPORT", show_envvar=True, help="Build the single-file HTML report (needs Node.js and `npm ci`).")
-def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool, smoke_users: int, smoke_run_time: float, arrival_rate: float, with_report: bool) -> None:
+@click.option("--depth", type=click.Choice(["quick", "full"]), default=None, envvar="OTP_CONTRACT_DEPTH", show_envvar=True, help="Contract depth: quick skips (and reports) the checks that wait for the target's clock; full runs every check.  [default: full]")
+def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool, smoke_users: int, smoke_run_time: float, arrival_rate: float, with_report: bool, depth: str | None) -> None:
     """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
 
     Runs against OTP_BASE_URL, or the embedded reference service when it is unset.
@@ -79,6 +80,8 @@ def gate(base_url: str | None, reports_dir: Path | None, history_dir: Path | Non
     environ = dict(os.environ)
     if base_url:
         environ["OTP_BASE_URL"] = base_url
+    if depth:
+        environ["OTP_CONTRACT_DEPTH"] = depth
     try:
         config = load_config(environ, reports_dir=reports_dir)
     except ConfigError as error:
@@ -187,7 +190,7 @@ def _contract_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: E
         return outcome.exit_code, f"no test run: {outcome.reason}", True
     if outcome.exit_code == EXIT_CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
         return outcome.exit_code, outcome.reason or "the contract suite did not run", False
-    note = f"{outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
+    note = f"{target.contract_depth} depth: {outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
     if getattr(outcome, "reason", None):
         note += f"; {outcome.reason}"
     return outcome.exit_code, note, False
