@@ -37,7 +37,10 @@ EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = 0, 1, 2
 #: pytest-xdist workers (README "Contract: side by side"). Each costs a start-up (imports and
 #: collection, seconds of CPU), so a run has few unless the target's policy has long waits, where
 #: each test that waits for the OTP lifetime or the send window needs a worker of its own.
-FEW_WORKERS, LONG_WAIT_WORKERS = 4, 12
+#: Serial for now: on the shared 2-core machine xdist workers never got past collection in 10
+#: minutes (Schemathesis builds its cases at collection in every worker; unresolved, see README).
+#: Raise to 4 and 12 once a run with workers is shown to finish.
+FEW_WORKERS, LONG_WAIT_WORKERS = 1, 1
 #: A policy whose OTP lifetime is longer than this has "long waits".
 LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
@@ -169,7 +172,7 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     if workers > 1 and not lane_digits_for(config.test_phone_prefix):
         echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
         workers = 1
-    return ["-n", str(workers)] if workers > 1 else ["-n", "0"]
+    return ["-n", str(workers)] if workers > 1 else ["-p", "no:xdist"]
 
 
 def _stop_child(process: subprocess.Popen[str]) -> None:

@@ -23,10 +23,10 @@ from xdist.scheduler import LoadScheduling
 from xdist.workermanage import WorkerController
 
 from otp_suite.config import ConfigError
+from otp_suite.contract.waiting import QUICK_DEPTH_REASON
 
 #: Marks of tests that wait for the target's clock for long (the OTP lifetime, the send window).
 POLICY_WAIT_MARKS = ("policy_wait", "slow")
-QUICK_DEPTH_REASON = "quick depth (OTP_CONTRACT_DEPTH=quick) runs no check that waits for the target's clock; the full depth (--depth full) runs this one"
 
 
 def is_policy_wait_test(item: pytest.Item) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from otp_suite.contract.scheduling import QUICK_DEPTH_REASON
+QUICK_DEPTH_REASON = "quick depth (OTP_CONTRACT_DEPTH=quick) runs no check that waits for the target's clock; the full depth (--depth full) runs this one"
 
 #: Added to every policy wait: a target may keep whole-second timestamps, so "30 s later" by our
 #: clock can be 29.x s by its clock.
