@@ -4,4 +4,5 @@ pytest_plugins = [
     "contract_tests.plugins.otp",
     "contract_tests.plugins.aged",
     "contract_tests.plugins.reporting",
+    "otp_suite.contract.scheduling",
 ]

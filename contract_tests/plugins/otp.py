@@ -19,9 +19,9 @@ FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cann
 
 
 @pytest.fixture(scope="session")
-def phone_numbers(suite_config: SuiteConfig) -> PhoneNumberSource:
+def phone_numbers(suite_config: SuiteConfig, worker_lane: int) -> PhoneNumberSource:
     """Fresh numbers in the configured test range; each test takes its own, so limits never carry over."""
-    return PhoneNumberSource(suite_config.test_country_code, suite_config.test_phone_prefix)
+    return PhoneNumberSource(suite_config.test_country_code, suite_config.test_phone_prefix, lane=worker_lane)
 
 
 @pytest.fixture

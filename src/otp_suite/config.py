@@ -102,6 +102,7 @@ class SuiteConfig:
     seed: int | None = setting("OTP_SEED", None, whole, "Seed of the generated cases; the run prints the one it used, so a failure can be replayed.", default_text="random")
     #: Bounded so a contract run stays fast.
     max_examples: int = setting("OTP_MAX_EXAMPLES", 30, whole, "Schemathesis fuzzing examples per operation.")
+    contract_depth: str = setting("OTP_CONTRACT_DEPTH", "full", one_of("quick", "full"), "quick: every check that needs no wait for the target's clock (the rest reported as skipped with the reason); full: every check.")
     spec_path: Path = setting("OTP_SPEC", DEFAULT_SPEC_PATH, path, "OpenAPI file.", default_text="openapi.yaml")
     reports_dir: Path = setting("OTP_REPORTS_DIR", DEFAULT_REPORTS_DIR, path, "Where results and reports go.", default_text="reports")
     contract_select: str | None = setting("OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security'.", default_text="all")

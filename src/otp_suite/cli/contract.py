@@ -25,6 +25,7 @@ from otp_suite.interruption import signal_name_of, signals_interrupt
 @setting_option("request_timeout_s", "--request-timeout")
 @setting_option("verify_tls", "--verify-tls/--no-verify-tls")
 @setting_option("spec_path", "--spec")
+@setting_option("contract_depth", "--depth", type=click.Choice(["quick", "full"]))
 @setting_option("contract_select", "--select", "-k")
 @setting_option("reports_dir", "--reports-dir")
 def contract(**options: object) -> None:

@@ -69,7 +69,8 @@ class GateRun:
 @setting_option("gate_smoke_run_time", "--smoke-run-time", dest="smoke_run_time", type=click.FloatRange(1, 600))
 @setting_option("arrival_rate", "--arrival-rate", type=click.FloatRange(min=0), help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).")
 @setting_option("gate_report", "--report/--no-report", dest="with_report")
-def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool | None, smoke_users: int | None, smoke_run_time: float | None, arrival_rate: float | None, with_report: bool | None) -> None:
+@setting_option("contract_depth", "--depth", dest="depth", type=click.Choice(["quick", "full"]))
+def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, history_dir: Path | None, with_load: bool | None, smoke_users: int | None, smoke_run_time: float | None, arrival_rate: float | None, with_report: bool | None, depth: str | None) -> None:
     """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
 
     Runs against OTP_BASE_URL, or the embedded reference service when it is unset.
@@ -80,7 +81,7 @@ def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, h
     try:
         config = load_config(
             env_name=env_name, base_url=base_url, reports_dir=reports_dir, report_history=history_dir, gate_load=with_load,
-            gate_smoke_users=smoke_users, gate_smoke_run_time=smoke_run_time, arrival_rate=arrival_rate, gate_report=with_report,
+            gate_smoke_users=smoke_users, gate_smoke_run_time=smoke_run_time, arrival_rate=arrival_rate, gate_report=with_report, contract_depth=depth,
         )  # fmt: skip
     except ConfigError as error:
         cannot_judge(str(error))
@@ -190,7 +191,7 @@ def _contract_step(target: SuiteConfig, allure_dir: Path, reports: Path, echo: E
         return outcome.exit_code, f"no test run: {outcome.reason}", True
     if outcome.exit_code == EXIT_CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
         return outcome.exit_code, outcome.reason or "the contract suite did not run", False
-    note = f"{outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
+    note = f"{target.contract_depth} depth: {outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
     if getattr(outcome, "reason", None):
         note += f"; {outcome.reason}"
     return outcome.exit_code, note, False

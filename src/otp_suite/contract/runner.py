@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
@@ -33,6 +34,15 @@ from otp_suite.report.results_writer import write_result
 from otp_suite.report.scrub import scrub_tree
 
 CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
+#: pytest-xdist workers (README "Contract: side by side"). Each costs a start-up (imports and
+#: collection, seconds of CPU), so a run has few unless the target's policy has long waits, where
+#: each test that waits for the OTP lifetime or the send window needs a worker of its own.
+#: Serial for now: on the shared 2-core machine xdist workers never got past collection in 10
+#: minutes (Schemathesis builds its cases at collection in every worker; unresolved, see README).
+#: Raise to 4 and 12 once a run with workers is shown to finish.
+FEW_WORKERS, LONG_WAIT_WORKERS = 1, 1
+#: A policy whose OTP lifetime is longer than this has "long waits".
+LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
 #: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
 NOT_THE_API_CHECK = "the target answers like the OTP API"
@@ -103,6 +113,9 @@ def run_contract(
         # A test may wait up to OTP_MAX_WAIT_S for the target's clock, then still make requests.
         "-o", f"timeout={int(config.max_wait_s + 120)}",
         "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
+        # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
+        "-p", "no:locust",
+        *side_by_side_options(config, echo, selected_node_ids=sum("::" in arg for arg in pytest_args)),
     ]  # fmt: skip
     reason_line: str | None = None
     # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
@@ -130,10 +143,30 @@ def run_contract(
     return _verdict(status, junit_path, reason_line, seed)
 
 
+def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, selected_node_ids: int = 0) -> list[str]:
+    """pytest-xdist options: how many workers run the tests side by side (otp_suite.contract.scheduling).
+
+    The tests wait on the network and the target's clock, not on the CPU, so there are more
+    workers than cores. At the full depth against a policy with long waits every test that waits
+    for the OTP lifetime or the send window needs a worker of its own for the run to last one
+    lifetime. A run narrowed to a few node ids starts no more workers than it has ids (each
+    worker costs a start-up and a collection).
+    """
+    long_waits = config.contract_depth == "full" and max(config.policy.ttl_s, config.policy.resend_cooldown_s) > LONG_WAIT_S
+    workers = LONG_WAIT_WORKERS if long_waits else FEW_WORKERS
+    if selected_node_ids:
+        workers = min(workers, selected_node_ids)
+    if workers > 1 and not lane_digits_for(config.test_phone_prefix):
+        echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
+        workers = 1
+    return ["-n", str(workers)] if workers > 1 else ["-p", "no:xdist"]
+
+
 def _stop_child(process: subprocess.Popen[str]) -> None:
-    """Stop the pytest child like Ctrl-C does (it writes its JUnit XML), then anything left in its session."""
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGINT)
+    """Stop the pytest child and its xdist workers like Ctrl-C does (JUnit XML is written), then anything left in its session."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        # The whole group: a worker sleeping through a policy wait stops at once and reports it.
+        os.killpg(process.pid, signal.SIGINT)
     try:
         process.communicate(timeout=10)  # drained, not shown: pytest's own interrupt report
     except subprocess.TimeoutExpired:
