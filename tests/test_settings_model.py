@@ -29,6 +29,7 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_SPEC": ("/tmp/spec.yaml", Path("/tmp/spec.yaml")),
     "OTP_REPORTS_DIR": ("/tmp/reports", Path("/tmp/reports")),
     "OTP_CONTRACT_SELECT": ("security", "security"),
+    "OTP_CONTRACT_DEPTH": ("quick", "quick"),
     "OTP_LOAD_USERS": ("3", 3),
     "OTP_LOAD_SPAWN_RATE": ("2.5", 2.5),
     "OTP_LOAD_RUN_TIME": ("1m", "1m"),
