@@ -263,3 +263,73 @@ def passing_gate_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
 def faulty_gate_run(tmp_path_factory: pytest.TempPathFactory, faulty_service: dict[str, str]) -> GateRun:
     """``otp-suite gate`` against the faulty service (OTP_BASE_URL and OTP_JWT_SECRET set)."""
     return run_gate(tmp_path_factory.mktemp("gate-faulty") / "reports", faulty_service)
+
+
+# --- the viewers people use: Allure 2 (allure-commandline), Allure 3, JUnit ------------------
+
+#: allure-commandline (npm, pinned in package.json): Allure 2 on the installed Java. Its bin is
+#: also called ``allure``, so it is run by path, beside Allure 3's node_modules/.bin/allure.
+ALLURE2 = PROJECT_ROOT / "node_modules" / "allure-commandline" / "bin" / "allure"
+
+
+def allure2_report(results_dir: Path, report_dir: Path) -> Path:
+    """Generate an Allure 2 report (data, no browser needed) from ``results_dir``; return its folder."""
+    assert ALLURE2.is_file(), f"Allure 2 is not installed at {ALLURE2}; run `npm ci` (package.json pins allure-commandline)"
+    finished = subprocess.run([str(ALLURE2), "generate", str(results_dir), "-o", str(report_dir), "--clean"], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
+    return report_dir
+
+
+def allure2_totals(report_dir: Path) -> dict[str, int]:
+    """The totals Allure 2 shows on its overview page (``widgets/summary.json``)."""
+    import json
+
+    return json.loads((report_dir / "widgets" / "summary.json").read_text(encoding="utf-8"))["statistic"]
+
+
+def allure2_categories(report_dir: Path) -> dict[str, list[str]]:
+    """Allure 2's categories tab: category name -> names of the tests filed under it."""
+    import json
+
+    def leaves(node: dict) -> list[str]:
+        children = node.get("children")
+        return [node["name"]] if children is None else [name for child in children for name in leaves(child)]
+
+    tree = json.loads((report_dir / "data" / "categories.json").read_text(encoding="utf-8"))
+    return {category["name"]: sorted(leaves(category)) for category in tree.get("children", [])}
+
+
+def allure3_categories(html_path: Path) -> dict[str, list[str]]:
+    """Allure 3's categories tab as Chromium renders it: category name -> test names under it.
+
+    Every category is expanded (``expand: True``), so the leaves follow their section's title.
+    """
+    section: str | None = None
+    shown: dict[str, list[str]] = {}
+    dom = rendered_dom(html_path, fragment="categories")
+    for test_id, text in _test_id_texts_in_order(dom):
+        if test_id == "tree-section-title":
+            section = text
+            shown.setdefault(section, [])
+        elif test_id == "tree-leaf-title" and section is not None:
+            shown[section].append(text)
+    return {name: sorted(tests) for name, tests in shown.items()}
+
+
+def _test_id_texts_in_order(dom: str) -> list[tuple[str, str]]:
+    """(data-testid, text) of the section titles and leaves, in document order."""
+    found = []
+    for match in re.finditer(r'data-testid="(tree-section-title|tree-leaf-title)"[^>]*>(.*?)</', dom, flags=re.S):
+        found.append((match.group(1), re.sub(r"<[^>]+>", "", match.group(2)).strip()))
+    return found
+
+
+def junit_cases(junit_path: Path) -> list[tuple[str, str, str]]:
+    """(classname, name, outcome) of every test case in a JUnit file; outcome passed/failed/error/skipped."""
+    import xml.etree.ElementTree as ElementTree
+
+    cases = []
+    for case in ElementTree.parse(junit_path).getroot().iter("testcase"):
+        outcome = next((tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None), "passed")
+        cases.append((case.get("classname", ""), case.get("name", ""), "failed" if outcome == "failure" else outcome))
+    return cases

@@ -11,6 +11,7 @@ import click
 from otp_suite.cli.errors import EXIT_CANNOT_JUDGE, cannot_judge
 from otp_suite.config import ConfigError, load_config
 from otp_suite.interruption import signal_name_of, signals_interrupt
+from otp_suite.report.paths import ReportPaths
 
 #: option name -> the OTP_* variable it sets (validated by load_config like the variable itself)
 _OPTION_VARIABLES = {
@@ -58,11 +59,11 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
         config = load_config(environ)
     except ConfigError as error:
         cannot_judge(str(error))
-    reports = Path(config.reports_dir)
-    allure_dir = reports / "allure-results"
+    paths = ReportPaths(Path(config.reports_dir))
+    allure_dir = paths.allure_results
     # A fresh run's results only: Allure would merge stale results of earlier runs into the report.
     shutil.rmtree(allure_dir, ignore_errors=True)
-    junit_path = reports / "contract" / "junit.xml"
+    junit_path = paths.contract_junit
     try:
         with signals_interrupt(), resolved_target(config) as resolved:
             outcome = run_contract(
@@ -79,7 +80,7 @@ def contract(select: str | None, verify_tls: bool | None, **options: str | None)
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         if not config.is_embedded and isinstance(error, OSError):
             # With a configured target nothing is started: an OSError is the reports folder or the system.
-            cannot_judge(f"the run could not write or start what it needs ({detail}); check that OTP_REPORTS_DIR={reports} is a writable folder")
+            cannot_judge(f"the run could not write or start what it needs ({detail}); check that OTP_REPORTS_DIR={paths.root} is a writable folder")
         cannot_judge(f"the embedded reference service did not start ({detail})")
     if outcome.exit_code == EXIT_CANNOT_JUDGE:
         cannot_judge(outcome.reason or "unknown reason")
