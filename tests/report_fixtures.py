@@ -299,31 +299,6 @@ def allure2_categories(report_dir: Path) -> dict[str, list[str]]:
     return {category["name"]: sorted(leaves(category)) for category in tree.get("children", [])}
 
 
-def allure3_categories(html_path: Path) -> dict[str, list[str]]:
-    """Allure 3's categories tab as Chromium renders it: category name -> test names under it.
-
-    Every category is expanded (``expand: True``), so the leaves follow their section's title.
-    """
-    section: str | None = None
-    shown: dict[str, list[str]] = {}
-    dom = rendered_dom(html_path, fragment="categories")
-    for test_id, text in _test_id_texts_in_order(dom):
-        if test_id == "tree-section-title":
-            section = text
-            shown.setdefault(section, [])
-        elif test_id == "tree-leaf-title" and section is not None:
-            shown[section].append(text)
-    return {name: sorted(tests) for name, tests in shown.items()}
-
-
-def _test_id_texts_in_order(dom: str) -> list[tuple[str, str]]:
-    """(data-testid, text) of the section titles and leaves, in document order."""
-    found = []
-    for match in re.finditer(r'data-testid="(tree-section-title|tree-leaf-title)"[^>]*>(.*?)</', dom, flags=re.S):
-        found.append((match.group(1), re.sub(r"<[^>]+>", "", match.group(2)).strip()))
-    return found
-
-
 def junit_cases(junit_path: Path) -> list[tuple[str, str, str]]:
     """(classname, name, outcome) of every test case in a JUnit file; outcome passed/failed/error/skipped."""
     import xml.etree.ElementTree as ElementTree
@@ -333,3 +308,42 @@ def junit_cases(junit_path: Path) -> list[tuple[str, str, str]]:
         outcome = next((tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None), "passed")
         cases.append((case.get("classname", ""), case.get("name", ""), "failed" if outcome == "failure" else outcome))
     return cases
+
+
+@dataclass(frozen=True)
+class Allure3Shown:
+    """What an Allure 3 single-file report shows: its totals and its categories tab."""
+
+    statistic: dict[str, int]
+    categories: dict[str, list[str]]
+
+
+def allure3_shown(html_path: Path) -> Allure3Shown:
+    """Read the data the single-file report embeds for its widgets (``d("widgets/…", "<base64>")``).
+
+    The page draws its totals and its categories tree from exactly these files; reading them needs no browser.
+    """
+    import json
+
+    html = html_path.read_text(encoding="utf-8")
+
+    def widget(name: str) -> dict:
+        match = re.search(r'd\("widgets/' + re.escape(name) + r'","([A-Za-z0-9+/=]+)"\)', html)
+        assert match, f"{html_path} embeds no widgets/{name}"
+        return json.loads(base64.b64decode(match.group(1)))
+
+    tree = widget("categories.json")
+    nodes = tree["nodes"]
+
+    def leaves(node_id: str) -> list[str]:
+        node = nodes[node_id]
+        return [node["name"]] if node.get("type") == "tr" else [name for child in node.get("childrenIds", []) for name in leaves(child)]
+
+    categories = {nodes[root]["name"]: sorted(leaves(root)) for root in tree["roots"]}
+    return Allure3Shown(statistic=widget("statistic.json"), categories=categories)
+
+
+def allure3_data_report(results_dir: Path, out_dir: Path) -> Allure3Shown:
+    """Build the gate's single-file Allure 3 report of ``results_dir`` in ``out_dir`` and read what it shows."""
+    outcome = build_report(results_dir, out_dir / "allure-report", config=sample_config(), history_dir=out_dir / "history")
+    return allure3_shown(outcome.html_path)

@@ -51,11 +51,11 @@ def area_of(item: pytest.Item) -> str:
 
 
 def case_id_of(item: pytest.Item) -> str | None:
-    """The id in brackets of a test pytest did not parametrize itself (e.g. Schemathesis' ``POST /path``)."""
+    """The case of a test pytest did not parametrize itself: Schemathesis' operation (``POST /path``)."""
     if getattr(item, "callspec", None) is not None:
         return None  # pytest's own parameters are already in Allure's identity
-    match = re.search(r"\[(.+)\]$", item.name)
-    return match.group(1) if match else None
+    label = getattr(item, "operation_label", None)  # schemathesis.pytest's SchemathesisFunction
+    return label if isinstance(label, str) and label else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,13 +68,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         case_id = case_id_of(item)
         if case_id is not None and not item.nodeid.endswith("]"):
-            item._nodeid = f"{item.nodeid}[{case_id}]"  # pytest has no public setter for a node id
+            _rename(item, f"{item.nodeid}[{case_id}]")
         area = area_of(item)
         item.add_marker(pytest.mark.allure_label(area, label_type="parentSuite"))
         item.add_marker(pytest.mark.allure_label(area, label_type="feature"))
         item.add_marker(pytest.mark.allure_label(area, label_type="area"))
         item.add_marker(pytest.mark.allure_label(severity_of_area(area), label_type="severity"))
         item.user_properties.append(("area", area))
+
+
+def _rename(item: pytest.Item, nodeid: str) -> None:
+    """Give ``item`` the node id ``nodeid``.
+
+    Schemathesis sets ``_nodeid``, which pytest 9 no longer reads (it keeps a structured ``_id``);
+    pytest has no public setter, so this sets what pytest 9.2 reads.
+    """
+    from _pytest.nodeid import coerce_node_id
+
+    item._id = coerce_node_id(nodeid)
 
 
 @pytest.fixture(autouse=True)
