@@ -2,9 +2,11 @@
 # `otp-suite serve` (the reference service) and the Locust master/workers of docker-compose.yml.
 #
 #   docker build --build-arg GIT_REVISION=$(git rev-parse --short=12 HEAD) -t otp-suite .
-#   docker run --rm -v "$PWD/reports:/app/reports" otp-suite                      # gate, embedded service
-#   docker run --rm -e OTP_BASE_URL=https://stage.example.com -e OTP_JWT_SECRET -e OTP_ALLOW_LOAD=1 \
+#   docker run --rm --user "$(id -u):$(id -g)" -v "$PWD/reports:/app/reports" otp-suite   # gate, embedded service
+#   docker run --rm --user "$(id -u):$(id -g)" -e OTP_ENV=stage -e OTP_JWT_SECRET \
 #       -v "$PWD/reports:/app/reports" otp-suite gate                              # gate a real environment
+# `--user "$(id -u):$(id -g)"` makes the bind-mounted ./reports writable (owned by you); without
+# it the image runs as uid 10001. Any uid works: nothing under /app is written except reports/.
 #
 # Node is only here for the pinned Allure 3 generator (package-lock.json); the browser is not
 # needed to build the report, so it is not in the image.
@@ -26,7 +28,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 COPY --from=node-tools /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 COPY --from=node-tools /app/node_modules ./node_modules
-COPY pyproject.toml constraints.txt README.md openapi.yaml schemathesis.toml ./
+# environments.toml: the profiles of OTP_ENV (mount your own over /app/environments.toml to change them).
+COPY pyproject.toml constraints.txt README.md openapi.yaml schemathesis.toml environments.toml ./
 COPY src ./src
 COPY fixtures ./fixtures
 COPY contract_tests ./contract_tests
@@ -35,10 +38,13 @@ COPY load ./load
 # beside its sources. Exact versions from constraints.txt.
 RUN pip install --no-cache-dir -c constraints.txt -e . \
     && echo "$GIT_REVISION" > /app/REVISION \
-    && useradd --create-home --uid 10001 suite \
+    && useradd --no-create-home --home-dir /tmp --uid 10001 --gid 0 suite \
     && mkdir -p /app/reports \
-    && chown suite /app/reports
-USER suite
+    && chmod 1777 /app/reports
+# Numeric (hadolint DL3066; Kubernetes runAsNonRoot can check it). HOME=/tmp: a `--user` uid
+# without a passwd entry still has a writable home for Node and Python caches.
+ENV HOME=/tmp
+USER 10001:0
 
 # Results, the report (reports/allure-report/index.html) and report history land here: mount it.
 VOLUME ["/app/reports"]

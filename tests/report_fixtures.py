@@ -263,3 +263,87 @@ def passing_gate_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
 def faulty_gate_run(tmp_path_factory: pytest.TempPathFactory, faulty_service: dict[str, str]) -> GateRun:
     """``otp-suite gate`` against the faulty service (OTP_BASE_URL and OTP_JWT_SECRET set)."""
     return run_gate(tmp_path_factory.mktemp("gate-faulty") / "reports", faulty_service)
+
+
+# --- the viewers people use: Allure 2 (allure-commandline), Allure 3, JUnit ------------------
+
+#: allure-commandline (npm, pinned in package.json): Allure 2 on the installed Java. Its bin is
+#: also called ``allure``, so it is run by path, beside Allure 3's node_modules/.bin/allure.
+ALLURE2 = PROJECT_ROOT / "node_modules" / "allure-commandline" / "bin" / "allure"
+
+
+def allure2_report(results_dir: Path, report_dir: Path) -> Path:
+    """Generate an Allure 2 report (data, no browser needed) from ``results_dir``; return its folder."""
+    assert ALLURE2.is_file(), f"Allure 2 is not installed at {ALLURE2}; run `npm ci` (package.json pins allure-commandline)"
+    finished = subprocess.run([str(ALLURE2), "generate", str(results_dir), "-o", str(report_dir), "--clean"], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
+    return report_dir
+
+
+def allure2_totals(report_dir: Path) -> dict[str, int]:
+    """The totals Allure 2 shows on its overview page (``widgets/summary.json``)."""
+    import json
+
+    return json.loads((report_dir / "widgets" / "summary.json").read_text(encoding="utf-8"))["statistic"]
+
+
+def allure2_categories(report_dir: Path) -> dict[str, list[str]]:
+    """Allure 2's categories tab: category name -> names of the tests filed under it."""
+    import json
+
+    def leaves(node: dict) -> list[str]:
+        children = node.get("children")
+        return [node["name"]] if children is None else [name for child in children for name in leaves(child)]
+
+    tree = json.loads((report_dir / "data" / "categories.json").read_text(encoding="utf-8"))
+    return {category["name"]: sorted(leaves(category)) for category in tree.get("children", [])}
+
+
+def junit_cases(junit_path: Path) -> list[tuple[str, str, str]]:
+    """(classname, name, outcome) of every test case in a JUnit file; outcome passed/failed/error/skipped."""
+    import xml.etree.ElementTree as ElementTree
+
+    cases = []
+    for case in ElementTree.parse(junit_path).getroot().iter("testcase"):
+        outcome = next((tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None), "passed")
+        cases.append((case.get("classname", ""), case.get("name", ""), "failed" if outcome == "failure" else outcome))
+    return cases
+
+
+@dataclass(frozen=True)
+class Allure3Shown:
+    """What an Allure 3 single-file report shows: its totals and its categories tab."""
+
+    statistic: dict[str, int]
+    categories: dict[str, list[str]]
+
+
+def allure3_shown(html_path: Path) -> Allure3Shown:
+    """Read the data the single-file report embeds for its widgets (``d("widgets/…", "<base64>")``).
+
+    The page draws its totals and its categories tree from exactly these files; reading them needs no browser.
+    """
+    import json
+
+    html = html_path.read_text(encoding="utf-8")
+
+    def widget(name: str) -> dict:
+        match = re.search(r'd\("widgets/' + re.escape(name) + r'","([A-Za-z0-9+/=]+)"\)', html)
+        assert match, f"{html_path} embeds no widgets/{name}"
+        return json.loads(base64.b64decode(match.group(1)))
+
+    tree = widget("categories.json")
+    nodes = tree["nodes"]
+
+    def leaves(node_id: str) -> list[str]:
+        node = nodes[node_id]
+        return [node["name"]] if node.get("type") == "tr" else [name for child in node.get("childrenIds", []) for name in leaves(child)]
+
+    categories = {nodes[root]["name"]: sorted(leaves(root)) for root in tree["roots"]}
+    return Allure3Shown(statistic=widget("statistic.json"), categories=categories)
+
+
+def allure3_data_report(results_dir: Path, out_dir: Path) -> Allure3Shown:
+    """Build the gate's single-file Allure 3 report of ``results_dir`` in ``out_dir`` and read what it shows."""
+    outcome = build_report(results_dir, out_dir / "allure-report", config=sample_config(), history_dir=out_dir / "history")
+    return allure3_shown(outcome.html_path)

@@ -49,7 +49,7 @@ def test_gate_fails_a_target_that_echoes_tokens(gate_on_a_target_echoing_tokens)
 
     assert run.exit_code == 1, run.output[-2000:]
     assert "otp-suite gate: FAILED (exit 1)" in run.output
-    assert "test_no_response_carries_otp_token_or_secret" in (run.reports_dir / "contract-junit.xml").read_text(encoding="utf-8")
+    assert "test_no_response_carries_otp_token_or_secret" in (run.reports_dir / "contract" / "junit.xml").read_text(encoding="utf-8")
 
 
 def test_tokens_a_target_echoes_are_scrubbed_from_the_reports_and_the_terminal(gate_on_a_target_echoing_tokens):

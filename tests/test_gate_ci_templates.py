@@ -101,3 +101,76 @@ def test_dockerfile_pins_its_base_images_and_installs_locked_versions():
     assert bases and all(re.search(r":\d+\.\d+\.\d+-", base) for base in bases), bases
     assert "npm ci" in dockerfile and "-c constraints.txt" in dockerfile
     assert 'ENTRYPOINT ["otp-suite"]' in dockerfile and 'CMD ["gate"]' in dockerfile
+
+
+# --- official schemas, and the outputs the templates publish -----------------------------------
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    assert found, f"{name} is not installed in this environment: pip install -c constraints.txt -e . (pyproject pins it)"
+    return found
+
+
+def _check_jsonschema(builtin: str, *paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_tool("check-jsonschema"), "--builtin-schema", builtin, *map(str, paths)], capture_output=True, text=True, timeout=120)
+
+
+def test_github_workflow_passes_the_vendored_github_workflow_schema():
+    finished = _check_jsonschema("vendor.github-workflows", WORKFLOW)
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_gitlab_pipeline_passes_the_vendored_gitlab_ci_schema():
+    finished = _check_jsonschema("vendor.gitlab-ci", PROJECT_ROOT / ".gitlab-ci.yml")
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_the_gitlab_ci_schema_rejects_a_junit_report_in_the_wrong_place(tmp_path):
+    broken = tmp_path / ".gitlab-ci.yml"
+    broken.write_text("gate:\n  script: [otp-suite gate]\n  artifacts:\n    junit: reports/contract/junit.xml\n", encoding="utf-8")
+
+    assert _check_jsonschema("vendor.gitlab-ci", broken).returncode == 1
+
+
+def test_gitlab_publishes_the_contract_junit_where_the_gate_writes_it():
+    from otp_suite.report.paths import ReportPaths
+
+    gate = yaml.safe_load((PROJECT_ROOT / ".gitlab-ci.yml").read_text(encoding="utf-8"))["gate"]
+    written = ReportPaths(Path(gate["variables"]["OTP_REPORTS_DIR"])).contract_junit
+
+    assert gate["artifacts"]["reports"]["junit"] == written.as_posix()
+
+
+def test_github_writes_the_closing_table_to_the_job_summary_whatever_the_verdict():
+    gate = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["gate"]
+    summary = next(step for step in _steps(gate) if "GITHUB_STEP_SUMMARY" in step.get("run", ""))
+
+    assert summary["if"] == "always()"
+    assert "otp-suite gate: \\(PASSED\\|FAILED\\|COULD NOT JUDGE\\)" in summary["run"]
+
+
+def test_every_ci_job_has_a_timeout():
+    github_jobs = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    pipeline = yaml.safe_load((PROJECT_ROOT / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    gitlab_jobs = {name: job for name, job in pipeline.items() if isinstance(job, dict) and "script" in job}
+
+    assert all("timeout-minutes" in job for job in github_jobs.values()), github_jobs.keys()
+    assert gitlab_jobs and all("timeout" in job for job in gitlab_jobs.values()), gitlab_jobs.keys()
+
+
+def test_readme_and_help_name_the_outputs_the_gate_writes():
+    from click.testing import CliRunner
+
+    from otp_suite.cli import main
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    contract_help = CliRunner().invoke(main, ["contract", "--help"], terminal_width=400).output
+    gate_help = CliRunner().invoke(main, ["gate", "--help"], terminal_width=400).output
+
+    for output in ("allure-results/", "allure-report/index.html", "contract/junit.xml"):
+        assert f"`{output}`" in readme or f"reports/{output}" in readme, output
+        assert output in gate_help, output
+    assert "contract/junit.xml" in contract_help

@@ -1,4 +1,4 @@
-"""Report labels and evidence.
+"""Report labels, identity, categories and evidence of the contract suite's results.
 
 Area labels: each test module belongs to one area (``test_<area>.py`` or ``test_<area>_<topic>.py``:
 schema, lifecycle, limits, security). A test marked ``@pytest.mark.clause(id)`` is labelled with its
@@ -6,21 +6,42 @@ clause, and its failure message starts with the clause id and the contract's sen
 ``area`` label; in JUnit it is a test property ``area``. A failing test gets the exchanges it made
 (request and response, token redacted) and a curl for each attached to its Allure result, and
 every report text is passed through the redactor.
+
+Identity: a test that pytest does not parametrize itself but that carries an id (Schemathesis'
+per-operation tests, ``test_operation_conforms_to_openapi[POST /…/register]``) gets that id as an
+Allure parameter, so each has its own ``historyId`` and none is counted as a retry of another.
+
+Categories: a failed security check's message starts with "Security: " and a network error's
+with "Target unreachable: " (otp_suite.report.categories), so Allure 2 and 3 file both alike.
+A network error is one line on the console, naming the request and the cause; its traceback is
+written to ``<reports>/logs/`` and named in that line.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import traceback
 from collections.abc import Iterator
+from pathlib import Path
 
 import allure
+import httpx
 import pytest
 
+from otp_suite.config import ConfigError
 from otp_suite.contract.client import OtpClient
 from otp_suite.redaction import REDACT
 from otp_suite.contract.clause_map import clauses, clauses_of_test, describe
+from otp_suite.contract.session import run_config
+from otp_suite.report.categories import SECURITY, TARGET_UNREACHABLE, stamped
+from otp_suite.report.paths import ReportPaths
+from otp_suite.report.severity import severity_of_area
 
 AREAS = ("schema", "lifecycle", "limits", "security")
 _ATTACHED_EXCHANGES = 8
+#: The parameter that tells apart the tests of one function that pytest did not parametrize.
+CASE_PARAMETER = "case"
 
 
 def area_of(item: pytest.Item) -> str:
@@ -30,13 +51,30 @@ def area_of(item: pytest.Item) -> str:
     return area if area in AREAS else "other"
 
 
+def case_id_of(item: pytest.Item) -> str | None:
+    """The case of a test pytest did not parametrize itself: Schemathesis' operation (``POST /path``)."""
+    if getattr(item, "callspec", None) is not None:
+        return None  # pytest's own parameters are already in Allure's identity
+    label = getattr(item, "operation_label", None)  # schemathesis.pytest's SchemathesisFunction
+    return label if isinstance(label, str) and label else None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Label every test with its area (Allure labels and a JUnit property)."""
+    """Label every test with its area and severity (Allure labels and a JUnit property).
+
+    A test whose node id lacks its case id (Schemathesis gives its per-operation tests one node id)
+    gets it appended: JUnit names, the console's FAILED lines and allure-pytest's bookkeeping are
+    keyed by the node id, and GitLab and Jenkins merge test cases of the same name.
+    """
     for item in items:
+        case_id = case_id_of(item)
+        if case_id is not None and not item.nodeid.endswith("]"):
+            _rename(item, f"{item.nodeid}[{case_id}]")
         area = area_of(item)
         item.add_marker(pytest.mark.allure_label(area, label_type="parentSuite"))
         item.add_marker(pytest.mark.allure_label(area, label_type="feature"))
         item.add_marker(pytest.mark.allure_label(area, label_type="area"))
+        item.add_marker(pytest.mark.allure_label(severity_of_area(area), label_type="severity"))
         item.user_properties.append(("area", area))
         for clause_id in clause_ids(item):
             if clause_id not in clauses():
@@ -52,6 +90,35 @@ def clause_ids(item: pytest.Item) -> list[str]:
     return sorted(set(marked) | set(clauses_of_test(item.nodeid)))
 
 
+def _rename(item: pytest.Item, nodeid: str) -> None:
+    """Give ``item`` the node id ``nodeid``.
+
+    Schemathesis sets ``_nodeid``, which pytest 9 no longer reads (it keeps a structured ``_id``);
+    pytest has no public setter, so this sets what pytest 9.2 reads.
+    """
+    from _pytest.nodeid import coerce_node_id
+
+    item._id = coerce_node_id(nodeid)
+
+
+@pytest.fixture(autouse=True)
+def _case_identity(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give a test that pytest did not parametrize its id as a parameter and its own test case id.
+
+    The parameter makes allure-pytest's ``historyId`` differ per case; the ``testCaseId`` it sets
+    (from the function's name alone) is replaced after the test, when allure-pytest no longer sets it.
+    """
+    case_id = case_id_of(request.node)
+    if case_id is not None:
+        allure.dynamic.parameter(CASE_PARAMETER, case_id)
+    yield
+    listener = request.config.pluginmanager.get_plugin("allure_listener")
+    if case_id is not None and listener is not None:
+        result = listener.allure_logger.get_test(None)  # the running test's result
+        if result is not None:
+            result.testCaseId = hashlib.md5(f"{result.fullName}[{case_id}]".encode()).hexdigest()  # noqa: S324 - an id
+
+
 @pytest.fixture(autouse=True)
 def _fresh_exchange_log(request: pytest.FixtureRequest) -> None:
     """Start each test with an empty exchange log, so a failure shows only its own requests."""
@@ -62,13 +129,44 @@ def _fresh_exchange_log(request: pytest.FixtureRequest) -> None:
 
 
 _CLIENT_KEY = pytest.StashKey[OtpClient]()
+_ONE_LINE_KEY = pytest.StashKey[str]()
 
 
-@pytest.hookimpl(hookwrapper=True)
+def _network_error_line(item: pytest.Item, error: httpx.TransportError) -> str:
+    """``Target unreachable: POST <url>: ConnectError: <cause> (traceback: <file>)``; the traceback is saved."""
+    try:
+        request = f"{error.request.method} {error.request.url}"
+    except RuntimeError:  # an error raised before a request was attached
+        request = "a request"
+    cause = REDACT(str(error).strip().splitlines()[0] if str(error).strip() else "no detail")
+    where = _save_traceback(item, error)
+    saved = f" (traceback: {where})" if where else ""
+    return stamped(TARGET_UNREACHABLE, f"{request}: {type(error).__name__}: {cause}{saved}")
+
+
+def _save_traceback(item: pytest.Item, error: BaseException) -> Path | None:
+    """Write ``error``'s traceback under ``<reports>/logs/`` (redacted); None if it cannot be written."""
+    try:
+        logs = ReportPaths(Path(run_config().reports_dir)).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("::")[-1])[:120]
+        path = logs / f"network-error-{name}.txt"
+        path.write_text(REDACT(f"{item.nodeid}\n\n{''.join(traceback.format_exception(error))}"), encoding="utf-8")
+    except (OSError, ConfigError):
+        return None
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Attach the failing test's exchanges to Allure and redact the report text."""
+    """Before Allure reads the result: stamp its category, redact the text, attach the exchanges.
+
+    ``trylast``: this wrapper runs inside allure-pytest's, which reads the report afterwards.
+    """
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is not None:
+        _stamp(item, call.excinfo.value)
     if report.failed and report.when == "call" and clause_ids(item):
         # The API owner reads the clause and the contract's sentence first, then the evidence.
         named = "\n".join(describe(clause_id) for clause_id in clause_ids(item))
@@ -86,3 +184,47 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             name = f"{index}. {exchange.request.method} {exchange.request.url.path} -> {status}"
             allure.attach(exchange.describe(), name=name, attachment_type=allure.attachment_type.TEXT)
             allure.attach(exchange.curl(), name=f"{index}. curl", attachment_type=allure.attachment_type.TEXT)
+
+
+def _stamp(item: pytest.Item, error: BaseException) -> None:
+    """Start the error's message with its category's stamp (Allure's message is ``str()`` of it)."""
+    if isinstance(error, httpx.TransportError):
+        if _ONE_LINE_KEY not in item.stash:
+            item.stash[_ONE_LINE_KEY] = _network_error_line(item, error)
+            error.args = (item.stash[_ONE_LINE_KEY],)
+    elif area_of(item) == "security":
+        if isinstance(error, AssertionError):
+            error.args = (stamped(SECURITY, str(error.args[0]) if error.args else "check failed"), *error.args[1:])
+        elif isinstance(error, pytest.fail.Exception):
+            error.msg = stamped(SECURITY, error.msg)
+
+
+class _ConsoleLines:
+    """What the console shows: one line per network error, no pytest internals."""
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        """After Allure has read the full trace: the console's report of a network error is its one line."""
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if call.excinfo is not None and isinstance(call.excinfo.value, httpx.TransportError) and _ONE_LINE_KEY in item.stash:
+            report.longrepr = item.stash[_ONE_LINE_KEY]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """A session ended by ``pytest.exit("cannot judge: …")`` says just that, not ``_pytest.outcomes.Exit: …``."""
+        if not isinstance(excinfo.value, pytest.exit.Exception):
+            return
+        reporter = self._config.pluginmanager.get_plugin("terminalreporter")
+        memo = getattr(reporter, "_keyboardinterrupt_memo", None)  # pytest 9's terminal reporter
+        crash = getattr(memo, "reprcrash", None)
+        if crash is not None:
+            crash.message = excinfo.value.msg
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the console hooks (a class: they need their own order around allure-pytest's)."""
+    config.pluginmanager.register(_ConsoleLines(config), "otp-suite-console-lines")

@@ -12,6 +12,7 @@ from otp_suite.cli.options import env_option, setting_option
 from otp_suite.config import ConfigError, load_config
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_interrupt
+from otp_suite.report.paths import ReportPaths
 
 
 @click.command()
@@ -42,11 +43,11 @@ def contract(**options: object) -> None:
         config = load_config(**options)
     except ConfigError as error:
         cannot_judge(str(error))
-    reports = Path(config.reports_dir)
-    allure_dir = reports / "allure-results"
+    paths = ReportPaths(Path(config.reports_dir))
+    allure_dir = paths.allure_results
     # A fresh run's results only: Allure would merge stale results of earlier runs into the report.
     shutil.rmtree(allure_dir, ignore_errors=True)
-    junit_path = reports / "contract" / "junit.xml"
+    junit_path = paths.contract_junit
     try:
         with signals_interrupt(), resolved_target(config) as resolved:
             outcome = run_contract(
@@ -63,7 +64,7 @@ def contract(**options: object) -> None:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         if not config.is_embedded and isinstance(error, OSError):
             # With a configured target nothing is started: an OSError is the reports folder or the system.
-            cannot_judge(f"the run could not write or start what it needs ({detail}); check that OTP_REPORTS_DIR={reports} is a writable folder")
+            cannot_judge(f"the run could not write or start what it needs ({detail}); check that OTP_REPORTS_DIR={paths.root} is a writable folder")
         cannot_judge(f"the embedded reference service did not start ({detail})")
     if outcome.exit_code == ExitCode.CANNOT_JUDGE:
         cannot_judge(outcome.reason or "unknown reason")

@@ -20,6 +20,7 @@ from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Attachment, Label, Parameter, Status, StatusDetails, TestResult, TestStepResult
 
 from otp_suite.loadtest.slo import SloResult
+from otp_suite.report.severity import severity_of_area
 
 _MIME = {".csv": "text/csv", ".html": "text/html", ".png": "image/png", ".json": "application/json"}
 TEST_NAME = "load: SLO gate"
@@ -75,6 +76,7 @@ def write_allure_result(
     result = TestResult(
         uuid=result_uuid,
         historyId=hashlib.md5(TEST_NAME.encode()).hexdigest(),  # noqa: S324 - an id, not security
+        testCaseId=hashlib.md5(TEST_NAME.encode()).hexdigest(),  # noqa: S324 - an id, not security
         name=TEST_NAME,
         fullName="otp_suite.loadtest.slo_gate",
         description=description,
@@ -86,7 +88,7 @@ def write_allure_result(
         stop=stop_ms,
         steps=steps,
         attachments=files,
-        labels=[Label(name="suite", value="load"), Label(name="feature", value="load"), Label(name="framework", value="locust")],
+        labels=[Label(name="suite", value="load"), Label(name="feature", value="load"), Label(name="framework", value="locust"), Label(name="severity", value=severity_of_area("load"))],
     )
     logger.report_result(result)
     return result_uuid

@@ -1,9 +1,14 @@
 """The report's defect categories: why a check failed, in the reader's words.
 
-One list of rules feeds both Allure 3 (``categories`` in the generated ``allurerc.json``,
-matching labels and messages) and ``categories.json`` in the results folder (the Allure 2
-format, messages only), so any Allure viewer files failures the same way. The first rule
-that matches a result wins, so the order matters: a dead target is not a contract violation.
+One list of rules feeds both Allure 3 (``categories`` in the generated ``allurerc.json``) and
+``categories.json`` in the results folder (Allure 2). Allure 2 matches only a result's status and
+message, and files a result under *every* category that matches; so the rules match on the start
+of the message alone and exclude each other, and both viewers file each failure in exactly one.
+
+The suite's failures start their message with the category's stamp (see :func:`stamped`): the
+contract suite's reporting plugin stamps security failures and network errors, the gate stamps its
+preflight, the load run says "SLO breached". Every other failure is a contract violation; a
+broken result (an exception that is not a failed check) without a stamp is an error of the suite.
 """
 
 from __future__ import annotations
@@ -12,54 +17,75 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from otp_suite.report.labels import AREA_LABEL, AREA_PREFLIGHT, AREA_SECURITY, AREA_SLO
-
 TARGET_UNREACHABLE = "Target unreachable"
 SECURITY = "Security"
 SLO_BREACH = "SLO breach"
 CONTRACT_VIOLATION = "Contract violation"
+SUITE_ERROR = "Suite error"
 
-# Phrases of the preflight's and runners' one-line diagnoses (otp_suite.preflight).
-_UNREACHABLE_MESSAGE = (
-    "(cannot judge|refused the connection|does not resolve|did not accept a connection|"
-    "did not answer|timed out|failed TLS verification|could not be reached|[Uu]nreachable)"
+#: allure-pytest writes a message as ``<exception type>: <text>``; the stamp follows that prefix.
+_EXCEPTION_PREFIX = r"(?:[A-Za-z_][\w.]*: )?"
+#: Start of a message, per category. Valid in Java and in JavaScript alike: hence ``[\s\S]`` for
+#: "any character, newlines too" (Node 20 knows no inline ``(?s)``).
+_UNREACHABLE = (
+    r"(?:Target unreachable\b|[Cc]annot judge: [\s\S]*(?:refused the connection|does not resolve|did not accept a connection|"
+    r"did not answer|timed out|failed TLS verification|could not be reached|[Uu]nreachable)"
+    r"|httpx\.(?:Connect|Read|Write|Pool|Network|RemoteProtocol|Timeout)\w*:"
+    # A gateway's 502/503/504 to every probe: the service behind it is not reachable.
+    r"|OTP_BASE_URL \S+ answers all \d+ probe requests with 50[234]\b)"
 )
+_ANY = r"[\s\S]*"
+_SECURITY = r"\[?[Ss]ecurity\b"
+_SLO = r"SLO\b"
+_STAMPED = f"(?:{_UNREACHABLE}|{_SECURITY}|{_SLO})"
+#: A run cut short is neither the target's fault nor a bug: Allure's default "broken" bucket.
+_INTERRUPTED = r"interrupted by\b"
+
+
+def stamped(category: str, message: str) -> str:
+    """``message`` starting with ``category``'s stamp, so both Allure viewers file it there."""
+    return message if message.startswith(f"{category}: ") else f"{category}: {message}"
 
 
 @dataclass(frozen=True)
 class CategoryRule:
-    """A category and what puts a result into it (any of the label or message patterns)."""
+    """A category: the statuses it takes and the regular expression the whole message must match."""
 
     name: str
     statuses: tuple[str, ...]
-    area_pattern: str | None = None
-    message_pattern: str | None = None
+    message_regex: str
 
     def allure3(self) -> dict[str, object]:
-        """The rule as an Allure 3 ``categories`` entry (JavaScript regular expressions)."""
-        matchers: list[dict[str, object]] = []
-        if self.area_pattern:
-            matchers.append({"statuses": list(self.statuses), "labels": {AREA_LABEL: self.area_pattern}})
-        if self.message_pattern:
-            matchers.append({"statuses": list(self.statuses), "message": self.message_pattern})
-        if not matchers:
-            matchers.append({"statuses": list(self.statuses)})
-        return {"id": self.name.lower().replace(" ", "-"), "name": self.name, "matchers": matchers, "expand": True}
+        """The rule as an Allure 3 ``categories`` entry (JavaScript regular expression)."""
+        return {
+            "id": self.name.lower().replace(" ", "-"),
+            "name": self.name,
+            "matchers": [{"statuses": list(self.statuses), "message": f"^(?:{self.message_regex})$"}],
+            "expand": True,
+        }
 
     def allure2(self) -> dict[str, object]:
-        """The rule as an Allure 2 ``categories.json`` entry (Java regexes match the whole message)."""
-        entry: dict[str, object] = {"name": self.name, "matchedStatuses": list(self.statuses)}
-        if self.message_pattern:
-            entry["messageRegex"] = f"(?s).*{self.message_pattern}.*"
-        return entry
+        """The rule as an Allure 2 ``categories.json`` entry (Java's ``matches``: the whole message)."""
+        return {"name": self.name, "matchedStatuses": list(self.statuses), "messageRegex": self.message_regex}
 
 
 RULES: tuple[CategoryRule, ...] = (
-    CategoryRule(TARGET_UNREACHABLE, ("failed", "broken"), area_pattern=f"^{AREA_PREFLIGHT}$", message_pattern=_UNREACHABLE_MESSAGE),
-    CategoryRule(SECURITY, ("failed", "broken"), area_pattern=f"^{AREA_SECURITY}$", message_pattern="^\\[?[Ss]ecurity\\b"),
-    CategoryRule(SLO_BREACH, ("failed",), area_pattern=f"^({AREA_SLO}|load)$", message_pattern="\\bSLO\\b"),
-    CategoryRule(CONTRACT_VIOLATION, ("failed",)),
+    CategoryRule(TARGET_UNREACHABLE, ("failed", "broken"), f"{_EXCEPTION_PREFIX}{_UNREACHABLE}{_ANY}"),
+    CategoryRule(SECURITY, ("failed", "broken"), f"{_EXCEPTION_PREFIX}{_SECURITY}{_ANY}"),
+    CategoryRule(SLO_BREACH, ("failed",), f"{_EXCEPTION_PREFIX}{_SLO}{_ANY}"),
+    CategoryRule(CONTRACT_VIOLATION, ("failed",), f"(?!{_EXCEPTION_PREFIX}{_STAMPED}){_ANY}"),
+    CategoryRule(SUITE_ERROR, ("broken",), f"(?!{_EXCEPTION_PREFIX}(?:{_STAMPED}|{_INTERRUPTED})){_ANY}"),
 )
+
+
+def category_of(status: str, message: str) -> str | None:
+    """The category a result with ``status`` and ``message`` lands in (the rules' own reading)."""
+    import re
+
+    for rule in RULES:
+        if status in rule.statuses and re.fullmatch(rule.message_regex, message or ""):
+            return rule.name
+    return None
 
 
 def allure3_categories() -> list[dict[str, object]]:

@@ -21,10 +21,14 @@ class ReportError(RuntimeError):
 
 
 def allure_command(project_root: Path = PROJECT_ROOT) -> list[str]:
-    """The command that runs Allure 3: the project's pinned copy, else one on PATH."""
-    pinned = project_root / "node_modules" / ".bin" / "allure"
+    """The command that runs Allure 3: the project's pinned copy, else one on PATH.
+
+    The pinned copy is run by its package path, not ``node_modules/.bin/allure``: Allure 2's
+    ``allure-commandline`` (pinned too, for the suite's own tests) has a bin of the same name.
+    """
+    pinned = project_root / "node_modules" / "allure" / "cli.js"
     if pinned.exists():
-        return [str(pinned)]
+        return [shutil.which("node") or "node", str(pinned)]
     found = shutil.which("allure")
     if found:
         return [found]

@@ -107,8 +107,10 @@ class OtpEndpoints:
             user = parsed.body_user_id  # type: ignore[attr-defined]
         return user, parsed
 
-    def _sent(self, result: SendResult) -> JSONResponse:
+    def _sent(self, result: SendResult, *, operation: str) -> JSONResponse:
         body: dict[str, object] = {"authCode": result.auth_code, "isNewUser": result.is_new_user}
+        if "register_extra_key" in self.faults and operation == "register":
+            body["debug"] = "extra"
         if "authcode_as_int" in self.faults:
             body["authCode"] = int(result.auth_code)
         if "extra_response_key" in self.faults:
@@ -131,13 +133,13 @@ class OtpEndpoints:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
-        return self._sent(self.store.register(user, body.number, limits_checked=checked))  # type: ignore[attr-defined]
+        return self._sent(self.store.register(user, body.number, limits_checked=checked), operation="register")  # type: ignore[attr-defined]
 
     async def resend(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
-        return self._sent(self.store.resend(user, body.number, limits_checked=checked))  # type: ignore[attr-defined]
+        return self._sent(self.store.resend(user, body.number, limits_checked=checked), operation="resend")  # type: ignore[attr-defined]
 
     async def verify(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_verify_request)

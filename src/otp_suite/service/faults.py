@@ -48,6 +48,7 @@ CATALOG: dict[str, str] = {
     "server_error_on_plus_one": "countryCode +1 raises a 500",
     # responses and leaks
     "extra_response_key": "success bodies carry an extra key",
+    "register_extra_key": "register's success body (only register's) carries an extra key",
     "authcode_as_int": "authCode is returned as a number",
     "text_errors": "error bodies are served as text/plain",
     "wrong_error_code": "expired OTPs get INVALID_OTP instead of OTP_EXPIRED",

@@ -1,0 +1,296 @@
+"""The deployment gate's steps as a library: preflight, contract suite, load smoke with SLOs, report.
+
+``run_gate`` is what ``otp-suite gate`` runs; it needs no command line, so a test or another tool
+can call it with a :class:`SuiteConfig` and read the :class:`GateRun` it returns. Every output
+goes where :class:`otp_suite.report.paths.ReportPaths` says.
+
+Exit codes: 0 when every check and SLO holds, 1 when the target breaks the contract or an SLO,
+2 when the run could not judge (unreachable target, interrupted, no report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from otp_suite.config import SuiteConfig
+from otp_suite.exit_codes import ExitCode
+from otp_suite.interruption import signal_name_of, signals_held
+from otp_suite.preflight import TargetUnreachable, check_reachable
+from otp_suite.report.build import ReportError, build_report, scrub_reports
+from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
+from otp_suite.report.paths import ReportPaths
+from otp_suite.report.results_writer import write_result
+from otp_suite.report.summary_table import StepLine, render_summary
+from otp_suite.report.totals import count_results
+from otp_suite.target import resolved_target
+
+if TYPE_CHECKING:
+    from otp_suite.loadtest.slo import SloResult
+
+EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = ExitCode.HOLDS, ExitCode.BROKEN, ExitCode.CANNOT_JUDGE
+PREFLIGHT_CHECK = "target reachable"
+
+Echo = Callable[[str], None]
+
+
+class GateCannotStart(Exception):
+    """The gate cannot begin (e.g. its results folder is not writable); ``str()`` is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """How the gate runs, beyond the target's configuration."""
+
+    with_load: bool = True
+    smoke_users: int = 5
+    smoke_run_time_s: float = 15.0
+    arrival_rate: float = 0.0
+    with_report: bool = True
+    history_dir: Path | None = None
+
+    @classmethod
+    def from_config(cls, config: SuiteConfig) -> GateOptions:
+        """The gate's options as the settings model holds them (profile, variables, CLI options)."""
+        return cls(
+            with_load=config.gate_load, smoke_users=config.gate_smoke_users, smoke_run_time_s=config.gate_smoke_run_time,
+            arrival_rate=config.arrival_rate, with_report=config.gate_report, history_dir=config.report_history,
+        )  # fmt: skip
+
+
+@dataclass
+class GateRun:
+    """What the gate learnt so far; enough to write the summary even when a step breaks off."""
+
+    config: SuiteConfig
+    paths: ReportPaths
+    target: SuiteConfig | None = None
+    steps: list[StepLine] = field(default_factory=list)
+    slo_lines: list[tuple[str, str]] = field(default_factory=list)
+    secrets: list[str | None] = field(default_factory=list)
+    exit_code: int | None = None
+    report_path: Path | None = None
+
+    @property
+    def allure_dir(self) -> Path:
+        """The results folder every step writes into."""
+        return self.paths.allure_results
+
+    def record(self, name: str, exit_code: int | None, note: str = "") -> None:
+        """Remember a step's outcome for the verdict and the summary."""
+        self.steps.append(StepLine(name, exit_code, note))
+
+    def verdict(self) -> int:
+        """1 if any step found a failure, else 2 if any could not judge or did not run, else 0."""
+        codes = [step.exit_code for step in self.steps]
+        if EXIT_FAILED in codes:
+            return EXIT_FAILED
+        if not codes or any(code != EXIT_PASSED for code in codes):
+            return EXIT_CANNOT_JUDGE
+        return EXIT_PASSED
+
+    def closing_diagnosis(self) -> str:
+        """One line for a pipeline's log: which step decided the verdict, and why."""
+        code = self.exit_code if self.exit_code is not None else self.verdict()
+        step = next((s for s in self.steps if s.exit_code == code and s.note), None)
+        reason = f"{step.name}: {step.note}" if step else "see the summary above"
+        return f"otp-suite: cannot judge: {reason}" if code == EXIT_CANNOT_JUDGE else f"otp-suite: failed: {reason}"
+
+
+def run_gate(config: SuiteConfig, options: GateOptions, *, say: Echo, warn: Echo) -> GateRun:
+    """Gate ``config``'s target (or the embedded reference service): contract, load smoke, report.
+
+    ``say`` receives the progress and the closing table, ``warn`` the lines meant for stderr.
+    Never raises for a broken target; a ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM under
+    :func:`otp_suite.interruption.signals_interrupt`) is turned into an "interrupted" result and the
+    report is still built. Raises :class:`GateCannotStart` when the results folder cannot be written.
+    """
+    paths = ReportPaths(Path(config.reports_dir))
+    try:
+        _fresh_dir(paths.allure_results)
+    except OSError as error:
+        raise GateCannotStart(f"cannot write the results folder {paths.allure_results} ({error.strerror}); set OTP_REPORTS_DIR to a writable folder") from None
+    run = GateRun(config=config, paths=paths, secrets=[config.jwt_secret, config.jwt_token])
+    indented: Echo = lambda line: say(f"    {line}")
+
+    say(f"otp-suite gate: target {config.base_url or 'embedded reference service (OTP_BASE_URL unset)'}")
+    try:
+        with _target(config) as target:
+            run.target = target
+            run.secrets += [target.jwt_secret, target.jwt_token]
+            _run_steps(run, target, options, say=say, echo=indented)
+    except KeyboardInterrupt as interruption:
+        _mark_interrupted(run, interruption, warn)
+    except _CannotStart as error:
+        write_result(paths.allure_results, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
+        run.record("target", EXIT_CANNOT_JUDGE, str(error))
+    run.exit_code = _finish(run, options, say=say, warn=warn)
+    return run
+
+
+class _CannotStart(Exception):
+    """The target could not be started or reached; ``str()`` is the one-line reason."""
+
+
+@contextlib.contextmanager
+def _target(config: SuiteConfig) -> Iterator[SuiteConfig]:
+    try:
+        manager = resolved_target(config)
+        target = manager.__enter__()
+    except (OSError, RuntimeError, TimeoutError) as error:
+        raise _CannotStart(f"the embedded reference service did not start ({error})") from None
+    try:
+        yield target
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def _run_steps(run: GateRun, target: SuiteConfig, options: GateOptions, *, say: Echo, echo: Echo) -> None:
+    started = int(time.time() * 1000)
+    say(f"[1/4] preflight: is {target.base_url} reachable?")
+    try:
+        check_reachable(target)
+    except TargetUnreachable as error:
+        echo(str(error))
+        write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started)
+        run.record("preflight", EXIT_CANNOT_JUDGE, str(error))
+        return
+    # Its own time span: the check took until now, not until the contract run ends.
+    preflight_ms = (started, int(time.time() * 1000))
+    run.record("preflight", EXIT_PASSED)
+
+    say("[2/4] contract suite")
+    contract_code, note, not_the_api = _contract_step(target, run.paths, echo)
+    run.record("contract", contract_code, note)
+    # Written after the contract run, which starts from an empty results folder.
+    write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="passed", area=AREA_PREFLIGHT, started_ms=preflight_ms[0], stopped_ms=preflight_ms[1])
+    echo(f"contract: {note}")
+
+    if not options.with_load:
+        say("[3/4] load smoke: skipped (--no-load)")
+        return
+    if contract_code == EXIT_CANNOT_JUDGE:
+        say("[3/4] load smoke: not run, the contract step could not judge the target")
+        run.record("load smoke", None)
+        return
+    if not_the_api:
+        # Load on a target that answers nothing like the API measures nothing.
+        say("[3/4] load smoke: not run, the target does not answer like the OTP API")
+        run.record("load smoke", None)
+        return
+    size = f"{options.arrival_rate:g} flows/s" if options.arrival_rate else f"{options.smoke_users} users"
+    say(f"[3/4] load smoke: {size} for {options.smoke_run_time_s:g} s, with SLOs")
+    load_code, note, run.slo_lines = _load_step(target, run.paths, echo, options)
+    run.record("load smoke", load_code, note)
+    echo(f"load smoke: {note}")
+
+
+def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple[int, str, bool]:
+    """(exit code, note for the summary, whether the target answers nothing like the API)."""
+    try:
+        from otp_suite.contract.runner import run_contract
+    except ImportError as error:
+        return EXIT_CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
+    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo)
+    if outcome.not_the_api:
+        return outcome.exit_code, f"no test run: {outcome.reason}", True
+    if outcome.exit_code == EXIT_CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
+        return outcome.exit_code, outcome.reason or "the contract suite did not run", False
+    note = f"{target.contract_depth} depth: {outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
+    if getattr(outcome, "reason", None):
+        note += f"; {outcome.reason}"
+    return outcome.exit_code, note, False
+
+
+def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, options: GateOptions) -> tuple[int, str, list[tuple[str, str]]]:
+    try:
+        from otp_suite.loadtest.options import LoadOptions
+        from otp_suite.loadtest.runner import run_load
+        from otp_suite.loadtest.slo import SloError, run_slos
+    except ImportError as error:
+        return EXIT_CANNOT_JUDGE, f"the load runner is not installed ({error.name})", []
+    try:
+        # The smoke's size is the gate's; the SLOs come from the profile / OTP_SLO. LoadOptions is
+        # built here, not by load_options(): that parses the run time with Locust, and importing
+        # Locust (gevent monkey-patching) in this threaded process hangs it.
+        # In arrival-rate mode the latency SLOs judge the corrected percentiles (issue 6).
+        slos = run_slos(options.arrival_rate, [target.slo or ""])
+    except SloError as error:
+        return EXIT_CANNOT_JUDGE, str(error), []
+    load_options = LoadOptions(users=options.smoke_users, spawn_rate=float(options.smoke_users), run_time_s=max(1, round(options.smoke_run_time_s)), slos=slos, arrival_rate=options.arrival_rate)
+    outcome = run_load(target, load_options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo)
+    slo_lines = [(_slo_line(result), "pass" if result.passed else "breach") for result in outcome.slos]
+    return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == EXIT_PASSED else "SLO breached"), slo_lines
+
+
+def _slo_line(result: SloResult) -> str:
+    measured = "not measured" if result.value is None else f"{result.value:.4g}"
+    return f"{result.name} {result.comparison} {result.threshold:g}: {measured}"
+
+
+def _finish(run: GateRun, options: GateOptions, *, say: Echo, warn: Echo) -> int:
+    exit_code = run.verdict()
+    history = options.history_dir or run.paths.history
+    history_file = None
+    problem = None
+    say("[4/4] report")
+    if options.with_report:
+        try:
+            outcome = build_report(run.allure_dir, run.paths.allure_report, config=run.target or run.config, history_dir=history, secrets=run.secrets, target_label=_target_label(run))
+            run.report_path, history_file = outcome.html_path, outcome.history_file
+        except ReportError as error:
+            problem = str(error)
+            # Without the report a pass cannot be shown to anyone; a failure stays a failure.
+            exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
+        except KeyboardInterrupt as interruption:  # the generator is stopped by subprocess.run
+            if not any(step.name == "interrupted" for step in run.steps):
+                _mark_interrupted(run, interruption, warn)
+            problem = f"interrupted by {signal_name_of(interruption)} while it was being built"
+            exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
+    else:
+        problem = "--no-report"
+    # The last steps are short and must not be cut: a half-done scrub would leave a token behind.
+    with signals_held(deliver=False):
+        try:
+            scrub_reports(run.paths.root, run.secrets)
+        except ReportError as error:
+            problem, exit_code = str(error), (EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE)
+        say("")
+        say(render_summary(
+            exit_code=exit_code,
+            steps=run.steps,
+            totals=count_results(run.allure_dir),
+            slo_lines=run.slo_lines,
+            report_path=run.report_path,
+            history_file=history_file,
+            report_problem=problem,
+        ))
+    return exit_code
+
+
+def _mark_interrupted(run: GateRun, interruption: BaseException, warn: Echo) -> None:
+    """Say on the terminal, in the results and in the summary that the run was cut short."""
+    by_signal = signal_name_of(interruption)
+    with signals_held(deliver=False):
+        warn(f"otp-suite gate: interrupted by {by_signal}; the steps' processes are stopped, the results so far kept")
+        message = f"interrupted by {by_signal}: the gate run stopped before it finished; its results are partial"
+        write_result(run.allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message=message)
+        run.record("interrupted", EXIT_CANNOT_JUDGE, f"by {by_signal}; results so far kept")
+
+
+def _target_label(run: GateRun) -> str | None:
+    if not run.config.is_embedded:
+        return None
+    where = f" at {run.target.base_url}" if run.target else ""
+    return f"embedded reference service{where} (OTP_BASE_URL unset)"
+
+
+def _fresh_dir(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)

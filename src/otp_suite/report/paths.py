@@ -1,0 +1,46 @@
+"""Where each output of a run goes under the reports folder: one place, for ``contract`` and ``gate`` alike.
+
+The README, ``--help`` and the CI templates name these paths; tests hold them to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """The outputs of one run under ``root`` (``OTP_REPORTS_DIR``, default ``reports/``)."""
+
+    root: Path
+
+    @property
+    def allure_results(self) -> Path:
+        """Raw Allure results of every check (``allure-results/``)."""
+        return self.root / "allure-results"
+
+    @property
+    def allure_report(self) -> Path:
+        """The single-file HTML report (``allure-report/index.html``)."""
+        return self.root / "allure-report"
+
+    @property
+    def contract_junit(self) -> Path:
+        """JUnit XML of the contract suite, one test case per check (``contract/junit.xml``)."""
+        return self.root / "contract" / "junit.xml"
+
+    @property
+    def load_dir(self) -> Path:
+        """The load run's CSVs, HTML and ``summary.json`` (``load/``)."""
+        return self.root / "load"
+
+    @property
+    def logs(self) -> Path:
+        """Tracebacks and other details a console line points to (``logs/``)."""
+        return self.root / "logs"
+
+    @property
+    def history(self) -> Path:
+        """Default folder of the report's history (``history/``); cache it in CI."""
+        return self.root / "history"
