@@ -45,7 +45,7 @@ from otp_suite.loadtest.identities import TestNumbers, UserToken
 from otp_suite.loadtest.mix import FlowMixError, parse_flow_mix
 from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S, EMBEDDED_LOAD_POLICY, Pacing
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
-from otp_suite.loadtest.sample_collector import SampleCollector
+from otp_suite.loadtest.latency_collector import LatencyCollector
 from otp_suite.loadtest.shapes import SHAPES, ShapeError, ShapeSpec, parse_shape_params, plan
 
 log = logging.getLogger("otp-suite")
@@ -158,7 +158,7 @@ FLOW_STEPS: dict[str, Callable[[Flow, object], None]] = {"direct": direct_steps,
 
 # -- the open model --------------------------------------------------------------------------------
 
-SAMPLES = SampleCollector()
+LATENCY = LatencyCollector()
 
 
 class ArrivalFlows(FastHttpUser):
@@ -207,7 +207,7 @@ class ArrivalFlows(FastHttpUser):
         """Run the schedule until Locust stops this user; running flows stop with it."""
         flows = gevent.pool.Pool(self.plan.max_in_flight)
         try:
-            keep_schedule(self.plan, self.play, self.choose, SAMPLES.counters, flows)
+            keep_schedule(self.plan, self.play, self.choose, LATENCY.counters, flows)
         finally:
             flows.kill(block=False)
 
@@ -268,6 +268,7 @@ def add_options(parser) -> None:  # type: ignore[no-untyped-def]
     group.add_argument("--shape", choices=sorted(SHAPES), default=CONFIG.load_shape or "steady", help="Load shape (OTP_LOAD_SHAPE)")
     group.add_argument("--shape-params", default=CONFIG.load_shape_params or "", help="Shape parameters KEY=VALUE,... (OTP_LOAD_SHAPE_PARAMS)")
     group.add_argument("--arrival-rate", type=float, default=0.0, env_var="OTP_ARRIVAL_RATE", help="Open model: start this many flows per second on schedule, whatever the response times (0: Locust's closed model of --users)")
+    group.add_argument("--samples-csv", action="store_true", default=False, env_var="OTP_LOAD_SAMPLES_CSV", help="Also write every request to <csv prefix>_samples.csv (short runs only: memory grows with the run; the histograms do not)")
     group.add_argument("--max-flows", type=int, default=0, env_var="OTP_ARRIVAL_MAX_FLOWS", help="Open model: at most this many flows running at once per process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s))")
 
 
@@ -294,7 +295,7 @@ def resolve_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-de
         chosen = [ArrivalFlows] if options.arrival_rate else [c for c in environment.user_classes if c is not ArrivalFlows]
         environment.user_classes[:] = chosen
         if options.arrival_rate:
-            SAMPLES.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, CONFIG.request_timeout_s), "tolerance_ms": DEFAULT_TOLERANCE_S * 1000}
+            LATENCY.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, CONFIG.request_timeout_s), "tolerance_ms": DEFAULT_TOLERANCE_S * 1000}
     if CONFIG.base_url is None and not options.host and not options.worker:
         from otp_suite.target import resolved_target
 
@@ -327,4 +328,4 @@ def stop_embedded_service(environment, **kwargs) -> None:  # type: ignore[no-unt
 
 
 WorkerCensus().attach(events)
-SAMPLES.attach(events)
+LATENCY.attach(events)

@@ -65,6 +65,9 @@ class SuiteConfig:
     slo: str | None = None
     flow_mix: str | None = None
     think_time_s: float | None = None
+    load_samples_csv: bool = False
+    baseline: Path | None = None
+    max_regression: str | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -205,6 +208,9 @@ _SETTINGS: tuple[tuple[str, str, object], ...] = (
     ("OTP_SLO", "slo", _text),
     ("OTP_FLOW_MIX", "flow_mix", _text),
     ("OTP_THINK_TIME_S", "think_time_s", _number),
+    ("OTP_LOAD_SAMPLES_CSV", "load_samples_csv", _flag),
+    ("OTP_BASELINE", "baseline", lambda n, v: Path(str(v))),
+    ("OTP_MAX_REGRESSION", "max_regression", _text),
 )
 
 _POLICY_SETTINGS: tuple[tuple[str, str, object], ...] = (

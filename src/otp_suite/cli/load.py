@@ -38,6 +38,9 @@ from otp_suite.target import resolved_target
 @click.option("--expect-workers", type=click.IntRange(0, MAX_WORKERS), default=0, envvar="OTP_LOAD_EXPECT_WORKERS", show_envvar=True, help="Wait for this many workers started on other machines (locust -f load/locustfile.py --worker --master-host <this host>) (Locust's --expect-workers).")
 @click.option("--master-bind-port", type=click.IntRange(1, 65535), default=5557, envvar="OTP_LOAD_MASTER_BIND_PORT", show_envvar=True, help="Port the master listens on for --expect-workers (on all interfaces) (Locust's --master-bind-port).")
 @click.option("--slo", multiple=True, envvar="OTP_SLO", show_envvar=True, help="Override an SLO: ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250, verify.p95_corrected_ms=500, flow.error_ratio=0.005, flow.min_rps=5, flow.dropped_ratio=0.01. Repeatable.")
+@click.option("--samples-csv/--no-samples-csv", default=None, envvar="OTP_LOAD_SAMPLES_CSV", show_envvar=True, help="Also write every request to <reports-dir>/load/locust_samples.csv (memory grows with the run: for short runs; the latency histograms do not grow).  [default: off]")
+@click.option("--baseline", type=click.Path(path_type=Path), envvar="OTP_BASELINE", show_envvar=True, help="Compare with an earlier run's summary.json (e.g. the last green run's reports/load/summary.json): p50/p95/p99 and error ratio per operation and flow; a regression beyond --max-regression exits 1.")
+@click.option("--max-regression", multiple=True, envvar="OTP_MAX_REGRESSION", show_envvar=True, help="Allowed growth against --baseline: ENTRY.FIGURE=N%, e.g. verify.p95=20% or *.p99=50% (FIGURE p50, p95, p99, error_ratio). Repeatable.  [default: p50 and p95 25%, p99 50%, error_ratio 100%; changes under 50 ms or 1 point are noise]")
 @click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), envvar="OTP_REPORTS_DIR", show_envvar=True, help="Reports go to <dir>/load (CSV, HTML, summary.json, latency.png).  [default: reports]")
 @click.option("--alluredir", type=click.Path(file_okay=False, path_type=Path), envvar="OTP_ALLURE_DIR", show_envvar=True, help="Allure results directory.  [default: <reports-dir>/allure-results]")
 @click.option("--fault", default="", envvar="OTP_FAULT", show_envvar=True, help="Embedded service only: break it on purpose (fault catalog, e.g. slow_verify:400) to see the gate fail.")
@@ -57,6 +60,9 @@ def load(
     expect_workers: int,
     master_bind_port: int,
     slo: tuple[str, ...],
+    samples_csv: bool | None,
+    baseline: Path | None,
+    max_regression: tuple[str, ...],
     reports_dir: Path | None,
     alluredir: Path | None,
     fault: str,
@@ -67,7 +73,10 @@ def load(
     not on loopback is refused unless OTP_ALLOW_LOAD=1 or the profile allows it. With
     --arrival-rate, flows start on schedule (open model) and latency is also measured from each
     request's intended start (corrected for coordinated omission).
-    Exit 0: every SLO held; 1: an SLO was breached (named); 2: the run could not be judged,
+    With --baseline, the run is also compared with an earlier one: a figure that grew beyond
+    --max-regression (and beyond the noise guard) fails it, named.
+    Exit 0: every SLO held (and nothing regressed); 1: an SLO was breached or a figure regressed
+    (named); 2: the run could not be judged (an SLO without samples is never counted as held),
     also when interrupted (Ctrl-C, SIGTERM): Locust and the service are stopped and summary.json
     keeps the figures so far, marked "interrupted": true.
     """
@@ -88,6 +97,9 @@ def load(
             slo=slo,
             arrival_rate=arrival_rate,
             max_flows=max_flows,
+            samples_csv=samples_csv,
+            baseline=baseline,
+            max_regression=max_regression,
         )
         if not config.is_embedded:
             assert config.base_url is not None

@@ -16,21 +16,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from otp_suite.config import SuiteConfig
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.loadtest.allure_result import write_allure_result
+from otp_suite.loadtest.baseline import BaselineError, baseline_table, compare, parse_max_regression, read_baseline
 from otp_suite.loadtest.census import read_census
-from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, read_report, read_samples
+from otp_suite.loadtest.coverage import chosen_flows, exercised_entries, minimum_run_time_s
+from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, read_report
 from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, most_frequent_failure, ordered, read_entries, read_history, stats_csv
 from otp_suite.loadtest.options import LoadOptions
 from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
 from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
-from otp_suite.loadtest.slo import SloResult, judge, slo_table
+from otp_suite.loadtest.mix import parse_flow_mix
+from otp_suite.loadtest.slo import NOT_APPLICABLE, SloResult, judge, slo_table
 from otp_suite.loadtest.summary import write_summary
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
 
@@ -152,6 +155,9 @@ def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) 
         main += ["--tags", *options.tags]
     if options.exclude_tags:
         main += ["--exclude-tags", *options.exclude_tags]
+    if options.samples_csv:
+        base += ["--samples-csv"]  # the workers keep their samples for the master too
+        main += ["--samples-csv"]
     if not options.is_distributed:
         return main, []
     # Remote workers must reach the master from other hosts; local ones only over loopback.
@@ -273,6 +279,14 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
     except (TargetUnreachable, TokenRefused) as unreachable:
         return _cannot_run(str(unreachable), echo)
 
+    try:
+        # Read before this run's outputs replace the last run's: the baseline may be that very file.
+        baseline = read_baseline(options.baseline) if options.baseline is not None else None
+        regression_limits = parse_max_regression(options.max_regression)
+    except BaselineError as error:
+        return _cannot_run(str(error), echo)
+    flows = chosen_flows(parse_flow_mix(config.flow_mix), options.tags, options.exclude_tags)
+    options, needed_s = _long_enough(config, options, flows, echo)
     files = RunFiles(Path(reports_dir) / "load")
     files.clear()
     started_ms = int(time.time() * 1000)
@@ -308,10 +322,11 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         reason = "Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)"
         _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
         return _cannot_run(reason, echo)
-    results = judge(options.slos, {name: entry.as_dict() for name, entry in by_name.items()})
+    exercised = exercised_entries(flows, reads_inbox=config.fixed_code is None)
+    results = judge(options.slos, {name: entry.as_dict() for name, entry in by_name.items()}, exercised)
     load_label = f"{options.arrival_rate:g} flows/s (open model)" if options.is_arrival_rate else f"{options.users} users, {options.shape}"
     plot_latency(read_history(files.csv_prefix), files.plot, title=f"{config.base_url}: {load_label}")
-    plot_corrected(read_samples(files.csv_prefix), files.corrected_plot, title=f"{config.base_url}: {load_label}, Locust's figures vs corrected")
+    plot_corrected(corrected.intervals if corrected is not None else [], files.corrected_plot, title=f"{config.base_url}: {load_label}, Locust's figures vs corrected")
     schedule = corrected.schedule if corrected is not None else None
     if schedule is not None:
         echo(f"load: schedule: {schedule['scheduled']} flows due, {schedule['started']} started on time, {schedule['dropped']} dropped (latest start {schedule['max_late_ms']:.0f} ms after due)")
@@ -330,10 +345,12 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         "workers": census,
         "stats_csv": str(stats_csv(files.csv_prefix)),
         "corrected_json": f"{files.csv_prefix}{CORRECTED_SUFFIX}",
-        "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}",
+        "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}" if options.samples_csv else None,
+        "latency_precision": "HdrHistogram, 3 significant digits",
         "html": str(files.html),
     }
-    summary = write_summary(files.summary, entries, results, run=run_info)
+    versus = None if baseline is None else compare(baseline, [entry.as_dict() for entry in entries], regression_limits, arrival=options.is_arrival_rate)
+    summary = write_summary(files.summary, entries, results, run=run_info, baseline=versus)
     table = _entry_table(entries)
     _write_allure(allure_dir, results, files, started_ms, config, options, entry_table=table)
 
@@ -341,18 +358,58 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         echo(line)
     for line in slo_table(results):
         echo(line)
-    breached = [result.name for result in results if not result.passed]
+    if versus is not None:
+        for line in baseline_table(versus):
+            echo(line)
+    breached = [result.name for result in results if result.breached]
+    unjudged = [result.name for result in results if not result.judged]
     if breached:
         reason = "SLO breached: " + ", ".join(breached) + f" (target {config.base_url})"
         failure = most_frequent_failure(files.csv_prefix)
         if failure is not None:
             reason += f"; most frequent failure: {failure[0]} ({failure[1]} times)"
+        if unjudged:
+            reason += f"; not judged: {', '.join(unjudged)}"
+        if versus is not None and versus.regressed:
+            reason += "; " + versus.reason()
         code = EXIT_FAILED
+    elif versus is not None and versus.regressed:
+        reason, code = versus.reason(), EXIT_FAILED
+    elif unjudged:
+        reason = _not_judged_reason(unjudged, config, options, needed_s)
+        code = EXIT_CANNOT_JUDGE
     else:
-        reason = f"all {len(results)} SLOs hold"
+        not_applicable = sum(1 for result in results if result.status == NOT_APPLICABLE)
+        reason = f"all {len(results) - not_applicable} SLOs hold" + (f" ({not_applicable} not applicable: their flows are not played)" if not_applicable else "")
         code = EXIT_PASSED
     echo(f"load: {reason} (summary: {summary})")
     return LoadOutcome(code, results, summary, reason, tuple(entries), census)
+
+
+def _long_enough(config: SuiteConfig, options: LoadOptions, flows: tuple[str, ...], echo: Echo) -> tuple[LoadOptions, int]:
+    """``options`` lengthened, when allowed, so that every operation with an SLO is sampled; and the run time that needs.
+
+    Lengthened up to OTP_MAX_WAIT_S only: the suite never waits longer than that for the API's clock.
+    """
+    think_s = config.think_time_s if config.think_time_s is not None else DEFAULT_THINK_TIME_S
+    needed_s = minimum_run_time_s(flows, resend_cooldown_s=config.policy.resend_cooldown_s, think_time_s=think_s)
+    if not options.measure_every_slo or options.run_time_s >= needed_s:
+        return options, needed_s
+    longer_s = max(options.run_time_s, min(needed_s, int(config.max_wait_s)))
+    if longer_s > options.run_time_s:
+        echo(f"load: run time {options.run_time_s} s -> {longer_s} s, so that every operation with an SLO is sampled (resend cooldown {config.policy.resend_cooldown_s:g} s plus margin; at most OTP_MAX_WAIT_S={config.max_wait_s:g} s)")
+    return replace(options, run_time_s=longer_s), needed_s
+
+
+def _not_judged_reason(unjudged: list[str], config: SuiteConfig, options: LoadOptions, needed_s: int) -> str:
+    """Why SLOs could not be judged, and the fix."""
+    names = ", ".join(unjudged)
+    if options.run_time_s < needed_s:
+        bound = f" (OTP_MAX_WAIT_S={config.max_wait_s:g} s allows no longer)" if options.measure_every_slo else ""
+        fix = f"run at least {needed_s} s (--run-time / OTP_LOAD_RUN_TIME; the resend cooldown is {config.policy.resend_cooldown_s:g} s){bound}, or turn them off (--slo NAME=off)"
+    else:
+        fix = "see the log and the failures; or turn them off (--slo NAME=off) if the run is not meant to measure them"
+    return f"SLOs not judged, no samples in {options.run_time_s} s: {names}; {fix}"
 
 
 def _keep_interrupted_run(interruption: BaseException, config: SuiteConfig, options: LoadOptions, files: RunFiles, started_ms: int, allure_dir: Path) -> None:
