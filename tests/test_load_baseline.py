@@ -28,7 +28,7 @@ SLOS_OFF = tuple(f"{entry}.{metric}=off" for entry in ("register", "resend", "ve
 def baseline_path(tmp_path_factory: pytest.TempPathFactory, embedded_load_target_module) -> Path:
     """summary.json of a healthy run, kept where later runs do not overwrite it."""
     with embedded_load_target_module("") as config:
-        run = quick_load(config, tmp_path_factory.mktemp("baseline-run"))
+        run = quick_load(config, tmp_path_factory.mktemp("baseline-run"), slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
     assert run.outcome.exit_code == 0, run.outcome.reason
     kept = tmp_path_factory.mktemp("kept") / "summary.json"
     shutil.copy(run.outcome.summary_path, kept)
@@ -49,7 +49,7 @@ def slow_verify_run(tmp_path_factory: pytest.TempPathFactory, embedded_load_targ
 
 def test_two_runs_of_the_same_service_pass_each_other(embedded_load_target_module, baseline_path, tmp_path):
     with embedded_load_target_module("") as config:
-        run = quick_load(config, tmp_path, baseline=baseline_path)
+        run = quick_load(config, tmp_path, baseline=baseline_path, slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
 
     assert run.outcome.exit_code == 0, run.outcome.reason + "\n" + "\n".join(run.printed)
     comparison = run.summary()["baseline"]

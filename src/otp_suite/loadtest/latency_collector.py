@@ -102,7 +102,7 @@ class LatencyCollector:
         interval = interval_of(now)
         if interval != self._merged_interval:
             self._merged_interval = interval
-            self.latency.add(self.recorder.take())
+            self.latency.add_counts(self.recorder.take_counts())  # no encoding within one process
 
     def report(self) -> dict[str, Any]:
         """What a worker adds to its report to the master: the histograms since the last report, the counters, (opt-in) the samples."""
@@ -132,7 +132,7 @@ class LatencyCollector:
         options = self._options
         if options is None or options.worker:
             return
-        self.latency.add(self.recorder.take())  # a single process's last interval (a master records nothing)
+        self.latency.add_counts(self.recorder.take_counts())  # a single process's last interval (a master records nothing)
         prefix = options.csv_prefix
         arrival = self.plan is not None
         schedule = {**self.plan, **self.counters.as_dict()} if arrival and self.plan is not None else None

@@ -73,6 +73,30 @@ def interval_of(epoch_s: float) -> int:
 
 #: One shipped histogram: [interval index, entry, kind, encoded histogram].
 Shipped = list[Any]
+#: The same before encoding: [interval index, entry, kind, {bucket value in µs: count}].
+Counted = list[Any]
+
+
+def counts_of(histogram: HdrHistogram) -> dict[int, int]:
+    """A histogram's non-empty buckets as {lowest value in µs: count}."""
+    return {int(histogram.get_lowest_equivalent_value(item.value_iterated_to)): int(item.count_at_value_iterated_to) for item in histogram.get_recorded_iterator()}
+
+
+def _percentiles_ms(counts: dict[int, int]) -> tuple[int, list[float]]:
+    """Total and p50/p95/p99 (ms) of bucket counts, as HdrHistogram's get_value_at_percentile computes them."""
+    total = sum(counts.values())
+    keys = sorted(counts)
+    figures = []
+    for percent in PERCENTILES:
+        wanted = max(1, int(percent / 100 * total + 0.5))
+        seen = 0
+        for key in keys:
+            seen += counts[key]
+            if seen >= wanted:
+                shift = max(0, key.bit_length() - 11)
+                figures.append((key + (1 << shift) - 1) / 1000)  # the bucket's highest equivalent value
+                break
+    return total, figures
 
 
 def _bucket_us(latency_ms: float) -> int:
@@ -101,15 +125,20 @@ class IntervalRecorder:
         bucket = _bucket_us(latency_ms)
         counts[bucket] = counts.get(bucket, 0) + 1
 
+    def take_counts(self) -> list[Counted]:
+        """Everything recorded since the last call, as bucket counts (a single process merges these directly)."""
+        counted = [[interval, entry, kind, counts] for (interval, entry, kind), counts in self._open.items()]
+        self._open = {}
+        return counted
+
     def take(self) -> list[Shipped]:
-        """Everything recorded since the last call, as encoded histograms; the recorder starts afresh."""
+        """Everything recorded since the last call, as encoded histograms (what a worker ships); the recorder starts afresh."""
         shipped = []
-        for (interval, entry, kind), counts in self._open.items():
+        for interval, entry, kind, counts in self.take_counts():
             histogram = new_histogram()
             for value, count in counts.items():
                 histogram.record_value(value, count)
             shipped.append([interval, entry, kind, encode(histogram)])
-        self._open.clear()
         return shipped
 
 
@@ -134,7 +163,7 @@ class LatencyAggregate:
 
     def __init__(self) -> None:
         self._totals: dict[tuple[str, str], HdrHistogram] = {}
-        self._open: dict[int, dict[tuple[str, str], str]] = {}
+        self._open: dict[int, dict[tuple[str, str], dict[int, int]]] = {}
         self._closed_before = -(2**62)
         self._newest = -(2**62)
         self.rows: list[IntervalRow] = []
@@ -142,25 +171,24 @@ class LatencyAggregate:
         self.late = 0
 
     def add(self, shipped: Iterable[Shipped]) -> None:
-        """Merge one report's histograms."""
-        for interval, entry, kind, text in shipped:
-            histogram = decode(text)
+        """Merge one worker's report (encoded histograms)."""
+        self.add_counts([interval, entry, kind, counts_of(decode(text))] for interval, entry, kind, text in shipped)
+
+    def add_counts(self, counted: Iterable[Counted]) -> None:
+        """Merge bucket counts (a single process's own, or a decoded report)."""
+        for interval, entry, kind, counts in counted:
             total = self._totals.get((entry, kind))
             if total is None:
-                self._totals[(entry, kind)] = histogram
-            else:
-                total.add(histogram)
+                total = self._totals[(entry, kind)] = new_histogram()
+            for value, count in counts.items():
+                total.record_value(int(value), int(count))
             interval = int(interval)
             if interval < self._closed_before:
                 self.late += 1
                 continue
-            bucket = self._open.setdefault(interval, {})
-            previous = bucket.get((entry, kind))
-            if previous is not None:
-                merged = decode(previous)
-                merged.add(histogram)
-                histogram = merged
-            bucket[(entry, kind)] = encode(histogram)
+            bucket = self._open.setdefault(interval, {}).setdefault((entry, kind), {})
+            for value, count in counts.items():
+                bucket[int(value)] = bucket.get(int(value), 0) + int(count)
             self._newest = max(self._newest, interval)
         self._close(self._newest - int(CLOSE_AFTER_S / INTERVAL_S))
 
@@ -170,10 +198,9 @@ class LatencyAggregate:
 
     def _close(self, before: int) -> None:
         for interval in sorted(i for i in self._open if i < before):
-            for (entry, kind), text in sorted(self._open.pop(interval).items()):
-                histogram = decode(text)
-                p50, p95, p99 = (percentile_ms(histogram, p) for p in PERCENTILES)
-                self.rows.append(IntervalRow(interval * INTERVAL_S, entry, kind, int(histogram.get_total_count()), p50, p95, p99))
+            for (entry, kind), counts in sorted(self._open.pop(interval).items()):
+                count, (p50, p95, p99) = _percentiles_ms(counts)
+                self.rows.append(IntervalRow(interval * INTERVAL_S, entry, kind, count, p50, p95, p99))
         self._closed_before = max(self._closed_before, before)
 
     def total(self, entry: str, kind: str) -> HdrHistogram | None:
