@@ -31,148 +31,105 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 
 import gevent.pool
 from locust import FastHttpUser, LoadTestShape, constant, events, tag, task
 from locust.exception import StopUser
 
-from otp_suite.config import ConfigError, load_config
+from otp_suite.config import ConfigError
 from otp_suite.loadtest.arrival import DEFAULT_TOLERANCE_S, ArrivalError, ArrivalPlan, default_max_in_flight, flow_chooser, keep_schedule
 from otp_suite.loadtest.census import WorkerCensus
-from otp_suite.loadtest.flows import Flow, wrong_otp
-from otp_suite.loadtest.identities import TestNumbers, UserToken
-from otp_suite.loadtest.mix import FlowMixError, parse_flow_mix
-from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S, EMBEDDED_LOAD_POLICY, Pacing
+from otp_suite.loadtest.flows import FLOW_STEPS, Flow
+from otp_suite.loadtest.identities import UserToken
+from otp_suite.loadtest.latency_collector import LatencyCollector
+from otp_suite.loadtest.locust_run import attach, build_run, run_of
+from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError
+from otp_suite.loadtest.pacing import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
-from otp_suite.loadtest.sample_collector import SampleCollector
 from otp_suite.loadtest.shapes import SHAPES, ShapeError, ShapeSpec, parse_shape_params, plan
 
 log = logging.getLogger("otp-suite")
 
-# The suite's one configuration object, built once for this process and passed down from here.
-try:
-    CONFIG = load_config()
-    MIX = parse_flow_mix(CONFIG.flow_mix)
-except (ConfigError, FlowMixError) as error:
-    sys.exit(f"otp-suite locustfile: {error}")
 
+class OtpUserBase(FastHttpUser):
+    """What both kinds of user share: the client's settings from the run's configuration, the numbers, the inbox."""
 
-class Target:
-    """The resolved target of this process: CONFIG, or the embedded service started at init."""
-
-    config = CONFIG
-    pacing = Pacing(CONFIG.policy, CONFIG.think_time_s if CONFIG.think_time_s is not None else DEFAULT_THINK_TIME_S)
-    numbers: TestNumbers | None = None
-    #: True while this process's arrival-rate scheduler runs (there is never a second one).
-    scheduler_running = False
-
-
-class OtpUser(FastHttpUser):
-    """A person signing in with an OTP, again and again, on a fresh test number each time."""
-
-    host = CONFIG.base_url
-    insecure = not CONFIG.verify_tls  # FastHttpUser skips certificate checks unless told otherwise
+    abstract = True
     max_redirects = 0  # a redirect is the target's answer, never followed: it could carry the token elsewhere
-    network_timeout = CONFIG.request_timeout_s
-    connection_timeout = CONFIG.request_timeout_s
 
-    def wait_time(self) -> float:
-        return Target.pacing.think_s()
+    def __init__(self, environment) -> None:  # type: ignore[no-untyped-def]
+        self.load_run = run_of(environment)
+        self.insecure = not self.load_run.config.verify_tls  # FastHttpUser skips certificate checks unless told otherwise
+        self.network_timeout = self.connection_timeout = self.load_run.config.request_timeout_s
+        super().__init__(environment)
+
+    @property
+    def lane(self) -> int:
+        """This process's phone-number lane: its worker index (0 for a single process)."""
+        runner = self.environment.runner
+        return max(0, runner.worker_index if runner else 0)
 
     def on_start(self) -> None:
-        lane = self.environment.runner.worker_index if self.environment.runner else 0
-        if Target.numbers is None:
-            Target.numbers = TestNumbers(Target.config, lane=max(0, lane))
-        self.numbers = Target.numbers
-        self.token = UserToken(Target.config, label=f"w{lane}")
-        self.inbox_url = None if Target.config.fixed_code else Target.config.resolved_inbox_url()
+        self.numbers = self.load_run.numbers(self.lane)
+        self.inbox_url = self.load_run.inbox_url()
 
-    @tag("direct")
-    @task(MIX["direct"])
-    def direct_verify(self) -> None:
-        with self.flow() as flow:
-            direct_steps(flow, self.numbers.next())
-
-    @tag("resend")
-    @task(MIX["resend"])
-    def verify_after_resend(self) -> None:
-        with self.flow() as flow:
-            resend_steps(flow, self.numbers.next())
-
-    @tag("wrong_otp")
-    @task(MIX["wrong_otp"])
-    def wrong_otp_first(self) -> None:
-        with self.flow() as flow:
-            wrong_otp_steps(flow, self.numbers.next())
-
-    def flow(self, intended_start: float | None = None) -> Flow:
-        """A new flow on this user's client and token, recorded as the ``flow`` entry.
+    def new_flow(self, token: UserToken, intended_start: float | None = None) -> Flow:
+        """A new flow on this user's client and ``token``, recorded as the ``flow`` entry.
 
         ``intended_start`` (epoch seconds) is when the flow was due; by default, now.
         """
-        return Flow(
-            self.client,
-            self.environment.events,
-            self.token.current(),
-            Target.pacing,
-            inbox_url=self.inbox_url,
-            fixed_code=Target.config.fixed_code,
-            intended_start=intended_start,
-        )
+        return Flow(self.client, self.environment.events, token.current(), self.load_run.pacing, inbox_url=self.inbox_url, fixed_code=self.load_run.config.fixed_code, intended_start=intended_start)
 
 
-# -- the flows, shared by both models -------------------------------------------------------------
+class OtpUser(OtpUserBase):
+    """A person signing in with an OTP, again and again, on a fresh test number each time (closed model).
+
+    The tasks' weights are the flow mix's, set when the run is built (:func:`build_process_run`).
+    """
+
+    def wait_time(self) -> float:
+        return self.load_run.pacing.think_s()
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.token = UserToken(self.load_run.config, label=f"w{self.lane}")
+
+    def play(self, name: str) -> None:
+        with self.new_flow(self.token) as flow:
+            FLOW_STEPS[name](flow, self.numbers.next())
+
+    @tag("direct")
+    @task
+    def direct_verify(self) -> None:
+        self.play("direct")
+
+    @tag("resend")
+    @task
+    def verify_after_resend(self) -> None:
+        self.play("resend")
+
+    @tag("wrong_otp")
+    @task
+    def wrong_otp_first(self) -> None:
+        self.play("wrong_otp")
 
 
-def direct_steps(flow: Flow, number) -> None:  # type: ignore[no-untyped-def]
-    """register → think → read the OTP → verify."""
-    auth_code = flow.register(number)
-    flow.think()
-    otp = flow.read_otp(number)
-    flow.verify(number, auth_code, otp)
-
-
-def resend_steps(flow: Flow, number) -> None:  # type: ignore[no-untyped-def]
-    """register → wait out the resend cooldown → resend → read the OTP → think → verify."""
-    auth_code = flow.register(number)
-    flow.wait_out_cooldown()
-    flow.resend(number)
-    otp = flow.read_otp(number)
-    flow.think()
-    flow.verify(number, auth_code, otp)
-
-
-def wrong_otp_steps(flow: Flow, number) -> None:  # type: ignore[no-untyped-def]
-    """register → think → read the OTP → verify a wrong OTP (401 expected) → verify."""
-    auth_code = flow.register(number)
-    flow.think()
-    otp = flow.read_otp(number)
-    if Target.pacing.can_guess_wrong_first():
-        flow.verify(number, auth_code, wrong_otp(otp), expect=401)
-    flow.verify(number, auth_code, otp)
-
-
-FLOW_STEPS: dict[str, Callable[[Flow, object], None]] = {"direct": direct_steps, "resend": resend_steps, "wrong_otp": wrong_otp_steps}
+#: The closed model's task of each flow, weighted by the mix at init.
+FLOW_TASKS = {"direct": OtpUser.direct_verify, "resend": OtpUser.verify_after_resend, "wrong_otp": OtpUser.wrong_otp_first}
 
 
 # -- the open model --------------------------------------------------------------------------------
 
-SAMPLES = SampleCollector()
+LATENCY = LatencyCollector()
 
 
-class ArrivalFlows(FastHttpUser):
+class ArrivalFlows(OtpUserBase):
     """The scheduler of one process in arrival-rate mode: starts each flow on time in a greenlet of its own.
 
     The flows share this user's HTTP client (one connection per running flow, up to --max-flows)
     and a pool of identities, each with its own JWT, handed to one running flow at a time.
     """
 
-    host = CONFIG.base_url
-    insecure = not CONFIG.verify_tls
-    max_redirects = 0
-    network_timeout = CONFIG.request_timeout_s
-    connection_timeout = CONFIG.request_timeout_s
     wait_time = constant(0)
 
     def __init__(self, environment) -> None:  # type: ignore[no-untyped-def]
@@ -183,31 +140,26 @@ class ArrivalFlows(FastHttpUser):
         self.tasks = [ArrivalFlows.run_schedule]
 
     def on_start(self) -> None:
-        runner = self.environment.runner
-        self.is_scheduler = not Target.scheduler_running
+        self.is_scheduler = not self.load_run.scheduler_running
         if not self.is_scheduler:
             raise StopUser()  # one scheduler per process keeps the rate, whatever --users says
-        Target.scheduler_running = True
-        lane = runner.worker_index if runner else 0
-        if Target.numbers is None:
-            Target.numbers = TestNumbers(Target.config, lane=max(0, lane))
-        self.numbers = Target.numbers
+        self.load_run.scheduler_running = True
+        super().on_start()
         self.free_tokens: list[UserToken] = []
         self.tokens_made = 0
-        self.inbox_url = None if Target.config.fixed_code else Target.config.resolved_inbox_url()
         options = self.environment.parsed_options
-        self.choose = flow_chooser(MIX, options.tags, options.exclude_tags)
+        self.choose = flow_chooser(self.load_run.mix, options.tags, options.exclude_tags)
 
     def on_stop(self) -> None:
         if getattr(self, "is_scheduler", False):
-            Target.scheduler_running = False
+            self.load_run.scheduler_running = False
 
     @task
     def run_schedule(self) -> None:
         """Run the schedule until Locust stops this user; running flows stop with it."""
         flows = gevent.pool.Pool(self.plan.max_in_flight)
         try:
-            keep_schedule(self.plan, self.play, self.choose, SAMPLES.counters, flows)
+            keep_schedule(self.plan, self.play, self.choose, LATENCY.counters, flows)
         finally:
             flows.kill(block=False)
 
@@ -215,8 +167,7 @@ class ArrivalFlows(FastHttpUser):
         """One flow, due at ``due`` (epoch seconds), with an identity no other running flow holds."""
         token = self.free_tokens.pop() if self.free_tokens else self._new_token()
         try:
-            flow = Flow(self.client, self.environment.events, token.current(), Target.pacing, inbox_url=self.inbox_url, fixed_code=Target.config.fixed_code, intended_start=due)
-            with flow:
+            with self.new_flow(token, intended_start=due) as flow:
                 FLOW_STEPS[name](flow, self.numbers.next())
         except Exception:  # noqa: BLE001 - a flow's own greenlet: log, as Locust does for a task
             log.exception("otp-suite: flow %s raised", name)
@@ -225,8 +176,7 @@ class ArrivalFlows(FastHttpUser):
 
     def _new_token(self) -> UserToken:
         self.tokens_made += 1
-        lane = max(0, self.environment.runner.worker_index if self.environment.runner else 0)
-        return UserToken(Target.config, label=f"w{lane}a{self.tokens_made}")
+        return UserToken(self.load_run.config, label=f"w{self.lane}a{self.tokens_made}")
 
 
 def arrival_plan(environment) -> ArrivalPlan:  # type: ignore[no-untyped-def]
@@ -236,7 +186,7 @@ def arrival_plan(environment) -> ArrivalPlan:  # type: ignore[no-untyped-def]
     is_worker = bool(options.worker)
     of = max(1, int(options.expect_workers or 1)) if is_worker else 1
     share = max(0, runner.worker_index) if is_worker and runner else 0
-    max_in_flight = options.max_flows or default_max_in_flight(options.arrival_rate, Target.config.request_timeout_s, of)
+    max_in_flight = options.max_flows or default_max_in_flight(options.arrival_rate, run_of(environment).config.request_timeout_s, of)
     return ArrivalPlan(rate=options.arrival_rate, max_in_flight=max_in_flight, share=share % of, of=of)
 
 
@@ -265,55 +215,61 @@ class NamedShape(LoadTestShape):
 @events.init_command_line_parser.add_listener
 def add_options(parser) -> None:  # type: ignore[no-untyped-def]
     group = parser.add_argument_group("otp-suite")
-    group.add_argument("--shape", choices=sorted(SHAPES), default=CONFIG.load_shape or "steady", help="Load shape (OTP_LOAD_SHAPE)")
-    group.add_argument("--shape-params", default=CONFIG.load_shape_params or "", help="Shape parameters KEY=VALUE,... (OTP_LOAD_SHAPE_PARAMS)")
+    group.add_argument("--shape", choices=sorted(SHAPES), default=None, env_var="OTP_LOAD_SHAPE", help="Load shape (OTP_LOAD_SHAPE; default steady)")
+    group.add_argument("--shape-params", default=None, env_var="OTP_LOAD_SHAPE_PARAMS", help="Shape parameters KEY=VALUE,... (OTP_LOAD_SHAPE_PARAMS)")
     group.add_argument("--arrival-rate", type=float, default=0.0, env_var="OTP_ARRIVAL_RATE", help="Open model: start this many flows per second on schedule, whatever the response times (0: Locust's closed model of --users)")
+    group.add_argument("--samples-csv", action="store_true", default=False, env_var="OTP_LOAD_SAMPLES_CSV", help="Also write every request to <csv prefix>_samples.csv (short runs only: memory grows with the run; the histograms do not)")
     group.add_argument("--max-flows", type=int, default=0, env_var="OTP_ARRIVAL_MAX_FLOWS", help="Open model: at most this many flows running at once per process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s))")
 
 
-# -- the target: the embedded service when none is named; refuse what may not be loaded -------------
-
-embedded_service = None
+# -- wiring: the run is built at init; the target is the embedded service when none is named ---------
 
 
 @events.init.add_listener
-def resolve_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    global embedded_service
+def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
     options = environment.parsed_options
     try:
+        run = build_run()
+        # A profile's shape applies when the command line names none.
+        options.shape = options.shape or run.config.load_shape or "steady"
+        options.shape_params = options.shape_params if options.shape_params is not None else (run.config.load_shape_params or "")
         parse_shape_params(options.shape, options.shape_params)
         if options.arrival_rate < 0 or options.max_flows < 0:
             raise ArrivalError(f"--arrival-rate={options.arrival_rate:g} and --max-flows={options.max_flows} must be zero or positive")
         if options.arrival_rate:
-            flow_chooser(MIX, options.tags, options.exclude_tags)
-    except (ShapeError, ArrivalError) as error:
+            flow_chooser(run.mix, options.tags, options.exclude_tags)
+    except (ConfigError, FlowMixError, ShapeError, ArrivalError) as error:
         sys.exit(f"otp-suite locustfile: {error}")
+    attach(environment, run)
+    # The closed model's weights are the mix's (Locust's --tags filter this list when the test starts).
+    OtpUser.tasks = [FLOW_TASKS[name] for name in FLOW_NAMES for _ in range(run.mix[name])]
     if not options.worker:
         # The master or the single process decides which users run: the scheduler in arrival-rate
         # mode, the closed-model users otherwise. (A worker keeps both: the master names the class.)
         chosen = [ArrivalFlows] if options.arrival_rate else [c for c in environment.user_classes if c is not ArrivalFlows]
         environment.user_classes[:] = chosen
         if options.arrival_rate:
-            SAMPLES.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, CONFIG.request_timeout_s), "tolerance_ms": DEFAULT_TOLERANCE_S * 1000}
-    if CONFIG.base_url is None and not options.host and not options.worker:
+            LATENCY.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, run.config.request_timeout_s), "tolerance_ms": DEFAULT_TOLERANCE_S * 1000}
+    if run.config.base_url is None and not options.host and not options.worker:
         from otp_suite.target import resolved_target
 
-        embedded_service = resolved_target(CONFIG, policy=EMBEDDED_LOAD_POLICY)
-        Target.config = embedded_service.__enter__()
-        Target.pacing = Pacing(Target.config.policy, Target.pacing.think_time_s)
-        environment.host = Target.config.base_url
-        log.warning("no OTP_BASE_URL: load goes to the embedded reference service at %s", environment.host)
+        run.embedded_service = resolved_target(run.config, policy=EMBEDDED_LOAD_POLICY)
+        run.with_config(run.embedded_service.__enter__())
+        log.warning("no OTP_BASE_URL: load goes to the embedded reference service at %s", run.config.base_url)
+    if not environment.host and not options.worker:
+        environment.host = run.config.base_url
 
 
 @events.test_start.add_listener
 def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    host = (environment.host or OtpUser.host or "").rstrip("/")
-    if host and host != Target.config.base_url:
-        Target.config = Target.config.with_target(host)  # --host or the web UI named another target
+    run = run_of(environment)
+    host = (environment.host or "").rstrip("/")
+    if host and host != run.config.base_url:
+        run.with_config(run.config.with_target(host))  # --host or the web UI named another target
     if environment.parsed_options.worker:
         return  # the master decides
     try:
-        check_load_allowed(host, Target.config)
+        check_load_allowed(host, run.config)
     except LoadRefused as refusal:
         log.error("otp-suite: %s", refusal)
         environment.process_exit_code = 2
@@ -322,9 +278,13 @@ def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
 
 @events.quitting.add_listener
 def stop_embedded_service(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    if embedded_service is not None:
-        embedded_service.__exit__(None, None, None)
+    try:
+        run = run_of(environment)
+    except RuntimeError:
+        return  # quitting before init finished (a bad option): nothing was started
+    if run.embedded_service is not None:
+        run.embedded_service.__exit__(None, None, None)
 
 
 WorkerCensus().attach(events)
-SAMPLES.attach(events)
+LATENCY.attach(events)

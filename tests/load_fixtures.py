@@ -142,9 +142,9 @@ class HealthyRun:
 
 @pytest.fixture(scope="module")
 def healthy_load_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HealthyRun]:
-    """A quick run against a healthy recording service (one run, read by several tests)."""
+    """A quick run against a healthy recording service (one run, read by several tests), with its per-sample CSV."""
     with _recorded_target() as target:
-        yield HealthyRun(quick_load(target.config, tmp_path_factory.mktemp("healthy-load")), target)
+        yield HealthyRun(quick_load(target.config, tmp_path_factory.mktemp("healthy-load"), samples_csv=True), target)
 
 
 @dataclass

@@ -33,10 +33,10 @@ def test_min_rps_is_a_floor_and_an_entry_without_requests_breaks_it():
     assert not slo.judge(None).passed
 
 
-def test_a_latency_slo_of_an_entry_without_requests_is_not_measured_rather_than_breached():
+def test_a_latency_slo_of_an_entry_without_requests_is_not_judged_rather_than_held_or_breached():
     result = SloThreshold("resend", "p95_ms", 300).judge(None)
 
-    assert result.passed and result.value is None and "not measured" in result.note
+    assert not result.passed and not result.breached and result.value is None and "not judged" in result.note
 
 
 def test_error_ratio_is_failures_over_requests():

@@ -109,7 +109,7 @@ class SuiteConfig:
     # Load runs (otp-suite load, load/locustfile.py).
     load_users: int = setting("OTP_LOAD_USERS", 10, whole, "Peak number of concurrent virtual users (Locust's --users).")
     load_spawn_rate: float = setting("OTP_LOAD_SPAWN_RATE", 5.0, number, "Users started per second (Locust's --spawn-rate).")
-    load_run_time: str = setting("OTP_LOAD_RUN_TIME", "30s", text, "Stop after this long: 30s, 5m, 1h30m (Locust's --run-time); every run stops by itself.")
+    load_run_time: str | None = setting("OTP_LOAD_RUN_TIME", None, text, "Stop after this long: 30s, 5m, 1h30m (Locust's --run-time); every run stops by itself.", default_text="30s, or one cooldown plus margin when the SLOs need it")
     load_shape: str = setting("OTP_LOAD_SHAPE", "steady", text, "Load shape over the users and the run time.")
     load_shape_params: str = setting("OTP_LOAD_SHAPE_PARAMS", "", text, "Shape parameters KEY=VALUE,...: ramp start_users,ramp_s; step steps,step_s; spike base_users,spike_at_s,spike_s; soak ramp_s.", default_text="none")
     load_workers: int = setting("OTP_LOAD_WORKERS", 0, whole, "Run a Locust master and this many worker processes on this machine (0: one process).")
@@ -122,6 +122,9 @@ class SuiteConfig:
     slo: str | None = setting("OTP_SLO", None, text, "SLO overrides ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250,flow.error_ratio=0.005.", default_text="built-in smoke SLOs")
     flow_mix: str | None = setting("OTP_FLOW_MIX", None, text, "Weights of the flows.", default_text="direct=2,resend=2,wrong_otp=1")
     think_time_s: float = setting("OTP_THINK_TIME_S", 1.0, number, "Mean human pause between steps and flows, seconds; the resend cooldown is always waited out.")
+    load_samples_csv: bool = setting("OTP_LOAD_SAMPLES_CSV", False, flag, "Also write every request's sample to <reports>/load/*_samples.csv (for short runs: it grows with the run).")
+    baseline: Path | None = setting("OTP_BASELINE", None, path, "An earlier run's summary.json to compare this run with (p50/p95/p99 and error ratio per operation and flow).", default_text="none")
+    max_regression: str | None = setting("OTP_MAX_REGRESSION", None, text, "Allowed relative change against the baseline, e.g. verify.p95=20%,flow.error_ratio=50%.", default_text="p50/p95 25%, p99 50%, error ratio 100%")
     allure_dir: Path | None = setting("OTP_ALLURE_DIR", None, path, "Allure results directory of a load run.", default_text="<reports-dir>/allure-results")
     fault: str = setting("OTP_FAULT", "", text, "Embedded/reference service only: break rules on purpose (comma-separated names from the fault catalog, e.g. slow_verify:400).", default_text="none")
     # The gate.

@@ -224,8 +224,12 @@ def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, options: Gat
         return EXIT_CANNOT_JUDGE, str(error), []
     load_options = LoadOptions(users=options.smoke_users, spawn_rate=float(options.smoke_users), run_time_s=max(1, round(options.smoke_run_time_s)), slos=slos, arrival_rate=options.arrival_rate)
     outcome = run_load(target, load_options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo)
-    slo_lines = [(_slo_line(result), "pass" if result.passed else "breach") for result in outcome.slos]
+    slo_lines = [(_slo_line(result), _SLO_WORDS.get(result.status, result.status)) for result in outcome.slos]
     return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == EXIT_PASSED else "SLO breached"), slo_lines
+
+
+#: How the closing table words an SLO's status: an SLO without samples is never shown as held.
+_SLO_WORDS = {"pass": "pass", "fail": "breach", "not judged": "NOT JUDGED", "not applicable": "n/a"}
 
 
 def _slo_line(result: SloResult) -> str:

@@ -41,17 +41,23 @@ from otp_suite.target import resolved_target
 @setting_option("load_expect_workers", "--expect-workers", type=click.IntRange(0, MAX_WORKERS))
 @setting_option("load_master_bind_port", "--master-bind-port", type=click.IntRange(1, 65535))
 @setting_option("slo", "--slo", multiple=True, help=SETTINGS["slo"].help + " Repeatable.")
+@setting_option("load_samples_csv", "--samples-csv/--no-samples-csv")
+@setting_option("baseline", "--baseline", type=click.Path(path_type=Path))
+@setting_option("max_regression", "--max-regression", multiple=True, help=SETTINGS["max_regression"].help + " Repeatable; changes under 50 ms or 1 point are noise.")
 @setting_option("reports_dir", "--reports-dir", type=click.Path(file_okay=False, path_type=Path), help="Reports go to <dir>/load (CSV, HTML, summary.json, latency.png).")
 @setting_option("allure_dir", "--alluredir", type=click.Path(file_okay=False, path_type=Path))
 @setting_option("fault", "--fault", help="Embedded service only: break it on purpose (fault catalog, e.g. slow_verify:400) to see the gate fail.")
-def load(slo: tuple[str, ...], **settings: object) -> None:
+def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: object) -> None:
     """Load the OTP flow (register, resend, verify) with Locust and judge the SLOs.
 
     Target: OTP_BASE_URL, or the embedded reference service when it is unset. A target that is
     not on loopback is refused unless OTP_ALLOW_LOAD=1 or the profile allows it. With
     --arrival-rate, flows start on schedule (open model) and latency is also measured from each
     request's intended start (corrected for coordinated omission).
-    Exit 0: every SLO held; 1: an SLO was breached (named); 2: the run could not be judged,
+    With --baseline, the run is also compared with an earlier one: a figure that grew beyond
+    --max-regression (and beyond the noise guard) fails it, named.
+    Exit 0: every SLO held (and nothing regressed); 1: an SLO was breached or a figure regressed
+    (named); 2: the run could not be judged (an SLO without samples is never counted as held),
     also when interrupted (Ctrl-C, SIGTERM): Locust and the service are stopped and summary.json
     keeps the figures so far, marked "interrupted": true.
     """
@@ -70,8 +76,11 @@ def load(slo: tuple[str, ...], **settings: object) -> None:
             remote_workers=config.load_expect_workers,
             master_port=config.load_master_bind_port,
             slo=slo,
+            max_regression=max_regression,
             arrival_rate=config.arrival_rate,
             max_flows=config.arrival_max_flows,
+            samples_csv=config.load_samples_csv,
+            baseline=config.baseline,
         )
         if not config.is_embedded:
             assert config.base_url is not None

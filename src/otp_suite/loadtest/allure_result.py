@@ -19,11 +19,14 @@ from pathlib import Path
 from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Attachment, Label, Parameter, Status, StatusDetails, TestResult, TestStepResult
 
-from otp_suite.loadtest.slo import SloResult
-from otp_suite.report.severity import severity_of_area
+from otp_suite.loadtest.slo import FAIL, NOT_APPLICABLE, NOT_JUDGED, PASS, SloResult
 
 _MIME = {".csv": "text/csv", ".html": "text/html", ".png": "image/png", ".json": "application/json"}
 TEST_NAME = "load: SLO gate"
+
+
+#: An SLO's status as an Allure step: an unmeasured SLO is broken (could not judge), never passed.
+_STEP_STATUS = {PASS: Status.PASSED, FAIL: Status.FAILED, NOT_JUDGED: Status.BROKEN, NOT_APPLICABLE: Status.SKIPPED}
 
 
 def write_allure_result(
@@ -42,8 +45,8 @@ def write_allure_result(
     stop_ms = int(time.time() * 1000)
     steps = [
         TestStepResult(
-            name=f"{r.name} {r.comparison} {r.threshold:g}: {'not measured' if r.value is None else f'{r.value:g}'}",
-            status=Status.PASSED if r.passed else Status.FAILED,
+            name=f"{r.name} {r.comparison} {r.threshold:g}: {r.note or '-' if r.value is None else f'{r.value:g}'}",
+            status=_STEP_STATUS[r.status],
             stage="finished",
             start=started_ms,
             stop=stop_ms,
@@ -51,11 +54,14 @@ def write_allure_result(
         )
         for r in results
     ]
-    breached = [r.name for r in results if not r.passed]
+    breached = [r.name for r in results if r.breached]
+    unjudged = [r.name for r in results if not r.judged]
     if broken_reason:
         status, message = Status.BROKEN, broken_reason
     elif breached:
         status, message = Status.FAILED, "SLO breached: " + ", ".join(breached)
+    elif unjudged:
+        status, message = Status.BROKEN, "SLOs not judged (no samples): " + ", ".join(unjudged)
     else:
         status, message = Status.PASSED, f"all {len(results)} SLOs hold"
     files = []
@@ -76,7 +82,6 @@ def write_allure_result(
     result = TestResult(
         uuid=result_uuid,
         historyId=hashlib.md5(TEST_NAME.encode()).hexdigest(),  # noqa: S324 - an id, not security
-        testCaseId=hashlib.md5(TEST_NAME.encode()).hexdigest(),  # noqa: S324 - an id, not security
         name=TEST_NAME,
         fullName="otp_suite.loadtest.slo_gate",
         description=description,
@@ -88,7 +93,7 @@ def write_allure_result(
         stop=stop_ms,
         steps=steps,
         attachments=files,
-        labels=[Label(name="suite", value="load"), Label(name="feature", value="load"), Label(name="framework", value="locust"), Label(name="severity", value=severity_of_area("load"))],
+        labels=[Label(name="suite", value="load"), Label(name="feature", value="load"), Label(name="framework", value="locust")],
     )
     logger.report_result(result)
     return result_uuid

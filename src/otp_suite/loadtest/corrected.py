@@ -8,16 +8,20 @@ from its **intended start**:
 * a **flow** in arrival-rate mode is due at its slot of the schedule; its corrected time is its
   service time (the sum of its requests, as Locust's ``flow`` entry) plus how late it started;
 * a **step** (register, resend, inbox, verify) of a scheduled flow was due when it would have been
-  sent had the flow started on schedule and every earlier step taken its operation's median time
-  (the planned pauses are the flow's own). Its corrected latency is therefore its own latency,
-  plus the flow's late start, plus what each earlier step took beyond its operation's median: a
-  verify that waits behind a stalled register is charged the stall, as a user would have seen it;
+  sent had the flow started on schedule and every earlier step taken its operation's usual time,
+  the median *known so far* by the process that recorded it (the planned pauses are the flow's
+  own). Its corrected latency is therefore its own latency, plus the flow's late start, plus what
+  each earlier step took beyond its operation's median: a verify that waits behind a stalled
+  register is charged the stall, as a user would have seen it;
 * in Locust's closed model nothing is scheduled, a request is due when it is sent, and the
-  corrected figures are the exact percentiles of Locust's own samples.
+  corrected figures are Locust's own.
 
-Every sample is kept (a 10-minute run at 100 flows/s is a few hundred thousand), so the
-percentiles are exact (nearest rank), not Locust's rounded buckets. They are computed once, by the
-process that judges: the local runner, or the master, to which workers ship their samples.
+The correction is made online, where the request is recorded (each worker, or the single
+process), as each request ends: it needs only the running flow's charge so far and a median per
+operation, read from that process's own histogram of the operation (refreshed as it fills). Until
+issue 15 the medians were the whole run's, known only at its end; see docs/latency-correction.md
+for what changes. Figures are kept in HdrHistograms (otp_suite.loadtest.latency_histograms), not
+as samples; the per-sample CSV is an opt-in for short runs (``--samples-csv``).
 """
 
 from __future__ import annotations
@@ -25,15 +29,15 @@ from __future__ import annotations
 import csv
 import json
 import math
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-FLOW_ENTRY = "flow"
-PERCENTILES = (0.50, 0.95, 0.99)
+from hdrh.histogram import HdrHistogram
+
+from otp_suite.loadtest.latency_histograms import INTERVAL_S, SIGNIFICANT_DIGITS, IntervalRow, LatencyAggregate, new_histogram, percentile_ms, record_ms, rows_from_lists
+
 CORRECTED_SUFFIX = "_corrected.json"
 SAMPLES_SUFFIX = "_samples.csv"
 
@@ -78,34 +82,46 @@ def sample_from_event(name: str, response_time: float | None, start_time: float 
     )
 
 
-def correct(samples: Iterable[Sample]) -> list[CorrectedSample]:
-    """Every sample with its corrected latency (see the module docstring for the rule)."""
-    samples = list(samples)
-    by_name: dict[str, list[float]] = defaultdict(list)
-    steps_by_flow: dict[int, list[Sample]] = defaultdict(list)
-    for sample in samples:
-        if sample.step >= 0:
-            by_name[sample.name].append(sample.latency_ms)
-            if sample.scheduled:
-                steps_by_flow[sample.flow_id].append(sample)
-    medians = {name: statistics.median(values) for name, values in by_name.items()}
-    charge: dict[tuple[int, int], float] = {}
-    for flow_id, steps in steps_by_flow.items():
-        steps.sort(key=lambda s: s.step)
-        carried = steps[0].late_s * 1000
-        for step in steps:
-            charge[(flow_id, step.step)] = carried
-            carried += max(0.0, step.latency_ms - medians[step.name])
-    corrected = []
-    for sample in samples:
+class OnlineCorrector:
+    """Corrects each sample as it ends, with what this process knows at that moment (module docstring)."""
+
+    def __init__(self) -> None:
+        self._histograms: dict[str, HdrHistogram] = {}
+        self._medians: dict[str, float] = {}
+        #: Running scheduled flows: what their next step is charged (ms), until the flow's own sample.
+        self._carried: dict[int, float] = {}
+
+    def median_ms(self, name: str) -> float:
+        """The median of ``name``'s latencies recorded so far (0 before the first)."""
+        return self._medians.get(name, 0.0)
+
+    def _learn(self, name: str, latency_ms: float) -> None:
+        histogram = self._histograms.get(name)
+        if histogram is None:
+            histogram = self._histograms[name] = new_histogram()
+        record_ms(histogram, latency_ms)
+        count = histogram.get_total_count()
+        # Reading a median walks the histogram: at every doubling early on, then every 1024 requests.
+        if count & (count - 1) == 0 or count % 1024 == 0:
+            self._medians[name] = percentile_ms(histogram, 50.0)
+
+    def correct(self, sample: Sample) -> float:
+        """``sample``'s corrected latency in ms; call in the order the samples end."""
+        if sample.step < 0:
+            self._carried.pop(sample.flow_id, None)
+            return sample.latency_ms + (sample.late_s * 1000 if sample.scheduled else 0.0)
+        self._learn(sample.name, sample.latency_ms)
         if not sample.scheduled:
-            extra = 0.0
-        elif sample.step < 0:
-            extra = sample.late_s * 1000
-        else:
-            extra = charge[(sample.flow_id, sample.step)]
-        corrected.append(CorrectedSample(sample, sample.latency_ms + extra))
-    return corrected
+            return sample.latency_ms
+        charged = self._carried.get(sample.flow_id, sample.late_s * 1000)
+        self._carried[sample.flow_id] = charged + max(0.0, sample.latency_ms - self.median_ms(sample.name))
+        return sample.latency_ms + charged
+
+
+def correct(samples: Iterable[Sample]) -> list[CorrectedSample]:
+    """Every sample with its corrected latency, corrected online in the given order (see :class:`OnlineCorrector`)."""
+    corrector = OnlineCorrector()
+    return [CorrectedSample(sample, corrector.correct(sample)) for sample in samples]
 
 
 def percentile(ordered: Sequence[float], share: float) -> float:
@@ -116,43 +132,21 @@ def percentile(ordered: Sequence[float], share: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def _key(share: float) -> str:
-    return f"p{round(share * 100)}"
-
-
-def entry_figures(corrected: Iterable[CorrectedSample]) -> dict[str, dict[str, float | int]]:
-    """Per entry: requests, exact uncorrected and corrected p50/p95/p99 and max, in ms."""
-    raw: dict[str, list[float]] = defaultdict(list)
-    fixed: dict[str, list[float]] = defaultdict(list)
-    for item in corrected:
-        raw[item.sample.name].append(item.sample.latency_ms)
-        fixed[item.sample.name].append(item.corrected_ms)
-    figures: dict[str, dict[str, float | int]] = {}
-    for name in raw:
-        measured, due = sorted(raw[name]), sorted(fixed[name])
-        entry: dict[str, float | int] = {"requests": len(measured)}
-        for share in PERCENTILES:
-            entry[f"{_key(share)}_exact_ms"] = round(percentile(measured, share), 3)
-            entry[f"{_key(share)}_corrected_ms"] = round(percentile(due, share), 3)
-        entry["max_corrected_ms"] = round(due[-1], 3)
-        figures[name] = entry
-    return figures
-
-
 @dataclass(frozen=True)
 class CorrectedReport:
-    """What the judging Locust process writes next to its CSV: figures per entry, and the schedule."""
+    """What the judging Locust process writes next to its CSV: figures per entry, per interval, and the schedule."""
 
     mode: str  # "arrival" or "closed"
     entries: dict[str, dict[str, Any]]
     schedule: dict[str, Any] | None  # ScheduleCounters.as_dict() plus the plan, in arrival mode
     dropped: dict[str, int]
+    intervals: list[IntervalRow]
 
 
-def write_report(prefix: str | Path, samples: Sequence[Sample], *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int]) -> Path:
-    """Correct ``samples`` and write ``<prefix>_corrected.json`` and ``<prefix>_samples.csv``; returns the JSON path."""
-    corrected = correct(samples)
-    figures = entry_figures(corrected)
+def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int], samples: Sequence[CorrectedSample] | None = None) -> Path:
+    """Write ``<prefix>_corrected.json`` from the merged histograms (and ``<prefix>_samples.csv`` when samples were kept); returns the JSON path."""
+    latency.close_all()
+    figures = latency.entry_figures()
     for name in dropped:
         figures.setdefault(name, {"requests": 0})
     document = {
@@ -160,19 +154,22 @@ def write_report(prefix: str | Path, samples: Sequence[Sample], *, schedule: Map
         "entries": figures,
         "dropped": dict(dropped),
         "schedule": dict(schedule) if schedule is not None else None,
+        "intervals": {"interval_s": INTERVAL_S, "columns": ["start_s", "entry", "kind", "count", "p50_ms", "p95_ms", "p99_ms"], "rows": [row.as_list() for row in latency.rows]},
+        "histograms": latency.encoded_totals(),
         "notes": {
-            "corrected": "latency from the intended start: a scheduled flow's due time plus, for a step, the median times of the steps before it (otp_suite.loadtest.corrected)",
-            "percentiles": "exact, nearest rank over every sample",
+            "corrected": "latency from the intended start: a scheduled flow's due time plus, for a step, what the steps before it took beyond their operation's median so far (otp_suite.loadtest.corrected)",
+            "percentiles": f"HdrHistogram, {SIGNIFICANT_DIGITS} significant digits (within 0.1%); histograms encoded in HdrHistogram's compressed format, microseconds",
         },
     }
     json_path = Path(f"{prefix}{CORRECTED_SUFFIX}")
-    json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    with Path(f"{prefix}{SAMPLES_SUFFIX}").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "sent", "latency_ms", "intended_start", "corrected_ms", "failed"])
-        for item in sorted(corrected, key=lambda c: c.sample.started):
-            s = item.sample
-            writer.writerow([s.name, f"{s.started:.6f}", f"{s.latency_ms:.3f}", f"{item.intended_start:.6f}", f"{item.corrected_ms:.3f}", int(s.failed)])
+    json_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    if samples is not None:
+        with Path(f"{prefix}{SAMPLES_SUFFIX}").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["name", "sent", "latency_ms", "intended_start", "corrected_ms", "failed"])
+            for item in sorted(samples, key=lambda c: c.sample.started):
+                s = item.sample
+                writer.writerow([s.name, f"{s.started:.6f}", f"{s.latency_ms:.3f}", f"{item.intended_start:.6f}", f"{item.corrected_ms:.3f}", int(s.failed)])
     return json_path
 
 
@@ -182,7 +179,8 @@ def read_report(prefix: str | Path) -> CorrectedReport | None:
     if not path.is_file():
         return None
     document = json.loads(path.read_text(encoding="utf-8"))
-    return CorrectedReport(document["mode"], document["entries"], document.get("schedule"), {k: int(v) for k, v in document.get("dropped", {}).items()})
+    rows = rows_from_lists(document.get("intervals", {}).get("rows", ()))
+    return CorrectedReport(document["mode"], document["entries"], document.get("schedule"), {k: int(v) for k, v in document.get("dropped", {}).items()}, rows)
 
 
 class SampleRow(NamedTuple):

@@ -131,6 +131,10 @@ class Flow:
         """POST verify; ``expect`` is the status this step should get (401 for a deliberate wrong guess)."""
         self._post("verify", VERIFY_PATH, number.body(authCode=auth_code, otp=otp), expect=expect)
 
+    def can_guess_wrong_first(self) -> bool:
+        """True when the policy leaves an attempt for the right OTP after one wrong guess."""
+        return self._pacing.can_guess_wrong_first()
+
     def think(self) -> None:
         """Pause like a person reading and typing the SMS."""
         pause = self._pacing.think_s()
@@ -203,3 +207,38 @@ def _describe(response: Any) -> str:
     except Exception:  # noqa: BLE001 - any unreadable body just has no code
         code = None
     return f"{response.status_code} {code}" if isinstance(code, str) and code.isupper() and len(code) < 40 else str(response.status_code)
+
+
+# -- the flows, shared by both models (the locustfile's tasks and the arrival-rate scheduler) --------
+
+
+def direct_steps(flow: Flow, number: PhoneNumber) -> None:
+    """register → think → read the OTP → verify."""
+    auth_code = flow.register(number)
+    flow.think()
+    otp = flow.read_otp(number)
+    flow.verify(number, auth_code, otp)
+
+
+def resend_steps(flow: Flow, number: PhoneNumber) -> None:
+    """register → wait out the resend cooldown → resend → read the OTP → think → verify."""
+    auth_code = flow.register(number)
+    flow.wait_out_cooldown()
+    flow.resend(number)
+    otp = flow.read_otp(number)
+    flow.think()
+    flow.verify(number, auth_code, otp)
+
+
+def wrong_otp_steps(flow: Flow, number: PhoneNumber) -> None:
+    """register → think → read the OTP → verify a wrong OTP (401 expected) → verify."""
+    auth_code = flow.register(number)
+    flow.think()
+    otp = flow.read_otp(number)
+    if flow.can_guess_wrong_first():
+        flow.verify(number, auth_code, wrong_otp(otp), expect=401)
+    flow.verify(number, auth_code, otp)
+
+
+#: The steps of each flow, by name (the flow's tag).
+FLOW_STEPS: dict[str, Callable[[Flow, PhoneNumber], None]] = {"direct": direct_steps, "resend": resend_steps, "wrong_otp": wrong_otp_steps}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from otp_suite.config import PROJECT_ROOT, ConfigError, SuiteConfig
+from otp_suite.loadtest.baseline import BaselineError, parse_max_regression, read_baseline
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError, parse_flow_mix
 from otp_suite.loadtest.shapes import ShapeError, parse_shape_params
 from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, run_slos
@@ -51,6 +52,14 @@ class LoadOptions:
     locustfile: Path = DEFAULT_LOCUSTFILE
     #: Time for Locust (and its workers) to start and to write its reports, on top of the run time.
     grace_s: float = 90.0
+    #: Lengthen the run (up to OTP_MAX_WAIT_S) so every operation with an SLO is sampled
+    #: (otp_suite.loadtest.coverage); False when the user named the run time, which is then kept.
+    measure_every_slo: bool = True
+    #: Also write every request to ``locust_samples.csv`` (memory grows with the run: short runs only).
+    samples_csv: bool = False
+    #: An earlier run's summary.json to compare with (otp_suite.loadtest.baseline), and the thresholds.
+    baseline: Path | None = None
+    max_regression: tuple[str, ...] = ()
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -105,6 +114,9 @@ def load_options(
     slo: Sequence[str] = (),
     arrival_rate: float | None = None,
     max_flows: int | None = None,
+    samples_csv: bool | None = None,
+    baseline: Path | None = None,
+    max_regression: Sequence[str] = (),
 ) -> LoadOptions:
     """Options from the command line over ``config``'s profile/variable values over the defaults.
 
@@ -132,11 +144,16 @@ def load_options(
         raise ConfigError(f"--max-flows / OTP_ARRIVAL_MAX_FLOWS={max_flows} must be at least 1 (or 0 for the default)")
     shape = shape or config.load_shape or "steady"
     shape_params = shape_params if shape_params is not None else (config.load_shape_params or "")
+    baseline = baseline if baseline is not None else config.baseline
+    regression_limits = (config.max_regression or "", *max_regression)
     try:
         parse_shape_params(shape, shape_params)
         parse_flow_mix(config.flow_mix)
         slos = run_slos(arrival_rate, [config.slo or "", *slo])
-    except (ShapeError, FlowMixError, SloError) as error:
+        parse_max_regression(regression_limits)
+        if baseline is not None:
+            read_baseline(baseline)  # a missing or broken baseline is a setup error, found before the run
+    except (ShapeError, FlowMixError, SloError, BaselineError) as error:
         raise ConfigError(str(error)) from None
     return LoadOptions(
         users=users,
@@ -152,4 +169,8 @@ def load_options(
         slos=slos,
         arrival_rate=arrival_rate,
         max_flows=max_flows,
+        measure_every_slo=run_time is None and not config.load_run_time,
+        samples_csv=config.load_samples_csv if samples_csv is None else samples_csv,
+        baseline=baseline,
+        max_regression=tuple(item for item in regression_limits if item),
     )

@@ -1,5 +1,5 @@
 """Latency-over-time pictures of a run (PNG): Locust's per-second history, and Locust's figures
-against the corrected ones (from every sample)."""
+against the corrected ones (from the per-interval histograms)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from otp_suite.loadtest.corrected import SampleRow, percentile
+from otp_suite.loadtest.latency_histograms import CORRECTED, INTERVAL_S, LOCUST, IntervalRow
 from otp_suite.loadtest.locust_stats import SUMMARY_ENTRIES, HistoryPoint
 
 
@@ -60,36 +60,36 @@ class Bucket:
     p99_corrected_ms: float | None
 
 
-def buckets_over_time(samples: Sequence[SampleRow], entry: str, bucket_s: float = 0.5) -> list[Bucket]:
-    """``entry``'s percentiles per ``bucket_s`` slice of the run, time 0 the first intended start.
+def buckets_over_time(rows: Sequence[IntervalRow], entry: str) -> list[Bucket]:
+    """``entry``'s percentiles per reporting interval, time 0 the run's first interval.
 
     Locust's figures group requests by when they were sent; the corrected ones by when they were
     due, so a stall shows where it happened instead of being smeared over the requests sent after it.
+    Read from the per-interval histograms (otp_suite.loadtest.latency_histograms), so a run of any
+    length is drawn from the same few numbers per second.
     """
-    rows = [s for s in samples if s.name == entry]
-    if not rows:
+    mine = [row for row in rows if row.entry == entry]
+    if not mine:
         return []
-    zero = min(min(s.intended_start for s in rows), min(s.sent for s in rows))
-    sent: dict[int, list[float]] = defaultdict(list)
-    due: dict[int, list[float]] = defaultdict(list)
-    for s in rows:
-        sent[int((s.sent - zero) // bucket_s)].append(s.latency_ms)
-        due[int((s.intended_start - zero) // bucket_s)].append(s.corrected_ms)
-
-    def pct(values: list[float], share: float) -> float | None:
-        return percentile(sorted(values), share) if values else None
-
+    zero = min(row.start_s for row in mine)
+    by_slot: dict[int, dict[str, IntervalRow]] = defaultdict(dict)
+    for row in mine:
+        by_slot[round((row.start_s - zero) / INTERVAL_S)][row.kind] = row
     buckets = []
-    for index in range(max([*sent, *due]) + 1):
-        a, b = sent.get(index, []), due.get(index, [])
-        buckets.append(Bucket(index * bucket_s, len(a), pct(a, 0.5), pct(a, 0.95), pct(a, 0.99), len(b), pct(b, 0.5), pct(b, 0.95), pct(b, 0.99)))
+    for index in range(max(by_slot) + 1):
+        sent, due = by_slot.get(index, {}).get(LOCUST), by_slot.get(index, {}).get(CORRECTED)
+        buckets.append(
+            Bucket(index * INTERVAL_S, sent.count if sent else 0, sent.p50_ms if sent else None, sent.p95_ms if sent else None, sent.p99_ms if sent else None,
+                   due.count if due else 0, due.p50_ms if due else None, due.p95_ms if due else None, due.p99_ms if due else None)
+        )  # fmt: skip
     return buckets
 
 
-def plot_corrected(samples: Sequence[SampleRow], path: Path, *, title: str, entry: str = "flow", bucket_s: float = 0.5, shade: tuple[float, float] | None = None) -> Path | None:
-    """Write ``entry``'s p50/p95/p99 over time, Locust's (by send time) against corrected (by intended start),
-    with the requests per slice below; ``shade`` marks a span (seconds) such as a known stall. None without data."""
-    buckets = buckets_over_time(samples, entry, bucket_s)
+def plot_corrected(rows: Sequence[IntervalRow], path: Path, *, title: str, entry: str = "flow", shade: tuple[float, float] | None = None) -> Path | None:
+    """Write ``entry``'s p50/p95/p99 per interval, Locust's (by send time) against corrected (by intended start),
+    with the requests per interval below; ``shade`` marks a span (seconds) such as a known stall. None without data."""
+    bucket_s = INTERVAL_S
+    buckets = buckets_over_time(rows, entry)
     if not buckets:
         return None
     import matplotlib

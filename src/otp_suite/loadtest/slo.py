@@ -46,6 +46,10 @@ METRICS: dict[str, tuple[str, bool]] = {
 CORRECTED_METRIC = {"p50_ms": "p50_corrected_ms", "p95_ms": "p95_corrected_ms", "p99_ms": "p99_corrected_ms", "max_ms": "max_corrected_ms"}
 
 
+#: An SLO's status in a run's verdict.
+PASS, FAIL, NOT_JUDGED, NOT_APPLICABLE = "pass", "fail", "not judged", "not applicable"
+
+
 class SloError(ValueError):
     """An SLO setting cannot be read; the message shows how to write it."""
 
@@ -66,20 +70,27 @@ class SloThreshold:
     def comparison(self) -> str:
         return "<=" if METRICS[self.metric][1] else ">="
 
-    def judge(self, stats: Mapping[str, object] | None) -> SloResult:
-        """The result against one entry's figures (None when the entry has no requests)."""
+    def judge(self, stats: Mapping[str, object] | None, *, applicable: bool = True) -> SloResult:
+        """The result against one entry's figures (None when the entry has no requests).
+
+        ``applicable`` is False when the run chose not to request the entry (its flows left out):
+        without requests the SLO is then "not applicable"; otherwise "not judged", never held.
+        """
         key, is_maximum = METRICS[self.metric]
         requests = int(stats.get("requests", 0)) if stats else 0  # type: ignore[call-overload]
         dropped = int(stats.get("dropped", 0) or 0) if stats else 0  # type: ignore[call-overload]
-        if requests == 0 and is_maximum and not (self.metric == "dropped_ratio" and dropped):
-            # Nothing was measured (e.g. the flow was excluded by tags): nothing can be breached.
-            return SloResult(self.name, self.limit, self.comparison, None, True, "not measured (no requests)")
+        if requests == 0 and not (self.metric == "dropped_ratio" and dropped):
+            if not applicable:
+                return SloResult(self.name, self.limit, self.comparison, None, True, "not applicable (its flows are not played)", NOT_APPLICABLE)
+            if is_maximum:
+                # No sample is no evidence: an unmeasured SLO must not count as held (issue 12).
+                return SloResult(self.name, self.limit, self.comparison, None, False, "not judged (no requests)", NOT_JUDGED)
         if stats is not None and key in CORRECTED_METRIC.values() and stats.get(key) is None:
             # Requests were made but no corrected figure came back: that must not pass silently.
-            return SloResult(self.name, self.limit, self.comparison, None, False, "not measured (no corrected samples)")
+            return SloResult(self.name, self.limit, self.comparison, None, False, "not judged (no corrected samples)", NOT_JUDGED)
         value = float(stats.get(key) or 0.0) if stats else 0.0  # type: ignore[arg-type]
         passed = value <= self.limit if is_maximum else value >= self.limit
-        return SloResult(self.name, self.limit, self.comparison, value, passed, "")
+        return SloResult(self.name, self.limit, self.comparison, value, passed, "", PASS if passed else FAIL)
 
 
 @dataclass(frozen=True)
@@ -92,10 +103,26 @@ class SloResult:
     value: float | None
     passed: bool
     note: str = ""
+    #: PASS, FAIL, NOT_JUDGED (no samples although the run meant to take some) or NOT_APPLICABLE.
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", PASS if self.passed else FAIL)
+
+    @property
+    def judged(self) -> bool:
+        """False when the SLO could not be measured: it neither held nor was breached."""
+        return self.status != NOT_JUDGED
+
+    @property
+    def breached(self) -> bool:
+        """True only for an SLO that was measured and did not hold."""
+        return self.status == FAIL
 
     def as_dict(self) -> dict[str, object]:
         """The summary.json form."""
-        return {"name": self.name, "threshold": self.threshold, "comparison": self.comparison, "value": self.value, "passed": self.passed, "note": self.note}
+        return {"name": self.name, "threshold": self.threshold, "comparison": self.comparison, "value": self.value, "passed": self.passed, "status": self.status, "note": self.note}
 
 
 def _defaults() -> tuple[SloThreshold, ...]:
@@ -170,9 +197,10 @@ def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str], *, c
     return tuple(slos.values())
 
 
-def judge(slos: Iterable[SloThreshold], entries: Mapping[str, Mapping[str, object]]) -> tuple[SloResult, ...]:
-    """Every SLO judged against the entries (by name) of a run."""
-    return tuple(slo.judge(entries.get(slo.entry)) for slo in slos)
+def judge(slos: Iterable[SloThreshold], entries: Mapping[str, Mapping[str, object]], exercised: Iterable[str] | None = None) -> tuple[SloResult, ...]:
+    """Every SLO judged against the entries (by name) of a run; ``exercised``: the entries its flows request (None: all)."""
+    meant = None if exercised is None else frozenset(exercised)
+    return tuple(slo.judge(entries.get(slo.entry), applicable=meant is None or slo.entry in meant) for slo in slos)
 
 
 def _fmt(value: float | None, metric: str) -> str:
@@ -190,7 +218,7 @@ def slo_table(results: Iterable[SloResult]) -> list[str]:
     rows = [("SLO", "threshold", "measured", "result")]
     for result in results:
         metric = result.name.split(".", 1)[1]
-        verdict = "PASS" if result.passed else "FAIL"
+        verdict = {PASS: "PASS", FAIL: "FAIL", NOT_JUDGED: "NOT JUDGED", NOT_APPLICABLE: "n/a"}[result.status]
         measured = result.note or _fmt(result.value, metric)
         rows.append((result.name, f"{result.comparison} {_fmt(result.threshold, metric)}", measured, verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

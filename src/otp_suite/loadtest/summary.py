@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from otp_suite.loadtest.baseline import BaselineVerdict
 from otp_suite.loadtest.locust_stats import EntryStats
 from otp_suite.loadtest.slo import SloResult
 
@@ -17,6 +18,7 @@ def write_summary(
     *,
     run: Mapping[str, object],
     interrupted_by: str | None = None,
+    baseline: BaselineVerdict | None = None,
 ) -> Path:
     """Write ``{"passed", "interrupted", "entries", "slos", "run"}``; ``passed`` is True only when every SLO held.
 
@@ -25,16 +27,17 @@ def write_summary(
     """
     results = list(results)
     document = {
-        "passed": interrupted_by is None and all(r.passed for r in results),
+        "passed": interrupted_by is None and all(r.passed for r in results) and not (baseline and baseline.regressed),
         "interrupted": interrupted_by is not None,
         **({"interrupted_by": interrupted_by} if interrupted_by else {}),
         "entries": [entry.as_dict() for entry in entries],
         "slos": [r.as_dict() for r in results],
         "run": dict(run),
+        **({"baseline": baseline.as_dict()} if baseline is not None else {}),
         "notes": {
             "source": "Locust's own figures are read from its CSV (run.stats_csv); the *_corrected_ms figures and dropped counts from run.corrected_json",
             "flow": "flow time is the time a user waited on the service (sum of its requests), think time excluded",
-            "corrected": "exact percentiles measured from each request's intended start (coordinated-omission correction, otp_suite.loadtest.corrected); in Locust's closed model they equal its own samples",
+            "corrected": "percentiles (HdrHistogram, 3 significant digits) measured from each request's intended start (coordinated-omission correction, otp_suite.loadtest.corrected); in Locust's closed model they equal its own samples",
             "dropped": "requests never sent because their flow could not start on schedule (arrival-rate mode)",
         },
     }

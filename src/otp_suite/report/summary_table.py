@@ -42,7 +42,7 @@ def render_summary(
     lines.append(f"    {'total':<16} {totals.count('passed'):>7} {totals.count('failed'):>7} {totals.count('broken'):>7} {totals.count('skipped'):>8}")
     if slo_lines:
         lines += ["", "  SLOs"]
-        lines += [f"    {status.upper():<7} {name}" for name, status in slo_lines]
+        lines += [f"    {status.upper():<10} {name}" for name, status in slo_lines]
     lines.append("")
     if report_path is not None:
         lines.append(f"  report   {report_path}  (open {report_path.resolve().as_uri()})")

@@ -1,0 +1,197 @@
+"""A baseline verdict: is this run slower (or failing more) than a stored earlier run?
+
+``otp-suite load --baseline PATH`` (``OTP_BASELINE``) reads an earlier run's ``summary.json`` (the
+last green one, for example) and compares, per operation and for the flow, p50/p95/p99 and the
+error ratio. Latency is compared on the figures the run is judged on: corrected ones when both
+runs are arrival-rate runs, Locust's otherwise.
+
+A figure **regresses** when it grew by more than its threshold (``--max-regression
+verify.p95=20%``, ``OTP_MAX_REGRESSION``; ``*.p95=30%`` for every entry; defaults in
+:data:`DEFAULT_MAX_REGRESSION`) *and* passes the noise guard: both runs have at least
+:data:`MIN_REQUESTS` requests of the entry, and the change is at least :data:`MIN_CHANGE_MS` of
+latency (or :data:`MIN_CHANGE_ERROR_RATIO` of error ratio). On a quiet loopback service a verify
+answers in a few ms, where 20% is a fraction of a millisecond of scheduler noise: the absolute
+floor is what lets two runs of the same build pass each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from otp_suite.loadtest.slo import ENTRIES
+
+FIGURES = ("p50", "p95", "p99", "error_ratio")
+#: Relative growth allowed per figure when the user names none (tails are noisier than medians).
+DEFAULT_MAX_REGRESSION: dict[str, float] = {"p50": 0.25, "p95": 0.25, "p99": 0.50, "error_ratio": 1.00}
+#: Noise guard: fewer requests than this in either run, and the figure is not judged.
+MIN_REQUESTS = 20
+#: Noise guard: a latency change smaller than this is noise, whatever its relative size.
+MIN_CHANGE_MS = 50.0
+#: Noise guard: an error-ratio change smaller than this (one percentage point) is noise.
+MIN_CHANGE_ERROR_RATIO = 0.01
+
+
+class BaselineError(ValueError):
+    """The baseline or a threshold cannot be read; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One figure of one entry: baseline, now, relative change, threshold and verdict."""
+
+    entry: str
+    figure: str
+    baseline: float | None
+    now: float | None
+    threshold: float
+    verdict: str  # "ok", "regressed", "improved", "noise", "few requests", "missing"
+
+    @property
+    def name(self) -> str:
+        return f"{self.entry}.{self.figure}"
+
+    @property
+    def change(self) -> float | None:
+        """Relative change (0.2 = 20% higher); None when either side is missing or the baseline is 0."""
+        if self.baseline is None or self.now is None or self.baseline == 0:
+            return None
+        return self.now / self.baseline - 1
+
+    @property
+    def regressed(self) -> bool:
+        return self.verdict == "regressed"
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary.json form."""
+        change = self.change
+        return {"name": self.name, "baseline": self.baseline, "now": self.now, "change": None if change is None else round(change, 4), "threshold": self.threshold, "verdict": self.verdict}
+
+
+@dataclass(frozen=True)
+class BaselineVerdict:
+    """Every comparison of a run with its baseline."""
+
+    path: Path
+    latency: str  # "corrected" or "locust"
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def regressed(self) -> tuple[Comparison, ...]:
+        return tuple(c for c in self.comparisons if c.regressed)
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary.json form (``baseline`` key)."""
+        return {
+            "path": str(self.path),
+            "latency": self.latency,
+            "noise_guard": {"min_requests": MIN_REQUESTS, "min_change_ms": MIN_CHANGE_MS, "min_change_error_ratio": MIN_CHANGE_ERROR_RATIO},
+            "regressed": [c.name for c in self.regressed],
+            "comparisons": [c.as_dict() for c in self.comparisons],
+        }
+
+    def reason(self) -> str:
+        """One line naming every regressed figure."""
+        return "slower than the baseline: " + ", ".join(f"{c.name} {_fmt(c.baseline, c.figure)} -> {_fmt(c.now, c.figure)} ({_pct(c.change)}, limit +{c.threshold:.0%})" for c in self.regressed)
+
+
+def parse_max_regression(texts: Iterable[str]) -> dict[tuple[str, str], float]:
+    """``["verify.p95=20%", "*.p99=50%"]`` -> thresholds by (entry or "*", figure), over :data:`DEFAULT_MAX_REGRESSION`."""
+    limits: dict[tuple[str, str], float] = {("*", figure): limit for figure, limit in DEFAULT_MAX_REGRESSION.items()}
+    for text in texts:
+        for item in (part.strip() for part in (text or "").split(",")):
+            if not item:
+                continue
+            name, sep, value = item.partition("=")
+            entry, dot, figure = name.strip().partition(".")
+            if not sep or not dot or (entry != "*" and entry not in ENTRIES) or figure not in FIGURES:
+                raise BaselineError(f"--max-regression / OTP_MAX_REGRESSION item {item!r} is not ENTRY.FIGURE=N% with ENTRY one of *, {', '.join(ENTRIES)} and FIGURE one of {', '.join(FIGURES)} (e.g. verify.p95=20%)")
+            number = value.strip().rstrip("%")
+            try:
+                share = float(number) / 100
+            except ValueError:
+                raise BaselineError(f"--max-regression item {item!r}: {value!r} is not a percentage such as 20%") from None
+            if share < 0:
+                raise BaselineError(f"--max-regression item {item!r}: the threshold must be zero or positive")
+            limits[(entry, figure)] = share
+    return limits
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    """The summary.json at ``path`` (or in ``path/load/`` or ``path/``), checked to be a load run's summary."""
+    path = Path(path)
+    candidates = [path] if path.is_file() else [path / "load" / "summary.json", path / "summary.json"]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise BaselineError(f"--baseline / OTP_BASELINE={path}: no summary.json there; point it at an earlier run's reports/load/summary.json")
+    try:
+        document = json.loads(found.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BaselineError(f"--baseline {found} is not readable JSON ({error}); point it at an earlier run's summary.json") from None
+    if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
+        raise BaselineError(f"--baseline {found} is not a load run's summary.json (no 'entries'); point it at reports/load/summary.json of an earlier run")
+    if document.get("interrupted"):
+        raise BaselineError(f"--baseline {found} is an interrupted run's summary: its figures are partial; choose a finished run")
+    document["_path"] = str(found)
+    return document
+
+
+def compare(baseline: Mapping[str, Any], now_entries: Iterable[Mapping[str, Any]], limits: Mapping[tuple[str, str], float], *, arrival: bool) -> BaselineVerdict:
+    """Compare this run's entries (summary.json form) with ``baseline`` (:func:`read_baseline`)."""
+    before = {str(e["name"]): e for e in baseline["entries"]}
+    now = {str(e["name"]): e for e in now_entries}
+    baseline_arrival = str(baseline.get("run", {}).get("model", "")).startswith("arrival")
+    corrected = arrival and baseline_arrival
+    comparisons = []
+    for entry in ENTRIES:
+        if entry not in before and entry not in now:
+            continue
+        for figure in FIGURES:
+            threshold = limits.get((entry, figure), limits[("*", figure)])
+            comparisons.append(_compare(entry, figure, before.get(entry), now.get(entry), threshold, corrected))
+    return BaselineVerdict(Path(str(baseline.get("_path", ""))), "corrected" if corrected else "locust", tuple(comparisons))
+
+
+def _value(stats: Mapping[str, Any] | None, figure: str, corrected: bool) -> float | None:
+    if not stats:
+        return None
+    key = "error_ratio" if figure == "error_ratio" else f"{figure}_corrected_ms" if corrected else f"{figure}_ms"
+    value = stats.get(key)
+    return None if value is None else float(value)
+
+
+def _compare(entry: str, figure: str, before: Mapping[str, Any] | None, now: Mapping[str, Any] | None, threshold: float, corrected: bool) -> Comparison:
+    old, new = _value(before, figure, corrected), _value(now, figure, corrected)
+    if old is None or new is None:
+        return Comparison(entry, figure, old, new, threshold, "missing")
+    if min(int((before or {}).get("requests", 0)), int((now or {}).get("requests", 0))) < MIN_REQUESTS:
+        return Comparison(entry, figure, old, new, threshold, "few requests")
+    floor = MIN_CHANGE_ERROR_RATIO if figure == "error_ratio" else MIN_CHANGE_MS
+    grew = new - old
+    if abs(grew) < floor:
+        return Comparison(entry, figure, old, new, threshold, "noise" if grew else "ok")
+    if grew > 0 and (old == 0 or grew / old > threshold):
+        return Comparison(entry, figure, old, new, threshold, "regressed")
+    return Comparison(entry, figure, old, new, threshold, "improved" if grew < 0 else "ok")
+
+
+def _fmt(value: float | None, figure: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2%}" if figure == "error_ratio" else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _pct(change: float | None) -> str:
+    return "new" if change is None else f"{change:+.0%}"
+
+
+def baseline_table(verdict: BaselineVerdict) -> list[str]:
+    """The closing table: figure, baseline, now, change, allowed, verdict (aligned text lines)."""
+    rows = [(f"vs baseline ({verdict.latency} latency)", "baseline", "now", "change", "allowed", "verdict")]
+    for c in verdict.comparisons:
+        rows.append((c.name, _fmt(c.baseline, c.figure), _fmt(c.now, c.figure), _pct(c.change) if c.baseline is not None and c.now is not None else "-", f"+{c.threshold:.0%}", c.verdict.upper() if c.regressed else c.verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.rjust(w) if 0 < i < 5 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]

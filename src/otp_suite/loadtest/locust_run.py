@@ -1,0 +1,72 @@
+"""What one Locust process of a load run knows: built once in ``events.init``, reached from the environment.
+
+The locustfile builds a :class:`LocustRun` in its init listener (configuration, flow mix, pacing,
+the target) and keeps it on Locust's environment (:func:`attach`, :func:`run_of`), so nothing is
+read at import (``locust -f load/locustfile.py --help`` works with a broken configuration) and
+no class serves as a mutable global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from otp_suite.config import SuiteConfig, load_config
+from otp_suite.loadtest.identities import TestNumbers
+from otp_suite.loadtest.mix import parse_flow_mix
+from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S, Pacing
+
+_ATTRIBUTE = "otp_suite_run"
+
+
+@dataclass
+class LocustRun:
+    """One Locust process's configuration and its few pieces of shared state."""
+
+    config: SuiteConfig
+    mix: dict[str, int]
+    pacing: Pacing
+    #: The embedded reference service this process started (no OTP_BASE_URL), stopped when Locust quits.
+    embedded_service: Any = None
+    #: True while this process's arrival-rate scheduler runs (there is never a second one).
+    scheduler_running: bool = False
+    _numbers: TestNumbers | None = field(default=None, repr=False)
+
+    def numbers(self, lane: int) -> TestNumbers:
+        """This process's test numbers (one lane per worker, shared by its users)."""
+        if self._numbers is None:
+            self._numbers = TestNumbers(self.config, lane=max(0, lane))
+        return self._numbers
+
+    def inbox_url(self) -> str | None:
+        """Where OTPs are read (None with a fixed code)."""
+        return None if self.config.fixed_code else self.config.resolved_inbox_url()
+
+    def with_config(self, config: SuiteConfig) -> None:
+        """Point this run at ``config`` (the embedded service, or another --host), pacing following its policy."""
+        self.config = config
+        self.pacing = Pacing(config.policy, self.pacing.think_time_s)
+
+
+def build_run() -> LocustRun:
+    """The run of this process from the suite's configuration (OTP_* variables, OTP_ENV profile).
+
+    Raises ConfigError or FlowMixError naming the bad setting.
+    """
+    config = load_config()
+    mix = parse_flow_mix(config.flow_mix)
+    think_s = config.think_time_s if config.think_time_s is not None else DEFAULT_THINK_TIME_S
+    return LocustRun(config, mix, Pacing(config.policy, think_s))
+
+
+def attach(environment: Any, run: LocustRun) -> None:
+    """Keep ``run`` on Locust's ``environment``."""
+    setattr(environment, _ATTRIBUTE, run)
+
+
+def run_of(environment: Any) -> LocustRun:
+    """The run :func:`attach` kept on ``environment``."""
+    run = getattr(environment, _ATTRIBUTE, None)
+    if run is None:
+        raise RuntimeError("no otp-suite run on this Locust environment: the locustfile's init listener did not run")
+    return run

@@ -1,0 +1,78 @@
+"""Latency in mergeable HdrHistograms (issue 15): what workers ship merges into what one process would have recorded."""
+
+from __future__ import annotations
+
+import random
+
+import msgpack
+import pytest
+
+from otp_suite.loadtest.corrected import Sample, percentile
+from otp_suite.loadtest.latency_collector import LatencyCollector
+from otp_suite.loadtest.latency_histograms import CORRECTED, INTERVAL_S, LOCUST, IntervalRecorder, LatencyAggregate
+
+START = 1_800_000_000.0
+
+
+def shipped_through_msgpack(collector: LatencyCollector) -> dict:
+    """A worker's report as the master receives it (Locust packs messages with msgpack)."""
+    return msgpack.unpackb(msgpack.packb(collector.report(), use_bin_type=True), raw=False)
+
+
+@pytest.fixture
+def latencies() -> list[float]:
+    rng = random.Random(15)
+    return [rng.lognormvariate(1.5, 0.8) for _ in range(5000)]
+
+
+def test_histograms_of_two_workers_merged_give_the_percentiles_of_all_their_requests_within_0_1_percent(latencies):
+    workers = [LatencyCollector(), LatencyCollector()]
+    for index, latency in enumerate(latencies):
+        workers[index % 2].record(Sample("verify", START + index / 1000, latency, index, 0, 0.0, False, False))
+    master = LatencyCollector()
+
+    for worker in workers:
+        master.merge(shipped_through_msgpack(worker))
+    master.latency.close_all()
+
+    figures = master.latency.entry_figures()["verify"]
+    truth = sorted(latencies)
+    assert figures["requests"] == len(latencies)
+    for share in (0.50, 0.95, 0.99):
+        assert figures[f"p{round(share * 100)}_exact_ms"] == pytest.approx(percentile(truth, share), rel=0.002)
+
+
+def test_each_interval_gets_its_own_row_with_locusts_and_the_corrected_percentiles():
+    recorder, aggregate = IntervalRecorder(), LatencyAggregate()
+    for second, latency in enumerate((5.0, 50.0, 500.0)):
+        recorder.record("verify", LOCUST, START + second * INTERVAL_S, latency)
+        recorder.record("verify", CORRECTED, START + second * INTERVAL_S, latency * 2)
+
+    aggregate.add(recorder.take())
+    aggregate.close_all()
+
+    rows = [(row.kind, row.count, row.p95_ms) for row in aggregate.rows]
+    assert rows == [(CORRECTED, 1, pytest.approx(10.0, rel=0.002)), (LOCUST, 1, pytest.approx(5.0, rel=0.002)),
+                    (CORRECTED, 1, pytest.approx(100.0, rel=0.002)), (LOCUST, 1, pytest.approx(50.0, rel=0.002)),
+                    (CORRECTED, 1, pytest.approx(1000.0, rel=0.002)), (LOCUST, 1, pytest.approx(500.0, rel=0.002))]  # fmt: skip
+
+
+def test_a_worker_ships_only_what_it_recorded_since_its_last_report():
+    worker = LatencyCollector()
+    worker.record(Sample("register", START, 3.0, 1, 0, 0.0, False, False))
+
+    first, second = worker.report(), worker.report()
+
+    assert len(first["otp_latency"]) == 2 and second["otp_latency"] == []
+
+
+def test_the_master_keeps_no_samples_unless_the_samples_csv_is_asked_for(latencies):
+    worker, master = LatencyCollector(), LatencyCollector()
+    for index, latency in enumerate(latencies[:20]):  # one request per second: 20 intervals
+        worker.record(Sample("verify", START + index, latency, index, 0, 0.0, False, False))
+
+    master.merge(shipped_through_msgpack(worker))
+    master.latency.close_all()
+
+    assert master.samples is None and worker.samples is None
+    assert len(master.latency.rows) == 40  # 20 intervals, Locust's and corrected: reduced to rows
