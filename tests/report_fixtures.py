@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import mint_token
-from otp_suite.config import SuiteConfig
+from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, rendered_dom
 from otp_suite.report.build import ReportOutcome, build_report
