@@ -28,7 +28,7 @@ from otp_suite.report.paths import ReportPaths
 @setting_option("spec_path", "--spec")
 @setting_option("contract_depth", "--depth", type=click.Choice(["quick", "full"]))
 @setting_option("contract_select", "--select", "-k")
-@setting_option("reports_dir", "--reports-dir")
+@setting_option("reports_dir", "--reports-dir", help="Where every output goes: allure-results/, contract/junit.xml, logs/.")
 def contract(**options: object) -> None:
     """Run the contract suite (Schemathesis, scenario flows, security checks) against a target.
 
