@@ -72,6 +72,7 @@ def test_range_check_flags_a_valid_number_outside_the_range(source: PhoneNumberS
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", ["", "lenient_types"])
 def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports, fault: str) -> None:
+    import dataclasses
     from pathlib import Path
 
     from contract_fixtures import KNOWN_SECRET
@@ -83,7 +84,7 @@ def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports, fa
     from otp_suite.service.server import ServiceThread
 
     app = create_app(ServiceSettings(jwt_secret=KNOWN_SECRET, policy=FAST_TEST_POLICY, faults=parse_faults(fault)))
-    config = load_config({}, jwt_secret=KNOWN_SECRET, policy=FAST_TEST_POLICY)
+    config = dataclasses.replace(load_config({}, jwt_secret=KNOWN_SECRET), policy=FAST_TEST_POLICY)
     with ServiceThread(app) as service:
         run_contract(
             config.with_target(service.url),
