@@ -40,7 +40,7 @@ CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 #: Serial for now: on the shared 2-core machine xdist workers never got past collection in 10
 #: minutes (Schemathesis builds its cases at collection in every worker; unresolved, see README).
 #: Raise to 4 and 12 once a run with workers is shown to finish.
-FEW_WORKERS, LONG_WAIT_WORKERS = 1, 1
+FEW_WORKERS, LONG_WAIT_WORKERS = 4, 12
 #: A policy whose OTP lifetime is longer than this has "long waits".
 LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
