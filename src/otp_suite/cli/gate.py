@@ -55,4 +55,4 @@ def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, h
         cannot_judge(str(error))
     if run.exit_code != ExitCode.HOLDS:
         click.echo(run.closing_diagnosis(), err=True)
-    raise SystemExit(int(run.exit_code))
+    raise SystemExit(run.exit_code)

@@ -194,4 +194,4 @@ def baseline_table(verdict: BaselineVerdict) -> list[str]:
     for c in verdict.comparisons:
         rows.append((c.name, _fmt(c.baseline, c.figure), _fmt(c.now, c.figure), _pct(c.change) if c.baseline is not None and c.now is not None else "-", f"+{c.threshold:.0%}", c.verdict.upper() if c.regressed else c.verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) if 0 < i < 5 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    return ["  ".join(cell.rjust(w) if 0 < i < 5 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]

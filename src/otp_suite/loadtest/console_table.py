@@ -18,4 +18,4 @@ def entry_table(entries: list[EntryStats]) -> list[str]:
              ms(e.p50_corrected_ms), ms(e.p95_corrected_ms), ms(e.p99_corrected_ms), ms(e.max_corrected_ms))
         )  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))) for row in rows]
