@@ -13,6 +13,7 @@ from otp_suite.config import KNOWN_VARIABLES, SuiteConfig, load_config
 from otp_suite.contract.outcome import ContractOutcome
 from otp_suite.contract.runner import run_contract
 from otp_suite.target import resolved_target
+from suite_children import SERIAL_CONTRACT
 
 #: A signing secret the tests know, so they can search the reports for it.
 KNOWN_SECRET = "contract-suite-known-secret-0123456789abcdef"
@@ -33,7 +34,7 @@ def contract_run(contract_reports: Path) -> Callable[..., ContractOutcome]:
 
     def run(*, fault: str = "", pytest_args: Sequence[str] = (), echo: Callable[[str], None] | None = None) -> ContractOutcome:
         lines: list[str] = []
-        with resolved_target(load_config({}, jwt_secret=KNOWN_SECRET), fault=fault) as config:
+        with resolved_target(load_config(SERIAL_CONTRACT, jwt_secret=KNOWN_SECRET), fault=fault) as config:
             return run_contract(
                 config,
                 allure_dir=contract_reports / "allure-results",
@@ -50,7 +51,7 @@ def faulty_target() -> Callable[[str], contextlib.AbstractContextManager[SuiteCo
     """``with faulty_target("otp_reusable") as config:`` a running embedded service with that fault."""
 
     def start(fault: str) -> contextlib.AbstractContextManager[SuiteConfig]:
-        return resolved_target(load_config({}, jwt_secret=KNOWN_SECRET), fault=fault)
+        return resolved_target(load_config(SERIAL_CONTRACT, jwt_secret=KNOWN_SECRET), fault=fault)
 
     return start
 
@@ -59,5 +60,5 @@ def faulty_target() -> Callable[[str], contextlib.AbstractContextManager[SuiteCo
 def contract_cli_env(contract_reports: Path) -> Iterator[dict[str, str | None]]:
     """Environment for an in-process ``otp-suite contract``: every OTP_* variable unset, reports in a temp dir."""
     env: dict[str, str | None] = {name: None for name in KNOWN_VARIABLES}
-    env.update({"OTP_REPORTS_DIR": str(contract_reports), "OTP_CONTRACT_SELECT": None})
+    env.update({"OTP_REPORTS_DIR": str(contract_reports), "OTP_CONTRACT_SELECT": None, **SERIAL_CONTRACT})
     yield env

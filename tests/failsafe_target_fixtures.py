@@ -23,6 +23,7 @@ from misbehaving_servers import self_signed_context
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.server import ServiceThread
+from suite_children import NARROW_CONTRACT
 
 #: The signing secret of the reference services of these tests.
 FAILSAFE_SECRET = "failsafe-known-secret-0123456789abcdef"
@@ -85,7 +86,7 @@ def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
 
     def run(command: str, *args: str, env: Mapping[str, str] | None = None) -> SuiteRun:
         clean = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
-        clean.update({"OTP_REPORTS_DIR": str(tmp_path / "reports"), **(env or {})})
+        clean.update({"OTP_REPORTS_DIR": str(tmp_path / "reports"), **NARROW_CONTRACT, **(env or {})})
         reports_dir = Path(clean["OTP_REPORTS_DIR"])
         started = time.monotonic()
         process = subprocess.Popen(

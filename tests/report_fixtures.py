@@ -27,6 +27,7 @@ from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, rendered_dom
 from otp_suite.report.build import ReportOutcome, build_report
+from suite_children import NARROW_CONTRACT
 
 SAMPLE_SECRET = "sample-signing-secret-for-report-tests-0123456789"
 SAMPLE_TOKEN = mint_token(SAMPLE_SECRET, "user-report-tests")
@@ -262,7 +263,7 @@ def passing_gate_run(tmp_path_factory: pytest.TempPathFactory) -> GateRun:
 @pytest.fixture(scope="module")
 def faulty_gate_run(tmp_path_factory: pytest.TempPathFactory, faulty_service: dict[str, str]) -> GateRun:
     """``otp-suite gate`` against the faulty service (OTP_BASE_URL and OTP_JWT_SECRET set)."""
-    return run_gate(tmp_path_factory.mktemp("gate-faulty") / "reports", faulty_service)
+    return run_gate(tmp_path_factory.mktemp("gate-faulty") / "reports", {**faulty_service, **NARROW_CONTRACT})
 
 
 # --- the viewers people use: Allure 2 (allure-commandline), Allure 3, JUnit ------------------

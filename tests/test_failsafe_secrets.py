@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from failsafe_fixtures import KNOWN_TOKEN, searchable_texts, secret_leaks
+from suite_children import GATE_TEST_TIMEOUT_S
+
+#: The gate runs behind these tests are module fixtures, set up under the first test's timeout.
+pytestmark = pytest.mark.timeout(GATE_TEST_TIMEOUT_S)
 
 
 def _everything_written(gate_run) -> list[tuple[str, str]]:

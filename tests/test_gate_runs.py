@@ -10,8 +10,9 @@ from otp_suite.report.browser import rendered_dom, shown_totals, texts_by_test_i
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH
 from otp_suite.report.totals import count_results
 from report_fixtures import SAMPLE_SECRET, readable_texts
+from suite_children import GATE_TEST_TIMEOUT_S
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(GATE_TEST_TIMEOUT_S)]
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+")
 

@@ -23,6 +23,7 @@ from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, TARGET_UNR
 from otp_suite.report.paths import ReportPaths
 from otp_suite.target import resolved_target
 from report_fixtures import allure2_categories, allure2_report, allure3_data_report
+from suite_children import SERIAL_CONTRACT
 
 # A contract run and two report generators: minutes on a busy machine, bounded all the same.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -50,7 +51,7 @@ class RealFailures:
 def real_failures(tmp_path_factory: pytest.TempPathFactory, refused_url_module: str) -> RealFailures:
     root = tmp_path_factory.mktemp("categories")
     results = root / "allure-results"
-    config = load_config({"OTP_MAX_EXAMPLES": "5"}, jwt_secret=SECRET, reports_dir=root / "contract")
+    config = load_config({"OTP_MAX_EXAMPLES": "5", **SERIAL_CONTRACT}, jwt_secret=SECRET, reports_dir=root / "contract")
     with resolved_target(config, fault="accept_alg_none,otp_reusable") as target:
         run_contract(target, allure_dir=results, junit_path=root / "a.xml", echo=lambda _: None, pytest_args=[f"contract_tests/test_security.py::{ALG_NONE}", f"contract_tests/test_lifecycle.py::{REPLAY}"])
     with resolved_target(config, fault="html_502") as target:

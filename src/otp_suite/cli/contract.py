@@ -55,7 +55,6 @@ def contract(**options: object) -> None:
                 allure_dir=allure_dir,
                 junit_path=junit_path,
                 echo=click.echo,
-                pytest_args=("-k", config.contract_select) if config.contract_select else (),
             )
     except KeyboardInterrupt as interruption:
         kept = f"; the results so far are kept in {allure_dir}, marked 'contract run interrupted'" if any(allure_dir.glob("*-result.json")) else " before any contract test ran"

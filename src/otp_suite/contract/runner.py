@@ -83,7 +83,7 @@ def run_contract(
     """Run the contract suite against ``config``'s target (already resolved: ``base_url`` set).
 
     Allure results are added to ``allure_dir`` (not emptied first); JUnit XML replaces ``junit_path``.
-    ``pytest_args`` narrows the run (e.g. ``-k``, node ids). Returns the verdict; never raises for
+    ``pytest_args`` narrows the run (e.g. ``-k``, node ids), as does ``config.contract_select``. Returns the verdict; never raises for
     a broken target or a failed run.
     """
     redact = Redactor(config.jwt_secret, config.jwt_token)
@@ -104,6 +104,8 @@ def run_contract(
     junit_path.parent.mkdir(parents=True, exist_ok=True)
     junit_path.unlink(missing_ok=True)
     # Node ids select themselves; options alone (e.g. -k) still run the whole directory.
+    if config.contract_select:
+        pytest_args = [*pytest_args, "-k", config.contract_select]
     selection = list(pytest_args) if any(arg.startswith(str(CONTRACT_TESTS_DIR.name)) or "::" in arg for arg in pytest_args) else [str(CONTRACT_TESTS_DIR), *pytest_args]
     command = [
         sys.executable, "-m", "pytest", *selection,
@@ -153,7 +155,7 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     worker costs a start-up and a collection).
     """
     long_waits = config.contract_depth == "full" and max(config.policy.ttl_s, config.policy.resend_cooldown_s) > LONG_WAIT_S
-    workers = LONG_WAIT_WORKERS if long_waits else FEW_WORKERS
+    workers = config.contract_workers or (LONG_WAIT_WORKERS if long_waits else FEW_WORKERS)
     if selected_node_ids:
         workers = min(workers, selected_node_ids)
     if workers > 1 and not lane_digits_for(config.test_phone_prefix):

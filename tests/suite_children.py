@@ -1,0 +1,26 @@
+"""How the suite's own tests run contract and gate children: one worker each, narrowed where the
+whole contract is not what a test is about.
+
+The suite's own tests already fill every core (pytest-xdist, see parallel_groups.py). A contract
+child that started its own side-by-side workers on top of that overcommits a 2-core machine many
+times over (measured: 59 min and 300 s timeouts for the whole test command). So every child a test
+starts runs its contract tests one after another; the tests of side-by-side running set their own
+worker count. Gate runs whose subject is secrets, exit codes or the report keep one test of each
+kind the gate files (schema, lifecycle, security); the README's main command is run whole once
+(report_fixtures.passing_gate_run).
+"""
+
+from __future__ import annotations
+
+#: Variables for any contract or gate child of a test: its contract tests one after another.
+SERIAL_CONTRACT = {"OTP_CONTRACT_WORKERS": "1"}
+
+#: A narrow contract part for gate runs: the OpenAPI conformance checks, the happy path, one
+#: lifecycle rule, and the security tests (where tokens are handled and leaks are looked for).
+NARROW_SELECT = "test_operation_conforms_to_openapi or test_registered_otp_verifies or test_consumed_challenge_refuses_replay or security"
+
+#: Variables for a gate or contract child whose subject is not the whole contract.
+NARROW_CONTRACT = {**SERIAL_CONTRACT, "OTP_CONTRACT_SELECT": NARROW_SELECT, "OTP_MAX_EXAMPLES": "10"}
+
+#: pytest-timeout for a test that starts a whole gate run (contract and load smoke) on a busy machine.
+GATE_TEST_TIMEOUT_S = 900
