@@ -3,7 +3,7 @@
 The target is the reference service with the fault ``stall:4:2``, in this process behind a
 :class:`~load_fixtures.RequestLedger`: every response is held from 4 s to 6 s after the load's first
 request, and the ledger writes down when each request of each phone number (one per flow) arrived
-and was answered, on the server's clock. The schedule is 100 direct flows per second for 10 s,
+and was answered, on the server's clock. The schedule is 40 direct flows per second for 10 s,
 without pauses, so a flow's register, inbox read and verify follow each other at once.
 
 The truth each corrected figure is judged against comes from the same run, not from an idle machine
@@ -20,8 +20,9 @@ from what the service recorded and the window [A, E) it actually held:
   load generator takes to read the answer; a busy machine adds to both sides of this alike.
 
 Percentiles keep order, so the run's corrected p95 of each entry must lie between the same
-percentile of the floors and of the ceilings. With R x L = 200 flows spread evenly over the 2 s stall
-among N ~ 1000, that floor is L - 0.05 N / R = 1.5 s: the stall's arithmetic. The ceiling adds what
+percentile of the floors and of the ceilings. With R x L = 80 flows spread evenly over the 2 s stall
+among N ~ 400, that floor is L - 0.05 N / R = 1.5 s: the stall's arithmetic (the same at any rate R,
+since N / R is the run's length). The ceiling adds what
 the machine really took to catch up after the stall (about 0.3 s on a loaded 2-core machine).
 
 What Locust reports for the same run: the open model starts registers on time, so Locust's register
@@ -40,7 +41,7 @@ import pytest
 
 from load_fixtures import STALL_RATE, STALL_RUN_S, StallRun
 
-#: One worker runs every arrival-rate run of the suite in turn: two 100 flows/s runs at once on
+#: One worker runs every arrival-rate run of the suite in turn: two arrival runs at once on
 #: two cores would measure each other (tests/parallel_groups.py).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("arrival-runs")]
 

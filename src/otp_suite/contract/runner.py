@@ -37,13 +37,13 @@ CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 #: pytest-xdist workers (README "Contract: side by side"). Each costs a start-up (imports and
 #: collection, seconds of CPU), so a run has few unless the target's policy has long waits, where
 #: each test that waits for the OTP lifetime or the send window needs a worker of its own.
-#: Serial for now: on the shared 2-core machine xdist workers never got past collection in 10
-#: minutes (Schemathesis builds its cases at collection in every worker; unresolved, see README).
-#: Raise to 4 and 12 once a run with workers is shown to finish.
+#: OTP_CONTRACT_WORKERS overrides both (1: one after another).
 FEW_WORKERS, LONG_WAIT_WORKERS = 4, 12
 #: A policy whose OTP lifetime is longer than this has "long waits".
 LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
+#: How the child pytest is started by default.
+PYTEST_COMMAND = (sys.executable, "-m", "pytest")
 #: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
 NOT_THE_API_CHECK = "the target answers like the OTP API"
 
@@ -79,12 +79,14 @@ def run_contract(
     junit_path: Path,
     echo: Callable[[str], None],
     pytest_args: Sequence[str] = (),
+    pytest_command: Sequence[str] = PYTEST_COMMAND,
 ) -> ContractOutcome:
     """Run the contract suite against ``config``'s target (already resolved: ``base_url`` set).
 
     Allure results are added to ``allure_dir`` (not emptied first); JUnit XML replaces ``junit_path``.
     ``pytest_args`` narrows the run (e.g. ``-k``, node ids), as does ``config.contract_select``. Returns the verdict; never raises for
-    a broken target or a failed run.
+    a broken target or a failed run. ``pytest_command`` starts the child pytest (the suite's own
+    tests pass a warm, forking one: thousands of runs would otherwise each pay the imports).
     """
     redact = Redactor(config.jwt_secret, config.jwt_token)
     stopped = _preflight(config)
@@ -108,7 +110,7 @@ def run_contract(
         pytest_args = [*pytest_args, "-k", config.contract_select]
     selection = list(pytest_args) if any(arg.startswith(str(CONTRACT_TESTS_DIR.name)) or "::" in arg for arg in pytest_args) else [str(CONTRACT_TESTS_DIR), *pytest_args]
     command = [
-        sys.executable, "-m", "pytest", *selection,
+        *pytest_command, *selection,
         "-p", "no:cacheprovider",
         f"--rootdir={PROJECT_ROOT}", "-c", str(CONTRACT_TESTS_DIR / "pytest.ini"),
         f"--junitxml={junit_path}", f"--alluredir={allure_dir}", "--allure-no-capture",
