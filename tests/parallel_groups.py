@@ -102,3 +102,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _marked_group(item) != group:
             # In front, so it is the closest xdist_group marker, which is the one xdist reads.
             item.add_marker(pytest.mark.xdist_group(group), append=False)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_group_suffix(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each grouped test the ``@group`` suffix that ``--dist loadgroup`` schedules by.
+
+    pytest-xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9 no longer reads (the node
+    id lives in ``item._id``): every group was spread over all workers, and each worker repeated the
+    group's expensive fixture (four gate runs where one was meant). Until xdist follows, the suffix
+    is written where pytest 9 keeps it.
+    """
+    if not config.getoption("loadgroup", default=False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None or not hasattr(item, "_id") or "@" in item.nodeid.rsplit("]", 1)[-1]:
+            continue
+        item._id = coerce_node_id(f"{item.nodeid}@{_marked_group(item)}")

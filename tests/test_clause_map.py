@@ -18,7 +18,7 @@ LOAD_ONLY = {"slow_verify", "fail_ratio", "stall"}
 def _collected_contract_tests() -> list[str]:
     """Node ids of every contract test, as pytest collects them (no target is started to collect)."""
     command = [sys.executable, "-m", "pytest", "contract_tests", "--collect-only", "-q", "-p", "no:cacheprovider", "-c", "contract_tests/pytest.ini", f"--rootdir={PROJECT_ROOT}"]
-    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "OTP_JWT_SECRET": "collect-only-secret-0123456789abcdef"})
+    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240, env={"PATH": "/usr/bin:/bin", "OTP_JWT_SECRET": "collect-only-secret-0123456789abcdef"})
     assert result.returncode == 0, f"collecting contract_tests failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     return [line.strip() for line in result.stdout.splitlines() if "::" in line]
 

@@ -78,8 +78,17 @@ Counted = list[Any]
 
 
 def counts_of(histogram: HdrHistogram) -> dict[int, int]:
-    """A histogram's non-empty buckets as {lowest value in µs: count}."""
-    return {int(histogram.get_lowest_equivalent_value(item.value_iterated_to)): int(item.count_at_value_iterated_to) for item in histogram.get_recorded_iterator()}
+    """A histogram's non-empty buckets as {lowest value in µs: count}.
+
+    Read straight from the counts array up to the highest recorded value: hdrh's recorded-value
+    iterator makes several Python calls per bucket, every bucket below that value included, which
+    took a master seconds per worker report and starved it (a two-worker run never ended).
+    """
+    if histogram.get_total_count() == 0:
+        return {}
+    last = histogram.get_counts_array_index(histogram.get_max_value())
+    counts, value_of = histogram.counts, histogram.get_value_from_index
+    return {int(value_of(index)): int(counts[index]) for index in range(last + 1) if counts[index]}
 
 
 def _percentiles_ms(counts: dict[int, int]) -> tuple[int, list[float]]:
