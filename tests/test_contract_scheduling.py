@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pytest
 from xdist.scheduler import LoadScheduling
 
+from otp_suite.config import load_config
+from otp_suite.contract.runner import side_by_side_options
 from otp_suite.contract.scheduling import LongestWaitFirstScheduling
 
 #: the OTP lifetime, a resend cooldown, a test that only makes requests (production policy)
@@ -114,3 +116,10 @@ def test_xdist_load_scheduling_would_queue_a_cooldown_behind_the_lifetime() -> N
     nodes = simulate(LoadScheduling, durations, workers=12)
 
     assert finish_time(nodes, durations) >= LONG_S + COOLDOWN_S
+
+
+@pytest.mark.parametrize(("workers", "expected"), [("1", ["-p", "no:xdist"]), ("3", ["-n", "3"]), ("0", ["-n", "4"])])
+def test_contract_workers_setting_chooses_how_many_run_side_by_side(workers: str, expected: list[str]) -> None:
+    config = load_config({"OTP_CONTRACT_WORKERS": workers})
+
+    assert side_by_side_options(config, echo=lambda _: None) == expected

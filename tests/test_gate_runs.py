@@ -56,3 +56,12 @@ def test_full_gate_run_leaves_no_secret_or_token_under_reports_or_on_the_termina
     leaks = sorted({where for where, text in texts if SAMPLE_SECRET in text or _JWT.search(text)})
 
     assert leaks == []
+
+
+def test_a_gate_narrowed_by_otp_contract_select_says_so_in_its_summary(faulty_gate_run):
+    # The faulty run is narrowed (tests/suite_children.py); a pipeline log must show it was not the whole contract.
+    assert "only the tests matching OTP_CONTRACT_SELECT=" in faulty_gate_run.output
+
+
+def test_a_whole_gate_run_says_nothing_of_a_selection(passing_gate_run):
+    assert "OTP_CONTRACT_SELECT" not in passing_gate_run.output

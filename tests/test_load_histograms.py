@@ -9,7 +9,7 @@ import pytest
 
 from otp_suite.loadtest.corrected import Sample, percentile
 from otp_suite.loadtest.latency_collector import LatencyCollector
-from otp_suite.loadtest.latency_histograms import CORRECTED, INTERVAL_S, LOCUST, IntervalRecorder, LatencyAggregate
+from otp_suite.loadtest.latency_histograms import CORRECTED, INTERVAL_S, LOCUST, IntervalRecorder, LatencyAggregate, counts_of, decode, encode, new_histogram, record_ms
 
 START = 1_800_000_000.0
 
@@ -76,3 +76,22 @@ def test_the_master_keeps_no_samples_unless_the_samples_csv_is_asked_for(latenci
 
     assert master.samples is None and worker.samples is None
     assert len(master.latency.rows) == 40  # 20 intervals, Locust's and corrected: reduced to rows
+
+
+def test_reading_a_shipped_histogram_gives_every_bucket_hdrh_itself_iterates():
+    # counts_of reads the counts array directly (hdrh's iterator starved a master): same buckets, same counts.
+    chooser = random.Random(7)
+    for _ in range(50):
+        histogram = new_histogram()
+        for _ in range(chooser.randint(1, 300)):
+            record_ms(histogram, chooser.expovariate(1 / 50))
+        record_ms(histogram, chooser.uniform(1_000, 3_600_000))  # one from the far end of the range
+        shipped = decode(encode(histogram))
+
+        expected = {int(shipped.get_lowest_equivalent_value(item.value_iterated_to)): item.count_at_value_iterated_to for item in shipped.get_recorded_iterator()}
+
+        assert counts_of(shipped) == expected
+
+
+def test_an_empty_histogram_has_no_buckets():
+    assert counts_of(decode(encode(new_histogram()))) == {}

@@ -106,7 +106,7 @@ class SuiteConfig:
     contract_workers: int = setting("OTP_CONTRACT_WORKERS", 0, whole, "Processes that run the contract tests side by side (1: one after another; 0: automatic, 4, or 12 at the full depth against a policy with waits over a minute).", default_text="0 (automatic)")
     spec_path: Path = setting("OTP_SPEC", DEFAULT_SPEC_PATH, path, "OpenAPI file.", default_text="openapi.yaml")
     reports_dir: Path = setting("OTP_REPORTS_DIR", DEFAULT_REPORTS_DIR, path, "Where results and reports go.", default_text="reports")
-    contract_select: str | None = setting("OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security'.", default_text="all")
+    contract_select: str | None = setting("OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security' (contract, and the gate's contract step).", default_text="all")
     # Load runs (otp-suite load, load/locustfile.py).
     load_users: int = setting("OTP_LOAD_USERS", 10, whole, "Peak number of concurrent virtual users (Locust's --users).")
     load_spawn_rate: float = setting("OTP_LOAD_SPAWN_RATE", 5.0, number, "Users started per second (Locust's --spawn-rate).")

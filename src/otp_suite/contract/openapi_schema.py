@@ -6,10 +6,12 @@ request carried real credentials."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import schemathesis
+from schemathesis.core.result import Err
 from schemathesis.schemas import BaseSchema
 
 from otp_suite.api import TOKEN_HEADER
@@ -57,7 +59,8 @@ def load_contract_schema(config: SuiteConfig) -> BaseSchema:
         schema.validate()
         # Building every operation surfaces broken references and schemas now, not mid-run.
         for result in schema.get_all_operations():
-            result.ok()
+            if isinstance(result, Err):
+                raise result.err()
     except Exception as error:  # noqa: BLE001 - Schemathesis and YAML raise many types; all mean "cannot use this spec"
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise SpecUnusable(f"spec file {spec} is not a usable OpenAPI document ({first_line[:200]}); fix it or point OTP_SPEC elsewhere") from None
@@ -73,8 +76,10 @@ def install_token_auth(schema: BaseSchema, token: str | None) -> None:
 
     @schema.auth()
     class SessionToken:
-        def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str | None:
+        def get(self, case: schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]], context: schemathesis.AuthContext) -> str | None:
             return token
 
-        def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
-            case.headers = {**(case.headers or {}), TOKEN_HEADER: data}
+        def set(self, case: schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]], data: str, context: schemathesis.AuthContext) -> None:
+            headers: Mapping[str, Any] = case.headers or {}
+            # Schemathesis annotates headers as CaseInsensitiveDict but sends any mapping (its own auth docs assign a dict).
+            case.headers = {**headers, TOKEN_HEADER: data}  # type: ignore[assignment]

@@ -66,7 +66,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=QUICK_DEPTH_REASON))
 
 
-class LongestWaitFirstScheduling(LoadScheduling):  # type: ignore[misc]
+class LongestWaitFirstScheduling(LoadScheduling):
     """Two tests per worker; a test longer than all that are left gets the quickest left as its partner.
 
     The collection arrives sorted longest expected wait first, so an index is a rank: a lower
@@ -75,6 +75,9 @@ class LongestWaitFirstScheduling(LoadScheduling):  # type: ignore[misc]
     long wait only a quick test is queued, while a quick test is followed by the longest left, so
     the long waits start as early as workers are free.
     """
+
+    # Set by LoadScheduling.__init__; declared here because mypy sees the untyped xdist base as Any.
+    collection: list[str] | None
 
     def schedule(self) -> None:
         """Start the distribution once every worker has collected (xdist calls it again for late workers)."""

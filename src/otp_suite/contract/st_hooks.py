@@ -8,6 +8,8 @@ Schemathesis run never makes a target text a real phone. Load them with
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 
 from fixtures.phone_numbers import PhoneNumberSource
@@ -20,6 +22,6 @@ _NUMBERS = PhoneNumberSource(_CONFIG.test_country_code, _CONFIG.test_phone_prefi
 
 
 @schemathesis.hook
-def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, object]) -> None:
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]], kwargs: dict[str, object]) -> None:
     if case.operation.definition.raw.get("operationId") in SENDING_OPERATIONS:
         map_into_test_range(case.body, _NUMBERS)

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from otp_suite.api import INBOX_PATH, OTP_PATHS, TOKEN_HEADER
 from otp_suite.policy import OtpPolicy
@@ -271,7 +271,7 @@ class WholeServiceFaults:
     def _leaking(self, scope: Scope, send: Send) -> Send:
         store: ChallengeStore = self.app.state.store  # type: ignore[attr-defined]
 
-        async def leaking_send(message: dict) -> None:  # type: ignore[type-arg]
+        async def leaking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 otps = list(store._inbox.values())  # noqa: SLF001 - the fault leaks internals on purpose
                 if otps:

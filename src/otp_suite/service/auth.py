@@ -6,11 +6,15 @@ import functools
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from otp_suite.service.faults import Faults
+
+if TYPE_CHECKING:
+    from jwt.types import Options
 
 # The secret is the environment's choice; a short one is refused by nobody here, so no warning per request.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
@@ -28,6 +32,7 @@ def authenticated_user(token: str | None, secret: str, now: float, faults: Fault
     if not token:
         return None
     algorithms = ("HS256", "HS384", "HS512") if "accept_any_hmac" in faults else ("HS256",)
+    claims: Mapping[str, Any] | None
     try:
         header_alg = jwt.get_unverified_header(token).get("alg") if faults.active else None
         if ("accept_alg_none" in faults and header_alg == "none") or ("no_signature_check" in faults and header_alg in algorithms):
@@ -63,7 +68,7 @@ def authenticated_user(token: str | None, secret: str, now: float, faults: Fault
 
 # Only the contract's claims decide: pyjwt's own checks of sub and jti would refuse tokens the
 # contract accepts (e.g. a numeric sub), and time claims are checked against the service's clock.
-_DECODE_OPTIONS = {
+_DECODE_OPTIONS: Options = {
     "verify_exp": False,
     "verify_nbf": False,
     "verify_iat": False,
@@ -75,7 +80,7 @@ _DECODE_OPTIONS = {
 
 
 @functools.lru_cache(maxsize=8192)
-def _signed_claims(token: str, secret: str, algorithms: tuple[str, ...]) -> Mapping[str, object] | None:
+def _signed_claims(token: str, secret: str, algorithms: tuple[str, ...]) -> Mapping[str, Any] | None:
     """The claims of ``token`` if its signature verifies with ``secret``, else None.
 
     A pure function of its arguments, so it is cached: clients reuse one token for many requests,
@@ -88,5 +93,5 @@ def _signed_claims(token: str, secret: str, algorithms: tuple[str, ...]) -> Mapp
         return None
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

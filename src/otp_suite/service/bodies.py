@@ -101,12 +101,11 @@ def _code_field(body: dict[str, object], name: str, pattern: re.Pattern[str], ma
         return 0
     if isinstance(value, str) and _matches(name, value, pattern, faults):
         return int(value.strip())
-    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if ("lenient_types" in faults and isinstance(value, (bool, float))) or ("bool_as_integer" in faults and isinstance(value, bool)):
         return int(value)
     if "code_range_inclusive" in faults:
         maximum += 1
-    if numeric and "strict_types" not in faults and not ("integral_float_refused" in faults and isinstance(value, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "strict_types" not in faults and not ("integral_float_refused" in faults and isinstance(value, float)):
         if isinstance(value, float) and not value.is_integer():
             raise invalid_request(f"{name} must be a whole number")
         if 0 <= value <= maximum:
