@@ -7,14 +7,15 @@ records of what they were sent), so the property is checked exactly, without min
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from xdist.scheduler import LoadScheduling
 
 from otp_suite.config import load_config
-from otp_suite.contract.runner import side_by_side_options
+from otp_suite.contract.runner import FEW_WORKERS, side_by_side_options
 from otp_suite.contract.scheduling import LongestWaitFirstScheduling
+from otp_suite.policy import FAST_TEST_POLICY
 
 #: the OTP lifetime, a resend cooldown, a test that only makes requests (production policy)
 LONG_S, COOLDOWN_S, SHORT_S = 300.0, 31.0, 0.5
@@ -118,8 +119,8 @@ def test_xdist_load_scheduling_would_queue_a_cooldown_behind_the_lifetime() -> N
     assert finish_time(nodes, durations) >= LONG_S + COOLDOWN_S
 
 
-@pytest.mark.parametrize(("workers", "expected"), [("1", ["-p", "no:xdist"]), ("3", ["-n", "3"]), ("0", ["-n", "4"])])
+@pytest.mark.parametrize(("workers", "expected"), [("1", ["-p", "no:xdist"]), ("3", ["-n", "3"]), ("0", ["-n", str(FEW_WORKERS)])])
 def test_contract_workers_setting_chooses_how_many_run_side_by_side(workers: str, expected: list[str]) -> None:
-    config = load_config({"OTP_CONTRACT_WORKERS": workers})
+    config = replace(load_config({"OTP_CONTRACT_WORKERS": workers}), policy=FAST_TEST_POLICY)
 
     assert side_by_side_options(config, echo=lambda _: None) == expected
