@@ -55,9 +55,13 @@ def test_in_the_closed_model_the_corrected_figures_are_locusts_own_samples_unrou
     entries = run.summary()["entries"]
 
     assert samples and all(row.corrected_ms == row.latency_ms for row in samples)
+    # Locust writes its final statistics while the stopped users' last requests may still answer;
+    # each user has at most one in flight, so the samples hold every counted request and at most
+    # that many more (seen on a loaded machine: 57 samples against Locust's 55).
+    in_flight_at_stop = int(run.summary()["run"]["users"])
     for entry in entries:
         mine = sorted(row.latency_ms for row in samples if row.name == entry["name"])
-        assert len(mine) == entry["requests"], entry["name"]
+        assert entry["requests"] <= len(mine) <= entry["requests"] + in_flight_at_stop, entry["name"]
         assert entry["p95_corrected_ms"] == pytest.approx(percentile(mine, 0.95), rel=0.001)  # HdrHistogram: 3 significant digits
         assert entry["dropped"] == 0
 

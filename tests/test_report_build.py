@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, TARGET_UNREACHABLE
+from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, SUITE_ERROR, TARGET_UNREACHABLE
 from otp_suite.report.generator import generate_single_file
 from otp_suite.report.offline import third_party_urls
 from otp_suite.report.totals import count_results
@@ -49,10 +49,10 @@ def test_report_environment_names_target_spec_hash_policy_version_and_revision(b
     assert entries["suite.git_revision"] not in {"", "unknown"}
 
 
-def test_categories_file_names_the_four_gate_categories_in_precedence_order(built_report):
+def test_categories_file_names_the_gate_categories_in_precedence_order(built_report):
     categories = json.loads((built_report.results_dir / "categories.json").read_text(encoding="utf-8"))
 
-    assert [c["name"] for c in categories] == [TARGET_UNREACHABLE, SECURITY, SLO_BREACH, CONTRACT_VIOLATION]
+    assert [c["name"] for c in categories] == [TARGET_UNREACHABLE, SECURITY, SLO_BREACH, CONTRACT_VIOLATION, SUITE_ERROR]
 
 
 def test_report_counts_one_verdict_per_sample_check(built_report):
