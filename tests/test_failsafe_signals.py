@@ -17,6 +17,9 @@ import pytest
 
 from failsafe_fixtures import locust_requests_so_far, result_files
 
+#: Becoming busy, then stopping (failsafe_fixtures deadlines), on a loaded machine.
+pytestmark = pytest.mark.timeout(600)
+
 DELIVERIES = [
     pytest.param(signal.SIGINT, False, id="SIGINT-to-command"),
     pytest.param(signal.SIGINT, True, id="SIGINT-to-group"),

@@ -42,6 +42,9 @@ FEW_WORKERS, LONG_WAIT_WORKERS = 4, 12
 #: A policy whose OTP lifetime is longer than this has "long waits".
 LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
+#: How long an interrupted child may take to write its JUnit XML and results before it is killed:
+#: xdist's controller waits for every worker to stop, which takes seconds on a loaded machine.
+STOP_GRACE_S = 25
 #: How the child pytest is started by default.
 PYTEST_COMMAND = (sys.executable, "-m", "pytest")
 #: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
@@ -172,7 +175,7 @@ def _stop_child(process: subprocess.Popen[str]) -> None:
         # The whole group: a worker sleeping through a policy wait stops at once and reports it.
         os.killpg(process.pid, signal.SIGINT)
     try:
-        process.communicate(timeout=10)  # drained, not shown: pytest's own interrupt report
+        process.communicate(timeout=STOP_GRACE_S)  # drained, not shown: pytest's own interrupt report
     except subprocess.TimeoutExpired:
         pass
     with contextlib.suppress(ProcessLookupError, PermissionError):
