@@ -37,7 +37,7 @@ from locust import FastHttpUser, LoadTestShape, constant, events, tag, task
 from locust.exception import StopUser
 
 from otp_suite.config import ConfigError
-from otp_suite.loadtest.arrival import DEFAULT_TOLERANCE_S, ArrivalError, ArrivalPlan, default_max_in_flight, flow_chooser, keep_schedule
+from otp_suite.loadtest.arrival import ArrivalError, ArrivalPlan, default_max_in_flight, flow_chooser, keep_schedule
 from otp_suite.loadtest.census import WorkerCensus
 from otp_suite.loadtest.flows import FLOW_STEPS, Flow
 from otp_suite.loadtest.identities import UserToken
@@ -187,7 +187,7 @@ def arrival_plan(environment) -> ArrivalPlan:  # type: ignore[no-untyped-def]
     of = max(1, int(options.expect_workers or 1)) if is_worker else 1
     share = max(0, runner.worker_index) if is_worker and runner else 0
     max_in_flight = options.max_flows or default_max_in_flight(options.arrival_rate, run_of(environment).config.request_timeout_s, of)
-    return ArrivalPlan(rate=options.arrival_rate, max_in_flight=max_in_flight, share=share % of, of=of)
+    return ArrivalPlan(rate=options.arrival_rate, max_in_flight=max_in_flight, share=share % of, of=of, tolerance_s=run_of(environment).config.arrival_tolerance_ms / 1000)
 
 
 class NamedShape(LoadTestShape):
@@ -249,7 +249,7 @@ def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped
         chosen = [ArrivalFlows] if options.arrival_rate else [c for c in environment.user_classes if c is not ArrivalFlows]
         environment.user_classes[:] = chosen
         if options.arrival_rate:
-            LATENCY.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, run.config.request_timeout_s), "tolerance_ms": DEFAULT_TOLERANCE_S * 1000}
+            LATENCY.plan = {"rate": options.arrival_rate, "max_flows": options.max_flows or default_max_in_flight(options.arrival_rate, run.config.request_timeout_s), "tolerance_ms": run.config.arrival_tolerance_ms}
     if run.config.base_url is None and not options.host and not options.worker:
         from otp_suite.target import resolved_target
 

@@ -214,9 +214,16 @@ class ArrivalRun:
         return self.summary()["run"]["schedule"]  # type: ignore[index]
 
 
+#: The arrival runs of the suite's tests share two cores with three other xdist workers: a
+#: scheduler that wakes 100 ms late there is the machine, not the suite (7 of 400 flows dropped in
+#: CI at the default). The floors and ceilings of tests/test_arrival_correction.py read the
+#: tolerance the run used from its schedule, so they stay exact.
+SHARED_CPU_TOLERANCE = {"OTP_ARRIVAL_TOLERANCE_MS": "500"}
+
+
 def arrival_run(directory: Path, *args: str) -> ArrivalRun:
     """``otp-suite load --arrival-rate ...`` against the embedded service; reports in ``directory``."""
-    return ArrivalRun(run_load_cli(directory / "reports", *args), directory / "reports")
+    return ArrivalRun(run_load_cli(directory / "reports", *args, **SHARED_CPU_TOLERANCE), directory / "reports")
 
 
 @dataclass(frozen=True)
@@ -310,7 +317,7 @@ def stall_run(directory: Path, fault: str, *args: str) -> StallRun:
     service_app = create_app(ServiceSettings(jwt_secret=secret, policy=EMBEDDED_LOAD_POLICY, faults=parse_faults(fault)))
     ledger = RequestLedger(service_app)
     with ServiceThread(ledger) as service:
-        env = {"OTP_BASE_URL": service.url, "OTP_JWT_SECRET": secret, **EMBEDDED_LOAD_POLICY.as_environment()}
+        env = {"OTP_BASE_URL": service.url, "OTP_JWT_SECRET": secret, **EMBEDDED_LOAD_POLICY.as_environment(), **SHARED_CPU_TOLERANCE}
         cli = run_load_cli(directory / "reports", *args, **env)
     # The stall counts from the first request with a token (service/app.py): read where it began.
     first = getattr(service_app, "first_user_request_at", None) or 0.0

@@ -19,7 +19,7 @@ SERIAL_CONTRACT = {"OTP_CONTRACT_WORKERS": "1"}
 
 #: A narrow contract part for gate runs: the OpenAPI conformance checks, the happy path, one
 #: lifecycle rule, and the tests that handle tokens and look for leaks (the secrets tests' subject).
-NARROW_SELECT = "test_operation_conforms_to_openapi or test_registered_otp_verifies or test_consumed_challenge_refuses_replay or test_bad_token_refused or security_tokens or security_leaks"
+NARROW_SELECT = "test_operation_conforms_to_openapi or test_registered_otp_verifies or test_consumed_challenge_refuses_replay or test_bad_token_refused or test_no_response_carries_otp_token_or_secret or security_tokens or security_leaks"
 
 #: Variables for a gate or contract child whose subject is not the whole contract.
 NARROW_CONTRACT = {**SERIAL_CONTRACT, "OTP_CONTRACT_SELECT": NARROW_SELECT, "OTP_MAX_EXAMPLES": "10"}

@@ -119,7 +119,8 @@ def test_the_schedule_is_kept_through_the_stall_with_no_flow_dropped(stall_arriv
     schedule = stall_arrival_run.schedule
 
     assert schedule["dropped"] == 0
-    assert schedule["scheduled"] == pytest.approx(STALL_RATE * STALL_RUN_S, rel=0.02)
+    # Flows stay due until Locust stops the run, which a loaded machine does up to a second late.
+    assert schedule["scheduled"] == pytest.approx(STALL_RATE * STALL_RUN_S, abs=STALL_RATE * 1.0)
     assert all(stall_arrival_run.entry(name)["dropped"] == 0 for name in ENTRIES)
 
 

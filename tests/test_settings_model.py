@@ -31,6 +31,7 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_CONTRACT_SELECT": ("security", "security"),
     "OTP_CONTRACT_DEPTH": ("quick", "quick"),
     "OTP_CONTRACT_WORKERS": ("1", 1),
+    "OTP_ARRIVAL_TOLERANCE_MS": ("500", 500.0),
     "OTP_LOAD_SAMPLES_CSV": ("1", True),
     "OTP_BASELINE": ("/tmp/baseline-summary.json", Path("/tmp/baseline-summary.json")),
     "OTP_MAX_REGRESSION": ("verify.p95=20%", "verify.p95=20%"),

@@ -120,6 +120,7 @@ class SuiteConfig:
     load_exclude_tags: tuple[str, ...] = setting("OTP_LOAD_EXCLUDE_TAGS", (), words, "Leave out these flows (Locust's --exclude-tags).", default_text="none")
     arrival_rate: float = setting("OTP_ARRIVAL_RATE", 0.0, number, "Open model: start this many flows per second on schedule, whatever the response times; latency SLOs then judge percentiles corrected for coordinated omission (0: Locust's closed model).")
     arrival_max_flows: int = setting("OTP_ARRIVAL_MAX_FLOWS", 0, whole, "Open model: at most this many flows running at once per load process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s)).")
+    arrival_tolerance_ms: float = setting("OTP_ARRIVAL_TOLERANCE_MS", 100.0, number, "Open model: how late past its due time a flow may still start; later, it is dropped and counted. Raise it for a load generator that shares its CPU.")
     slo: str | None = setting("OTP_SLO", None, text, "SLO overrides ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250,flow.error_ratio=0.005.", default_text="built-in smoke SLOs")
     flow_mix: str | None = setting("OTP_FLOW_MIX", None, text, "Weights of the flows.", default_text="direct=2,resend=2,wrong_otp=1")
     think_time_s: float = setting("OTP_THINK_TIME_S", 1.0, number, "Mean human pause between steps and flows, seconds; the resend cooldown is always waited out.")
