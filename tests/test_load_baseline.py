@@ -44,7 +44,7 @@ def embedded_load_target_module():
 @pytest.fixture(scope="module")
 def slow_verify_run(tmp_path_factory: pytest.TempPathFactory, embedded_load_target_module, baseline_path) -> QuickRun:
     with embedded_load_target_module("slow_verify:400") as config:
-        return quick_load(config, tmp_path_factory.mktemp("slow"), baseline=baseline_path, max_regression=("verify.p95=20%",), slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
+        return quick_load(config, tmp_path_factory.mktemp("slow"), baseline=baseline_path, max_regression=("verify.p50=20%",), slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
 
 
 def test_two_runs_of_the_same_service_pass_each_other(embedded_load_target_module, baseline_path, tmp_path):
@@ -61,9 +61,9 @@ def test_a_verify_400_ms_slower_than_its_baseline_exits_1_naming_verify(slow_ver
 
     assert outcome.exit_code == 1, outcome.reason
     assert not outcome.breached  # every latency SLO is off: the comparison alone fails the run
-    assert "verify.p95" in outcome.reason and "slower than the baseline" in outcome.reason
+    assert "verify.p50" in outcome.reason and "slower than the baseline" in outcome.reason
     regressed = slow_verify_run.summary()["baseline"]["regressed"]
-    assert "verify.p95" in regressed and not any(name.startswith(("register.", "inbox.")) for name in regressed)
+    assert "verify.p50" in regressed and not any(name.startswith(("register.", "inbox.")) for name in regressed)
 
 
 def test_the_summary_json_comparison_agrees_with_the_closing_table(slow_verify_run):
@@ -94,3 +94,23 @@ def test_a_change_below_the_noise_floor_never_regresses_however_large_in_percent
 def test_a_threshold_that_is_not_a_percentage_is_refused_naming_it():
     with pytest.raises(BaselineError, match="verify.p95=fast"):
         parse_max_regression(["verify.p95=fast"])
+
+
+def test_a_tail_percentile_of_too_few_requests_is_not_judged():
+    # 100 requests leave 5 above the p95: one slow request moves it by multiples.
+    before = {"entries": [{"name": "verify", "requests": 100, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}]}
+    now = [{"name": "verify", "requests": 100, "p50_ms": 10.0, "p95_ms": 400.0, "p99_ms": 600.0, "error_ratio": 0.0}]
+
+    verdict = compare(before, now, parse_max_regression([]), arrival=False)
+
+    figures = {c.name: c.verdict for c in verdict.comparisons}
+    assert figures["verify.p95"] == figures["verify.p99"] == "few requests" and not verdict.regressed
+
+
+def test_a_tail_percentile_of_enough_requests_is_judged():
+    before = {"entries": [{"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}]}
+    now = [{"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 400.0, "p99_ms": 600.0, "error_ratio": 0.0}]
+
+    verdict = compare(before, now, parse_max_regression([]), arrival=False)
+
+    assert {c.name for c in verdict.regressed} == {"verify.p95", "verify.p99"}

@@ -29,6 +29,10 @@ FIGURES = ("p50", "p95", "p99", "error_ratio")
 DEFAULT_MAX_REGRESSION: dict[str, float] = {"p50": 0.25, "p95": 0.25, "p99": 0.50, "error_ratio": 1.00}
 #: Noise guard: fewer requests than this in either run, and the figure is not judged.
 MIN_REQUESTS = 20
+#: Noise guard: a percentile rests on the requests above it; with fewer than this many there (a
+#: p95 of fewer than 200 requests, a p99 of fewer than 1,000) a handful of slow requests moves it
+#: by multiples, and two runs of one build on a busy machine differed by +188 %: not judged.
+MIN_TAIL_SAMPLES = 10
 #: Noise guard: a latency change smaller than this is noise, whatever its relative size.
 MIN_CHANGE_MS = 50.0
 #: Noise guard: an error-ratio change smaller than this (one percentage point) is noise.
@@ -167,7 +171,8 @@ def _compare(entry: str, figure: str, before: Mapping[str, Any] | None, now: Map
     old, new = _value(before, figure, corrected), _value(now, figure, corrected)
     if old is None or new is None:
         return Comparison(entry, figure, old, new, threshold, "missing")
-    if min(int((before or {}).get("requests", 0)), int((now or {}).get("requests", 0))) < MIN_REQUESTS:
+    requests = min(int((before or {}).get("requests", 0)), int((now or {}).get("requests", 0)))
+    if requests < MIN_REQUESTS or (figure.startswith("p") and requests * (1 - int(figure[1:]) / 100) < MIN_TAIL_SAMPLES):
         return Comparison(entry, figure, old, new, threshold, "few requests")
     floor = MIN_CHANGE_ERROR_RATIO if figure == "error_ratio" else MIN_CHANGE_MS
     grew = new - old
