@@ -4,8 +4,9 @@ two real runs: one whose schedule cannot be kept, one shared by a master's two w
 from __future__ import annotations
 
 import pytest
-
 from load_fixtures import TIGHT_FLOWS, arrival_run
+from suite_children import LATENCY_SLOS_OFF
+
 from otp_suite.config import load_config
 from otp_suite.loadtest.arrival import ArrivalPlan, ScheduleCounters, dropped_per_entry, keep_schedule
 from otp_suite.loadtest.corrected import Sample, correct, percentile
@@ -163,6 +164,7 @@ def test_a_closed_model_run_may_set_an_slo_on_a_corrected_figure():
 
 
 @pytest.mark.slow
+@pytest.mark.solo
 @pytest.mark.xdist_group("arrival-runs")
 def test_a_schedule_that_cannot_be_kept_drops_flows_and_fails_the_run_naming_it(tmp_path):
     # 50 flows/s, each held 100 ms at verify, but only 2 may run at once: about 20/s can start.
@@ -176,15 +178,17 @@ def test_a_schedule_that_cannot_be_kept_drops_flows_and_fails_the_run_naming_it(
 
 
 @pytest.mark.slow
+@pytest.mark.solo
 @pytest.mark.xdist_group("arrival-runs")
 def test_two_workers_share_the_rate_and_ship_every_sample_to_the_master(tmp_path):
-    run = arrival_run(tmp_path, "--arrival-rate", "40", "--workers", "2", "--run-time", "6s", *TIGHT_FLOWS)
+    # The latency and schedule SLOs are this machine's, not the subject: only the error ratios judge.
+    run = arrival_run(tmp_path, "--arrival-rate", "40", "--workers", "2", "--run-time", "6s", *TIGHT_FLOWS, "--slo", LATENCY_SLOS_OFF["OTP_SLO"] + ",flow.dropped_ratio=off")
 
     summary = run.summary()
     corrected_counts = {name: entry["requests"] for name, entry in _corrected_entries(run).items()}
     assert run.cli.exit_code == 0, run.cli.stdout + run.cli.stderr
     assert set(summary["run"]["workers"]["requests_by_worker"]) == {"0", "1"}
-    assert run.schedule["scheduled"] == pytest.approx(40 * 6, rel=0.1) and run.schedule["dropped"] == 0
+    assert run.schedule["scheduled"] == pytest.approx(40 * 6, abs=40 * 1.0) and run.schedule["dropped_full"] == {}
     for entry in summary["entries"]:
         assert corrected_counts[entry["name"]] == pytest.approx(entry["requests"], abs=2), entry["name"]
         assert entry["p95_corrected_ms"] is not None
