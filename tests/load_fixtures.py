@@ -182,7 +182,8 @@ def invoke_load(tmp_path: Path) -> Callable[..., CliRun]:
 # -- arrival-rate runs (tests/test_arrival_*.py) ---------------------------------------------------
 
 #: The issue's check: every response held for 2 s, starting 4 s into a 10 s run at 20 flows/s.
-#: The stall's clock starts at the first request with a token, i.e. the first flow (service/app.py).
+#: The stall's clock starts at the first request with a token and a phone number, i.e. the first
+#: flow, not the runner's token probe (service/app.py).
 STALL_START_S, STALL_LENGTH_S = 4.0, 2.0
 #: 20 flows/s, not the issue's 100: the arithmetic of the stall does not depend on the rate (see
 #: tests/test_arrival_correction.py), and at 100 flows/s a loaded 2-core machine running the
@@ -319,7 +320,7 @@ def stall_run(directory: Path, fault: str, *args: str) -> StallRun:
     with ServiceThread(ledger) as service:
         env = {"OTP_BASE_URL": service.url, "OTP_JWT_SECRET": secret, **EMBEDDED_LOAD_POLICY.as_environment(), **SHARED_CPU_TOLERANCE}
         cli = run_load_cli(directory / "reports", *args, **env)
-    # The stall counts from the first request with a token (service/app.py): read where it began.
+    # The stall counts from the first flow's first request (service/app.py): read where it began.
     first = getattr(service_app, "first_user_request_at", None) or 0.0
     start = first + parse_faults(fault).param("stall", 0, STALL_START_S)
     window = (start, start + parse_faults(fault).param("stall", 1, STALL_LENGTH_S)) if first else (0.0, 0.0)

@@ -24,10 +24,12 @@ def timed_register(api, number, **options) -> float:  # type: ignore[no-untyped-
     return time.monotonic() - started
 
 
-def test_the_stall_counts_from_the_first_request_with_a_token_not_from_the_boot(start_service, number):
+def test_the_stall_counts_from_the_first_request_for_a_number_not_from_the_boot_or_a_probe(start_service, number):
     api = start_service(fault=f"stall:10:{HOLD_S + 0.2}")
     api.clock.advance(60)  # long after boot: a window counted from boot would be over
     api.post(REGISTER, {}, token=None)  # a probe without a token (as the load runner's preflight) starts nothing
+    api.post(REGISTER, {})  # nor the runner's token probe: a token and the body {}, seconds before Locust starts
+    api.clock.advance(10.2)  # a window counted from the probes would hold the next request
 
     first = timed_register(api, number)  # the load's first request: time zero of the stall
     api.clock.advance(10.2)  # inside [10, 10.6): held until 10.6

@@ -205,6 +205,22 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"code": "INTERNAL_ERROR", "message": "internal error"}, status_code=500)
 
 
+async def _buffered_body(receive: Receive) -> tuple[Receive, bytes]:
+    """Read a request's whole body; returns a ``receive`` that hands the same body on, and the body."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay, body
+
+
 #: A stall START at or above this is a Unix time, not seconds after the first request.
 ABSOLUTE_TIME_FROM = 1e9
 
@@ -229,7 +245,7 @@ class WholeServiceFaults:
             return
         faults = self.faults
         if "stall" in faults:
-            await self._stall(scope)
+            receive = await self._stall(scope, receive)
         if "html_502" in faults:
             await HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", status_code=502)(scope, receive, send)
             return
@@ -245,13 +261,15 @@ class WholeServiceFaults:
             send = self._leaking(scope, send)
         await self.app(scope, receive, send)
 
-    async def _stall(self, scope: Scope) -> None:
+    async def _stall(self, scope: Scope, receive: Receive) -> Receive:
         """Hold the request until the stall window ``stall:START:LENGTH`` is over, if it is inside it.
 
-        START counts from the first request that carries a ``user-jwt-token`` header: the load's
-        first request, not the server's boot, readiness polls or the runner's unauthenticated
-        preflight, so "4 s into the run" means the same on any machine however long Locust takes to
-        start. A START above 10^9 is an absolute Unix time instead, for callers that fix the moment.
+        START counts from the first request that carries a ``user-jwt-token`` header and a body
+        naming a ``phone_number``: the load's first flow. Not the server's boot, readiness polls, or
+        the runner's token probe (a token with the body ``{}``, sent seconds before Locust starts),
+        so "4 s into the run" means the same on any machine however long Locust takes to start.
+        A START above 10^9 is an absolute Unix time instead, for callers that fix the moment.
+        Returns the ``receive`` to pass on (the body, when it was read to find the number).
         """
         start_param = self.faults.param("stall", 0, 4.0)
         now = self.clock()
@@ -259,14 +277,18 @@ class WholeServiceFaults:
             start = start_param
         else:
             if self.first_user_request_at is None:
-                if not any(name == b"user-jwt-token" for name, _ in scope.get("headers", ())):
-                    return
+                if not any(name == TOKEN_HEADER.encode() for name, _ in scope.get("headers", ())):
+                    return receive
+                receive, body = await _buffered_body(receive)
+                if b'"phone_number"' not in body:
+                    return receive
                 self.first_user_request_at = now
             start = self.first_user_request_at + start_param
         end = start + self.faults.param("stall", 1, 2.0)
         if start <= now < end:
             self.stall_holds.append(end - now)
             await asyncio.sleep(end - now)
+        return receive
 
     def _leaking(self, scope: Scope, send: Send) -> Send:
         store: ChallengeStore = self.app.state.store  # type: ignore[attr-defined]

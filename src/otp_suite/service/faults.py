@@ -2,7 +2,7 @@
 
 The suite's own tests start the service with ``OTP_FAULT=<name>[,<name>...]`` to show that each
 check of the suite fails on a service that breaks the rule it checks. Parameters follow a colon:
-``slow_verify:400`` (ms), ``fail_ratio:0.03``, ``stall:4:2`` (start, length in s; the start counts from the first request that carries a token,
+``slow_verify:400`` (ms), ``fail_ratio:0.03``, ``stall:4:2`` (start, length in s; the start counts from the first request that carries a token and a phone number,
 or is a Unix time when above 10^9).
 """
 
@@ -129,7 +129,7 @@ CATALOG: dict[str, str] = {
     "all_500": "every response is a 500",
     "slow_verify": "verify takes PARAM ms longer (default 400)",
     "fail_ratio": "a PARAM share of requests fail with 503 (default 0.03)",
-    "stall": "every response is held from START to START+LENGTH s after the first request with a token (START > 1e9: a Unix time) (default 4:2)",
+    "stall": "every response is held from START to START+LENGTH s after the first request with a token and a phone number (START > 1e9: a Unix time) (default 4:2)",
 }
 
 
