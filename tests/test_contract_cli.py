@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from contract_fixtures import KNOWN_SECRET
 from fixtures.tokens import mint_token
 from otp_suite.cli import main
+from otp_suite.contract.outcome import read_junit, write_interrupted_junit
 
 
 def _invoke(args: list[str], env: dict[str, str | None]) -> tuple[int, str, float]:
@@ -103,3 +104,12 @@ def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, s
 
     assert exit_code == 2
     assert "test inbox" in _single_reason_line(output)
+
+
+def test_an_interrupted_run_whose_pytest_wrote_no_junit_leaves_one_that_reads_as_not_passed(tmp_path: Path) -> None:
+    path = tmp_path / "contract" / "junit.xml"
+    write_interrupted_junit(path, "interrupted by SIGTERM: the contract run stopped before it finished")
+
+    areas, failures, _ = read_junit(path)
+    assert failures == ["contract_tests::contract run interrupted"]
+    assert sum(counts.failed for counts in areas.values()) == 1 and not any(counts.passed for counts in areas.values())

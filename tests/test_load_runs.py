@@ -13,7 +13,7 @@ import re
 import pytest
 
 from fixtures import PhoneNumberSource
-from otp_suite.loadtest.corrected import percentile, read_samples
+from otp_suite.loadtest.corrected import read_samples
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +48,13 @@ def test_summary_json_agrees_with_locusts_csv(healthy_load_run):
         assert entry["max_ms"] == pytest.approx(float(row["Max Response Time"]))
 
 
+def hdr_percentile(ordered: list[float], percent: float) -> float:
+    """The value HdrHistogram reports at ``percent`` of sorted values: rank round(n x percent / 100), not
+    nearest-rank's ceiling (with 55 values, p95 is the 52nd, not the 53rd: 2 % apart in one run)."""
+    rank = max(1, int(percent / 100 * len(ordered) + 0.5))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
 def test_in_the_closed_model_the_corrected_figures_are_locusts_own_samples_unrounded(healthy_load_run):
     # Nothing is scheduled, so every request was due when it was sent: corrected = measured.
     run = healthy_load_run.run
@@ -62,7 +69,7 @@ def test_in_the_closed_model_the_corrected_figures_are_locusts_own_samples_unrou
     for entry in entries:
         mine = sorted(row.latency_ms for row in samples if row.name == entry["name"])
         assert entry["requests"] <= len(mine) <= entry["requests"] + in_flight_at_stop, entry["name"]
-        assert entry["p95_corrected_ms"] == pytest.approx(percentile(mine, 0.95), rel=0.001)  # HdrHistogram: 3 significant digits
+        assert entry["p95_corrected_ms"] == pytest.approx(hdr_percentile(mine, 95), rel=0.001)  # 3 significant digits
         assert entry["dropped"] == 0
 
 

@@ -26,8 +26,13 @@ from load_fixtures import QUICK_RUN, QUICK_THINK_TIME_S, quick_config
 SLOW_RESEND_POLICY = OtpPolicy(ttl_s=120.0, max_verify_attempts=5, resend_cooldown_s=6.0, max_sends_per_window=10, send_window_s=3600.0)
 SHORT_RUN_S = 5
 #: Only the SLOs this module is about, and the error ratios: on a busy shared machine an in-process
-#: service's latency is no part of the rule under test.
-RESEND_SLOS = apply_overrides(QUICK_RUN.slos, [f"{entry}.{metric}=off" for entry in ("register", "verify", "flow") for metric in ("p50_ms", "p95_ms", "p99_ms")])
+#: service's latency is no part of the rule under test (a loaded CI machine measured resend's p50 at
+#: 170 ms), so resend's latency limits are a minute: judged, yet no machine's slowness breaks them.
+RESEND_SLOS = apply_overrides(
+    QUICK_RUN.slos,
+    [f"{entry}.{metric}=off" for entry in ("register", "verify", "flow") for metric in ("p50_ms", "p95_ms", "p99_ms")]
+    + [f"resend.{metric}=60000" for metric in ("p50_ms", "p95_ms", "p99_ms")],
+)
 
 
 @pytest.fixture(scope="module")

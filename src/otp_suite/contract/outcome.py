@@ -77,3 +77,16 @@ def read_junit(path: Path) -> tuple[dict[str, AreaCounts], list[str], list[str]]
         else:
             area.passed += 1
     return {name: counts for name, counts in areas.items() if counts.passed or counts.failed or counts.skipped}, failures, skips
+
+
+def write_interrupted_junit(path: Path, message: str) -> None:
+    """A JUnit XML file holding one error, ``message``: what an interrupted run leaves when pytest
+    was stopped before it could write its own, so a pipeline reading the documented path still
+    finds the run, and finds it not passed."""
+    suite = ET.Element("testsuite", name="contract", tests="1", errors="1", failures="0", skipped="0")
+    case = ET.SubElement(suite, "testcase", classname="contract_tests", name="contract run interrupted")
+    ET.SubElement(case, "error", message=message).text = message
+    root = ET.Element("testsuites")
+    root.append(suite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -24,7 +24,7 @@ from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
-from otp_suite.contract.outcome import ContractOutcome, read_junit
+from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
@@ -142,6 +142,8 @@ def run_contract(
             if isinstance(stopped, KeyboardInterrupt):
                 message = f"interrupted by {signal_name_of(stopped)}: the contract run stopped before it finished; its results are partial"
                 write_result(allure_dir, name="contract run interrupted", status="broken", area=AREA_CONTRACT, message=message)
+                if not junit_path.is_file():  # pytest was killed at the grace's end (a loaded machine) before writing it
+                    write_interrupted_junit(junit_path, message)
         raise
     finally:
         with signals_held():  # a half-done scrub would leave a token in the results
