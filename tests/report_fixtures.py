@@ -25,7 +25,7 @@ import pytest
 from fixtures import mint_token
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
-from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, rendered_dom
+from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, TOTAL, rendered_dom
 from otp_suite.report.build import ReportOutcome, build_report
 from suite_children import NARROW_CONTRACT
 
@@ -202,7 +202,7 @@ def chromium() -> Path:
 @pytest.fixture(scope="session")
 def report_dom(chromium: Path, built_report: BuiltReport) -> str:
     """The sample report's summary page as Chromium renders it from file://."""
-    return rendered_dom(built_report.html_path)
+    return rendered_dom(built_report.html_path, shows=TOTAL)
 
 
 @pytest.fixture

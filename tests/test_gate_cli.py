@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from otp_suite.cli import main
 from otp_suite.report.categories import TARGET_UNREACHABLE
-from otp_suite.report.browser import rendered_dom, texts_by_test_id
+from otp_suite.report.browser import CATEGORY, rendered_dom, texts_by_test_id
 
 
 def test_every_gate_option_names_its_variable():
@@ -41,7 +41,7 @@ def test_gate_against_an_unreachable_target_cannot_judge_and_files_it_as_unreach
 def test_report_of_an_unreachable_target_shows_it_under_target_unreachable(tmp_path, refused_url, chromium):
     CliRunner().invoke(main, ["gate"], env={"OTP_REPORTS_DIR": str(tmp_path), "OTP_BASE_URL": refused_url, "OTP_JWT_SECRET": "a-secret-for-this-test-only"})
 
-    texts = texts_by_test_id(rendered_dom(tmp_path / "allure-report" / "index.html", fragment="categories"))
+    texts = texts_by_test_id(rendered_dom(tmp_path / "allure-report" / "index.html", fragment="categories", shows=CATEGORY))
 
     assert texts["tree-section-title"] == [TARGET_UNREACHABLE]
     assert texts["tree-leaf-title"] == ["target reachable"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from otp_suite.report.browser import rendered_dom, shown_totals, texts_by_test_id
+from otp_suite.report.browser import CATEGORY, TOTAL, rendered_dom, shown_totals, texts_by_test_id
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH
 from otp_suite.report.totals import count_results
 from report_fixtures import SAMPLE_SECRET, readable_texts
@@ -26,7 +26,7 @@ def test_gate_with_no_configuration_passes_against_the_embedded_service(passing_
 def test_gate_report_shows_the_totals_of_its_results_in_a_browser(chromium, passing_gate_run):
     counted = count_results(passing_gate_run.results_dir)
 
-    shown = shown_totals(rendered_dom(passing_gate_run.html_path))
+    shown = shown_totals(rendered_dom(passing_gate_run.html_path, shows=TOTAL))
 
     assert counted.count("failed") == 0 and counted.count("passed") > 0
     assert shown["total"] == counted.total and shown["passed"] == counted.count("passed")
@@ -45,7 +45,7 @@ def test_gate_against_a_faulty_target_fails(faulty_gate_run):
 
 
 def test_faulty_target_report_files_the_failures_in_their_categories(chromium, faulty_gate_run):
-    texts = texts_by_test_id(rendered_dom(faulty_gate_run.html_path, fragment="categories"))
+    texts = texts_by_test_id(rendered_dom(faulty_gate_run.html_path, fragment="categories", shows=CATEGORY))
 
     assert {SECURITY, CONTRACT_VIOLATION, SLO_BREACH} <= set(texts["tree-section-title"])
 

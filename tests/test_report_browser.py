@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from otp_suite.report.browser import screenshot, texts_by_test_id, rendered_dom, shown_totals
+from otp_suite.report.browser import CATEGORY, TOTAL, rendered_dom, screenshot, shown_totals, texts_by_test_id
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, TARGET_UNREACHABLE
 from otp_suite.report.totals import count_results
 
@@ -20,7 +20,7 @@ def test_browser_shows_the_totals_counted_from_the_results(built_report, report_
 
 
 def test_browser_shows_each_failing_check_under_its_category(chromium, built_report):
-    dom = rendered_dom(built_report.html_path, fragment="categories")
+    dom = rendered_dom(built_report.html_path, fragment="categories", shows=CATEGORY)
 
     texts = texts_by_test_id(dom)
 
@@ -54,6 +54,6 @@ def test_totals_check_fails_when_the_report_shows_other_numbers(chromium, built_
     next(p for p in results.glob("*-result.json") if '"status": "failed"' in p.read_text()).unlink()
     other = build_report(results, tmp_path / "report", config=sample_config(), history_dir=tmp_path / "history")
 
-    shown = shown_totals(rendered_dom(other.html_path))
+    shown = shown_totals(rendered_dom(other.html_path, shows=TOTAL))
 
     assert shown["total"] == count_results(built_report.results_dir).total - 1
