@@ -27,10 +27,11 @@ browser:
 gate: install
 	$(BIN)/otp-suite gate
 
-# The parallel part, then the tests that measure a load run against its schedule, alone (`solo`):
-# beside three other workers a 2-core machine cannot keep an arrival schedule. Both always run.
-test: install browser
-	$(BIN)/pytest -m "not solo"; parallel=$$?; $(BIN)/pytest -m solo -n 0; solo=$$?; exit $$((parallel | solo))
+# Lint (ruff, mypy, the OpenAPI linters), the parallel part, then the tests that measure a load run
+# against its schedule, alone (`solo`): beside three other workers a 2-core machine cannot keep an
+# arrival schedule. All three always run; any one failing fails the command.
+test: install browser $(LINT_STAMP)
+	$(MAKE) --no-print-directory lint; lint=$$?; $(BIN)/pytest -m "not solo"; parallel=$$?; $(BIN)/pytest -m solo -n 0; solo=$$?; exit $$((lint | parallel | solo))
 
 LINT_STAMP := $(VENV)/.lint-installed
 
@@ -40,7 +41,7 @@ $(LINT_STAMP): $(PY_STAMP)
 
 # ruff and mypy (configured in pyproject.toml) over the package, then the OpenAPI linters.
 lint: install $(LINT_STAMP)
-	$(BIN)/ruff check src fixtures
+	$(BIN)/ruff check src fixtures load tests
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator openapi.yaml
 	npx --no-install redocly lint openapi.yaml

@@ -169,7 +169,7 @@ class ArrivalFlows(OtpUserBase):
         try:
             with self.new_flow(token, intended_start=due) as flow:
                 FLOW_STEPS[name](flow, self.numbers.next())
-        except Exception:  # noqa: BLE001 - a flow's own greenlet: log, as Locust does for a task
+        except Exception:
             log.exception("otp-suite: flow %s raised", name)
         finally:
             self.free_tokens.append(token)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from misbehaving_servers import self_signed_context
+from suite_children import LATENCY_SLOS_OFF, NARROW_CONTRACT
+
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.server import ServiceThread
-from suite_children import LATENCY_SLOS_OFF, NARROW_CONTRACT
 
 #: The signing secret of the reference services of these tests.
 FAILSAFE_SECRET = "failsafe-known-secret-0123456789abcdef"

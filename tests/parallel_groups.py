@@ -121,4 +121,4 @@ def pytest_collection_modifyitems_group_suffix(config: pytest.Config, items: lis
         marker = item.get_closest_marker("xdist_group")
         if marker is None or not hasattr(item, "_id") or "@" in item.nodeid.rsplit("]", 1)[-1]:
             continue
-        item._id = coerce_node_id(f"{item.nodeid}@{_marked_group(item)}")
+        item._id = coerce_node_id(f"{item.nodeid}@{_marked_group(item)}")  # noqa: SLF001 -- where pytest 9 keeps the node id (module docstring)

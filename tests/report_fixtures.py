@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite_children import NARROW_CONTRACT
 
 from fixtures import mint_token
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.report.browser import CHROMIUM, INSTALL_SCRIPT, TOTAL, rendered_dom
 from otp_suite.report.build import ReportOutcome, build_report
-from suite_children import NARROW_CONTRACT
 
 SAMPLE_SECRET = "sample-signing-secret-for-report-tests-0123456789"
 SAMPLE_TOKEN = mint_token(SAMPLE_SECRET, "user-report-tests")

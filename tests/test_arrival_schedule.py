@@ -3,6 +3,8 @@ two real runs: one whose schedule cannot be kept, one shared by a master's two w
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from load_fixtures import TIGHT_FLOWS, arrival_run
 from suite_children import LATENCY_SLOS_OFF
@@ -56,7 +58,7 @@ def test_flows_start_at_the_rate_evenly_spaced_for_the_run_time():
 
     dues = [due for _, due in flows.started]
     assert counters.scheduled == counters.started == len(dues) == 100
-    assert [round(b - a, 9) for a, b in zip(dues, dues[1:])] == [0.02] * 99
+    assert [round(b - a, 9) for a, b in itertools.pairwise(dues)] == [0.02] * 99
 
 
 def test_two_schedulers_interleave_so_together_they_keep_the_rate():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from service_fixtures import REGISTER
 
 #: Held requests wait this long here: measurable, yet short.

@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from otp_suite.contract.clause_map import CLAUSES_FILE, load_clauses, entry_names_node
 from otp_suite.config import PROJECT_ROOT
+from otp_suite.contract.clause_map import CLAUSES_FILE, entry_names_node, load_clauses
 from otp_suite.service.faults import CATALOG
 
 #: Faults about speed and availability under load; the load tests judge them, not the contract.

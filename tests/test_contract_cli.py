@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from contract_fixtures import KNOWN_SECRET
+
 from fixtures.tokens import mint_token
 from otp_suite.cli import main
 from otp_suite.contract.outcome import read_junit, write_interrupted_junit

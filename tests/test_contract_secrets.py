@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from contract_fixtures import KNOWN_SECRET
+
 from fixtures.tokens import mint_token
 from otp_suite.contract.outcome import ContractOutcome
 from otp_suite.redaction import REDACTED, Redactor

@@ -76,6 +76,7 @@ def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports, fa
     from pathlib import Path
 
     from contract_fixtures import KNOWN_SECRET
+
     from otp_suite.config import load_config
     from otp_suite.contract.runner import run_contract
     from otp_suite.policy import FAST_TEST_POLICY

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from failsafe_target_fixtures import SHORT_RUN_ARGS, ReferenceTarget, SuiteRun, assert_fails_safe
+
 from fixtures.tokens import mint_token
 from otp_suite.cli import main
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from failsafe_fixtures import KNOWN_TOKEN, searchable_texts, secret_leaks
 from suite_children import GATE_TEST_TIMEOUT_S
 

@@ -14,7 +14,6 @@ import re
 import signal
 
 import pytest
-
 from failsafe_fixtures import locust_requests_so_far, result_files
 
 #: Becoming busy, then stopping (failsafe_fixtures deadlines), on a loaded machine.

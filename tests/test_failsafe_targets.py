@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from failsafe_target_fixtures import FAILSAFE_SECRET, SHORT_REQUEST_TIMEOUT_S, SHORT_RUN_ARGS, ReferenceTarget, SuiteRun, assert_fails_safe
 from misbehaving_servers import MisbehavingServer
 

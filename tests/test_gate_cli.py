@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 
 from otp_suite.cli import main
-from otp_suite.report.categories import TARGET_UNREACHABLE
 from otp_suite.report.browser import CATEGORY, rendered_dom, texts_by_test_id
+from otp_suite.report.categories import TARGET_UNREACHABLE
 
 
 def test_every_gate_option_names_its_variable():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from report_fixtures import SAMPLE_SECRET, readable_texts
+from suite_children import GATE_TEST_TIMEOUT_S
 
 from otp_suite.report.browser import CATEGORY, TOTAL, rendered_dom, shown_totals, texts_by_test_id
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH
 from otp_suite.report.totals import count_results
-from report_fixtures import SAMPLE_SECRET, readable_texts
-from suite_children import GATE_TEST_TIMEOUT_S
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(GATE_TEST_TIMEOUT_S)]
 

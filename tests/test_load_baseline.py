@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from load_fixtures import QUICK_RUN, QuickRun, quick_config, quick_load
+
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.baseline import BaselineError, Comparison, compare, parse_max_regression
 from otp_suite.loadtest.slo import apply_overrides
@@ -74,7 +74,7 @@ def test_the_summary_json_comparison_agrees_with_the_closing_table(slow_verify_r
     table = [line.split() for line in printed[start + 1 :] if line.split() and line.split()[0] in {c["name"] for c in comparisons}]
 
     assert len(table) == len(comparisons)
-    for row, comparison in zip(table, comparisons):
+    for row, comparison in zip(table, comparisons, strict=True):
         assert row[0] == comparison["name"]
         assert row[-1].lower() == comparison["verdict"] or " ".join(row[-2:]).lower() == comparison["verdict"]
         if comparison["change"] is not None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from load_fixtures import QUICK_RUN, QUICK_THINK_TIME_S, quick_config
 
 from otp_suite.config import SuiteConfig
 from otp_suite.loadtest.coverage import chosen_flows, exercised_entries, minimum_run_time_s
@@ -20,7 +21,6 @@ from otp_suite.loadtest.slo import NOT_APPLICABLE, NOT_JUDGED, SloThreshold, app
 from otp_suite.policy import OtpPolicy
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.server import ServiceThread
-from load_fixtures import QUICK_RUN, QUICK_THINK_TIME_S, quick_config
 
 #: A cooldown longer than the short run below, short enough for a lengthened run to stay quick.
 SLOW_RESEND_POLICY = OtpPolicy(ttl_s=120.0, max_verify_attempts=5, resend_cooldown_s=6.0, max_sends_per_window=10, send_window_s=3600.0)

@@ -46,8 +46,9 @@ def test_browser_screenshot_of_the_report_is_kept_under_reports(chromium, built_
 
 def test_totals_check_fails_when_the_report_shows_other_numbers(chromium, built_report, tmp_path):
     # A report of other results must not pass as this one: drop a failed result and rebuild elsewhere.
-    from otp_suite.report.build import build_report
     from report_fixtures import sample_config
+
+    from otp_suite.report.build import build_report
 
     results = tmp_path / "allure-results"
     shutil.copytree(built_report.results_dir, results)

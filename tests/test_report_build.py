@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
+from report_fixtures import SAMPLE_CHECKS, build_sample_report
+
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, SUITE_ERROR, TARGET_UNREACHABLE
 from otp_suite.report.generator import generate_single_file
 from otp_suite.report.offline import third_party_urls
 from otp_suite.report.totals import count_results
-from report_fixtures import SAMPLE_CHECKS, build_sample_report
 
 
 def test_report_is_a_single_html_file_with_everything_inline(built_report):

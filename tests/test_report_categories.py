@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from report_fixtures import allure2_categories, allure2_report, allure3_data_report
+from suite_children import SERIAL_CONTRACT
 
 from otp_suite.config import load_config
 from otp_suite.contract.runner import NOT_THE_API_CHECK, run_contract
@@ -22,8 +24,6 @@ from otp_suite.report.build import describe_run
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, TARGET_UNREACHABLE
 from otp_suite.report.paths import ReportPaths
 from otp_suite.target import resolved_target
-from report_fixtures import allure2_categories, allure2_report, allure3_data_report
-from suite_children import SERIAL_CONTRACT
 
 # A contract run and two report generators: minutes on a busy machine, bounded all the same.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -31,7 +31,7 @@ SECRET = "console-test-secret-0123456789abcdef"
 class _DropsTokenRequests(BaseHTTPRequestHandler):
     """401 to a request without a token; a request with one: the connection closes unanswered."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.headers.get("user-jwt-token"):
             self.close_connection = True

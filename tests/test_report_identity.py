@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from report_fixtures import allure2_report, allure2_totals, allure3_shown, junit_cases
 
 from otp_suite.config import load_config
 from otp_suite.contract.runner import run_contract
 from otp_suite.report.build import build_report
 from otp_suite.report.paths import ReportPaths
 from otp_suite.target import resolved_target
-from report_fixtures import allure2_report, allure2_totals, allure3_shown, junit_cases
 
 # A contract run and two report generators: minutes on a busy machine, bounded all the same.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

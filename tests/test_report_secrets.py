@@ -6,9 +6,10 @@ import base64
 import json
 import shutil
 
+from report_fixtures import SAMPLE_SECRET, SAMPLE_TOKEN, readable_texts, secret_needles
+
 from otp_suite.redaction import REDACTED, Redactor
 from otp_suite.report.scrub import find_secrets, scrub_tree
-from report_fixtures import SAMPLE_SECRET, SAMPLE_TOKEN, readable_texts, secret_needles
 
 
 def _leaks(root):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from service_fixtures import OTP_PATHS, REGISTER, RESEND, VERIFY, OtpApi
 
 from fixtures import BAD_TOKEN_VARIANTS, bad_token, mint_token
-from service_fixtures import OTP_PATHS, REGISTER, RESEND, VERIFY, OtpApi
 
 LEEWAY_S = 30
 

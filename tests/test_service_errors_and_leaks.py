@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from service_fixtures import OTP_PATHS, REGISTER, VERIFY, OtpApi, leaks_in, wrong_otp
 
 from fixtures import BAD_TOKEN_VARIANTS, bad_token
-from service_fixtures import OTP_PATHS, REGISTER, VERIFY, OtpApi, leaks_in, wrong_otp
 
 ERROR_CODES = ["UN_AUTHORIZED", "INVALID_REQUEST", "INVALID_OTP", "OTP_EXPIRED", "TOO_MANY_ATTEMPTS", "TOO_MANY_REQUESTS", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"]
 

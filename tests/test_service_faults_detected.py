@@ -11,7 +11,6 @@ import inspect
 from functools import partial
 
 import pytest
-
 import test_service_auth as auth
 import test_service_challenges as challenges
 import test_service_concurrency as concurrency

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from service_fixtures import REGISTER, VERIFY, OtpApi
 
 NOT_INTEGERS = [True, False, None, [], {}, [1234], {"value": 1234}]

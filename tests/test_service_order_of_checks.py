@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from service_fixtures import OTP_PATHS, REGISTER, VERIFY, OtpApi
 
 LIMIT = 16 * 1024

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from data.public_docs_examples import CURL_EXAMPLES, REGISTER, RESEND, VERIFY, CurlExample
 from service_fixtures import OtpApi, PhoneNumber, reminted
 

@@ -6,10 +6,10 @@ import signal
 
 import httpx
 import pytest
+from service_fixtures import INBOX, REGISTER, VERIFY, serve_process
 
 from fixtures import PhoneNumberSource, mint_token
 from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX
-from service_fixtures import INBOX, REGISTER, VERIFY, serve_process
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda sig: sig.name)
