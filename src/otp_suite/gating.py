@@ -33,7 +33,6 @@ from otp_suite.target import resolved_target
 if TYPE_CHECKING:
     from otp_suite.loadtest.slo import SloResult
 
-EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = ExitCode.HOLDS, ExitCode.BROKEN, ExitCode.CANNOT_JUDGE
 PREFLIGHT_CHECK = "target reachable"
 
 Echo = Callable[[str], None]
@@ -88,18 +87,18 @@ class GateRun:
     def verdict(self) -> int:
         """1 if any step found a failure, else 2 if any could not judge or did not run, else 0."""
         codes = [step.exit_code for step in self.steps]
-        if EXIT_FAILED in codes:
-            return EXIT_FAILED
-        if not codes or any(code != EXIT_PASSED for code in codes):
-            return EXIT_CANNOT_JUDGE
-        return EXIT_PASSED
+        if ExitCode.BROKEN in codes:
+            return ExitCode.BROKEN
+        if not codes or any(code != ExitCode.HOLDS for code in codes):
+            return ExitCode.CANNOT_JUDGE
+        return ExitCode.HOLDS
 
     def closing_diagnosis(self) -> str:
         """One line for a pipeline's log: which step decided the verdict, and why."""
         code = self.exit_code if self.exit_code is not None else self.verdict()
         step = next((s for s in self.steps if s.exit_code == code and s.note), None)
         reason = f"{step.name}: {step.note}" if step else "see the summary above"
-        return f"otp-suite: cannot judge: {reason}" if code == EXIT_CANNOT_JUDGE else f"otp-suite: failed: {reason}"
+        return f"otp-suite: cannot judge: {reason}" if code == ExitCode.CANNOT_JUDGE else f"otp-suite: failed: {reason}"
 
 
 def run_gate(config: SuiteConfig, options: GateOptions, *, say: Echo, warn: Echo) -> GateRun:
@@ -128,7 +127,7 @@ def run_gate(config: SuiteConfig, options: GateOptions, *, say: Echo, warn: Echo
         _mark_interrupted(run, interruption, warn)
     except _CannotStart as error:
         write_result(paths.allure_results, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
-        run.record("target", EXIT_CANNOT_JUDGE, str(error))
+        run.record("target", ExitCode.CANNOT_JUDGE, str(error))
     run.exit_code = _finish(run, options, say=say, warn=warn)
     return run
 
@@ -158,11 +157,11 @@ def _run_steps(run: GateRun, target: SuiteConfig, options: GateOptions, *, say: 
     except TargetUnreachable as error:
         echo(str(error))
         write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started)
-        run.record("preflight", EXIT_CANNOT_JUDGE, str(error))
+        run.record("preflight", ExitCode.CANNOT_JUDGE, str(error))
         return
     # Its own time span: the check took until now, not until the contract run ends.
     preflight_ms = (started, int(time.time() * 1000))
-    run.record("preflight", EXIT_PASSED)
+    run.record("preflight", ExitCode.HOLDS)
 
     say("[2/4] contract suite")
     contract_code, note, not_the_api = _contract_step(target, run.paths, echo)
@@ -174,7 +173,7 @@ def _run_steps(run: GateRun, target: SuiteConfig, options: GateOptions, *, say: 
     if not options.with_load:
         say("[3/4] load smoke: skipped (--no-load)")
         return
-    if contract_code == EXIT_CANNOT_JUDGE:
+    if contract_code == ExitCode.CANNOT_JUDGE:
         say("[3/4] load smoke: not run, the contract step could not judge the target")
         run.record("load smoke", None)
         return
@@ -195,11 +194,11 @@ def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple
     try:
         from otp_suite.contract.runner import run_contract
     except ImportError as error:
-        return EXIT_CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
+        return ExitCode.CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
     outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo)
     if outcome.not_the_api:
         return outcome.exit_code, f"no test run: {outcome.reason}", True
-    if outcome.exit_code == EXIT_CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
+    if outcome.exit_code == ExitCode.CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
         return outcome.exit_code, outcome.reason or "the contract suite did not run", False
     note = f"{target.contract_depth} depth: {outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
     if target.contract_select:
@@ -215,7 +214,7 @@ def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, options: Gat
         from otp_suite.loadtest.runner import run_load
         from otp_suite.loadtest.slo import SloError, run_slos
     except ImportError as error:
-        return EXIT_CANNOT_JUDGE, f"the load runner is not installed ({error.name})", []
+        return ExitCode.CANNOT_JUDGE, f"the load runner is not installed ({error.name})", []
     try:
         # The smoke's size is the gate's; the SLOs come from the profile / OTP_SLO. LoadOptions is
         # built here, not by load_options(): that parses the run time with Locust, and importing
@@ -223,11 +222,11 @@ def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, options: Gat
         # In arrival-rate mode the latency SLOs judge the corrected percentiles (issue 6).
         slos = run_slos(options.arrival_rate, [target.slo or ""])
     except SloError as error:
-        return EXIT_CANNOT_JUDGE, str(error), []
+        return ExitCode.CANNOT_JUDGE, str(error), []
     load_options = LoadOptions(users=options.smoke_users, spawn_rate=float(options.smoke_users), run_time_s=max(1, round(options.smoke_run_time_s)), slos=slos, arrival_rate=options.arrival_rate)
     outcome = run_load(target, load_options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo)
     slo_lines = [(_slo_line(result), _SLO_WORDS.get(result.status, result.status)) for result in outcome.slos]
-    return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == EXIT_PASSED else "SLO breached"), slo_lines
+    return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == ExitCode.HOLDS else "SLO breached"), slo_lines
 
 
 #: How the closing table words an SLO's status: an SLO without samples is never shown as held.
@@ -252,12 +251,12 @@ def _finish(run: GateRun, options: GateOptions, *, say: Echo, warn: Echo) -> int
         except ReportError as error:
             problem = str(error)
             # Without the report a pass cannot be shown to anyone; a failure stays a failure.
-            exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
+            exit_code = ExitCode.BROKEN if exit_code == ExitCode.BROKEN else ExitCode.CANNOT_JUDGE
         except KeyboardInterrupt as interruption:  # the generator is stopped by subprocess.run
             if not any(step.name == "interrupted" for step in run.steps):
                 _mark_interrupted(run, interruption, warn)
             problem = f"interrupted by {signal_name_of(interruption)} while it was being built"
-            exit_code = EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE
+            exit_code = ExitCode.BROKEN if exit_code == ExitCode.BROKEN else ExitCode.CANNOT_JUDGE
     else:
         problem = "--no-report"
     # The last steps are short and must not be cut: a half-done scrub would leave a token behind.
@@ -265,7 +264,7 @@ def _finish(run: GateRun, options: GateOptions, *, say: Echo, warn: Echo) -> int
         try:
             scrub_reports(run.paths.root, run.secrets)
         except ReportError as error:
-            problem, exit_code = str(error), (EXIT_FAILED if exit_code == EXIT_FAILED else EXIT_CANNOT_JUDGE)
+            problem, exit_code = str(error), (ExitCode.BROKEN if exit_code == ExitCode.BROKEN else ExitCode.CANNOT_JUDGE)
         say("")
         say(render_summary(
             exit_code=exit_code,
@@ -286,7 +285,7 @@ def _mark_interrupted(run: GateRun, interruption: BaseException, warn: Echo) -> 
         warn(f"otp-suite gate: interrupted by {by_signal}; the steps' processes are stopped, the results so far kept")
         message = f"interrupted by {by_signal}: the gate run stopped before it finished; its results are partial"
         write_result(run.allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message=message)
-        run.record("interrupted", EXIT_CANNOT_JUDGE, f"by {by_signal}; results so far kept")
+        run.record("interrupted", ExitCode.CANNOT_JUDGE, f"by {by_signal}; results so far kept")
 
 
 def _target_label(run: GateRun) -> str | None:

@@ -8,11 +8,6 @@ import click
 
 from otp_suite.exit_codes import ExitCode
 
-# The names the commands use; the values are ExitCode's.
-EXIT_PASSED = ExitCode.HOLDS
-EXIT_FAILED = ExitCode.BROKEN
-EXIT_CANNOT_JUDGE = ExitCode.CANNOT_JUDGE
-
 
 def cannot_judge(reason: str) -> NoReturn:
     """Print ``otp-suite: cannot judge: <reason>`` and exit 2."""

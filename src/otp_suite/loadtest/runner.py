@@ -38,8 +38,6 @@ from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable
 
 Echo = Callable[[str], None]
 
-# The suite's exit codes (otp_suite.cli.errors), repeated here so the package does not import the CLI.
-EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_JUDGE = ExitCode.HOLDS, ExitCode.BROKEN, ExitCode.CANNOT_JUDGE
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def _preflight_token(config: SuiteConfig) -> str:
 
 def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
     # The caller prints the reason (the CLI as "otp-suite: cannot judge: ..." on stderr).
-    return LoadOutcome(EXIT_CANNOT_JUDGE, reason=reason)
+    return LoadOutcome(ExitCode.CANNOT_JUDGE, reason=reason)
 
 
 def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
@@ -188,16 +186,16 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
             reason += f"; not judged: {', '.join(unjudged)}"
         if versus is not None and versus.regressed:
             reason += "; " + versus.reason()
-        code = EXIT_FAILED
+        code = ExitCode.BROKEN
     elif versus is not None and versus.regressed:
-        reason, code = versus.reason(), EXIT_FAILED
+        reason, code = versus.reason(), ExitCode.BROKEN
     elif unjudged:
         reason = _not_judged_reason(unjudged, config, options, needed_s)
-        code = EXIT_CANNOT_JUDGE
+        code = ExitCode.CANNOT_JUDGE
     else:
         not_applicable = sum(1 for result in results if result.status == NOT_APPLICABLE)
         reason = f"all {len(results) - not_applicable} SLOs hold" + (f" ({not_applicable} not applicable: their flows are not played)" if not_applicable else "")
-        code = EXIT_PASSED
+        code = ExitCode.HOLDS
     echo(f"load: {reason} (summary: {summary})")
     return LoadOutcome(code, results, summary, reason, tuple(entries), census)
 
