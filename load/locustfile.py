@@ -42,7 +42,7 @@ from otp_suite.loadtest.census import WorkerCensus
 from otp_suite.loadtest.flows import FLOW_STEPS, Flow
 from otp_suite.loadtest.identities import UserToken
 from otp_suite.loadtest.latency_collector import LatencyCollector
-from otp_suite.loadtest.locust_run import attach, build_run, run_of
+from otp_suite.loadtest.locust_run import attach, build_run, run_of, tolerate_busy_workers
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError
 from otp_suite.loadtest.pacing import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
@@ -241,6 +241,8 @@ def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped
     except (ConfigError, FlowMixError, ShapeError, ArrivalError) as error:
         sys.exit(f"otp-suite locustfile: {error}")
     attach(environment, run)
+    if options.master:
+        tolerate_busy_workers()
     # The closed model's weights are the mix's (Locust's --tags filter this list when the test starts).
     OtpUser.tasks = [FLOW_TASKS[name] for name in FLOW_NAMES for _ in range(run.mix[name])]
     if not options.worker:

@@ -134,15 +134,24 @@ class BusyCommand:
             os.killpg(self.process.pid, signum)
         else:
             self.process.send_signal(signum)
-        give_up = time.monotonic() + STOP_DEADLINE_S
+        return self.wait_for_end(STOP_DEADLINE_S, f"after {signum.name}")
+
+    def wait_for_end(self, deadline_s: float, when: str) -> InterruptedRun:
+        """Wait for the command to end, watching its children; fail the test (``when``: for the message) at the deadline."""
+        give_up = time.monotonic() + deadline_s
         while self.process.poll() is None and time.monotonic() < give_up:
             self.watch()  # processes started while stopping (e.g. the report generator) are watched too
             time.sleep(0.05)  # polling interval
         if self.process.poll() is None:
             self.kill_all()
-            pytest.fail(f"the command was still running {STOP_DEADLINE_S:.0f} s after {signum.name}")
+            pytest.fail(f"the command was still running {deadline_s:.0f} s {when}")
         out, err = self.process.communicate()
         return InterruptedRun(self.process.returncode, out, err, dict(self.descendants), dict(self.command_lines))
+
+    def processes(self, fragment: str) -> list[psutil.Process]:
+        """The live descendants with ``fragment`` in their command line."""
+        self.watch()
+        return [process for pid, process in self.descendants.items() if fragment in self.command_lines.get(pid, "") and _alive(process)]
 
     def kill_all(self) -> None:
         """Kill the command and every process it was seen to start (the test's own clean-up)."""

@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 import re
 import signal
+import time
 
 import pytest
-from failsafe_fixtures import locust_requests_so_far, result_files
+from failsafe_fixtures import BUSY_DEADLINE_S, locust_requests_so_far, result_files
+from suite_children import LATENCY_SLOS_OFF
+
+from otp_suite.loadtest.locust_run import WORKER_MISSING_AFTER_S
 
 #: Becoming busy, then stopping (failsafe_fixtures deadlines), on a loaded machine.
 pytestmark = pytest.mark.timeout(600)
@@ -92,3 +96,47 @@ def test_interrupted_gate_stops_every_step_and_reports_the_run_as_interrupted(bu
     [marker] = _results_named(reports / "allure-results", "gate run interrupted")
     assert marker["status"] == "broken" and signum.name in marker["statusDetails"]["message"]
     assert (reports / "allure-report" / "index.html").is_file()
+
+
+#: How long both workers are frozen: longer than Locust's own 3 s heartbeat allowance, within ours.
+WORKERS_FROZEN_S = 8
+
+
+def test_workers_starved_longer_than_locusts_heartbeat_allowance_stay_in_the_run(busy_command, tmp_path):
+    # A loaded CI machine starved both workers of a distributed run as they spawned their users;
+    # Locust counted them missing after 3 s and stopped the test for good (0 requests in 60 s).
+    load_dir = tmp_path / "reports" / "load"
+    command = busy_command("load", "--workers", "2", "--run-time", "40s", OTP_REPORTS_DIR=str(tmp_path / "reports"), **LATENCY_SLOS_OFF)
+    command.wait_until(lambda c: c.running("--master-host", 2) and locust_requests_so_far(load_dir) > 0, "Locust counting requests")
+    workers = command.processes("--master-host")
+
+    for worker in workers:
+        worker.suspend()  # SIGSTOP: the starvation, made certain
+    time.sleep(WORKERS_FROZEN_S)  # the fault's length, not synchronisation: nothing is awaited here
+    before = locust_requests_so_far(load_dir)
+    for worker in workers:
+        worker.resume()
+    command.wait_until(lambda c: locust_requests_so_far(load_dir) > before, "requests after the workers were resumed")
+    run = command.wait_for_end(BUSY_DEADLINE_S, "after its run time")
+
+    assert len(workers) == 2
+    assert run.exit_code == 0, run.output[-2000:]
+
+
+def test_a_run_whose_every_worker_went_missing_cannot_be_judged_and_says_so(busy_command, tmp_path):
+    # Past the allowance Locust stops the test for good but still exits 0 at the run time: the
+    # figures of the few seconds before would pass as the run's.
+    load_dir = tmp_path / "reports" / "load"
+    command = busy_command("load", "--workers", "2", "--run-time", f"{WORKER_MISSING_AFTER_S + 20}s", OTP_REPORTS_DIR=str(tmp_path / "reports"), **LATENCY_SLOS_OFF)
+    command.wait_until(lambda c: c.running("--master-host", 2) and locust_requests_so_far(load_dir) > 0, "Locust counting requests")
+    workers = command.processes("--master-host")
+
+    for worker in workers:
+        worker.suspend()
+    time.sleep(WORKER_MISSING_AFTER_S + 5)  # the fault's length: past the allowance
+    for worker in workers:
+        worker.resume()
+    run = command.wait_for_end(BUSY_DEADLINE_S, "after its run time")
+
+    assert run.exit_code == 2, run.output[-2000:]
+    assert "every Locust worker stopped answering" in run.stderr

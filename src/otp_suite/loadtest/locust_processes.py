@@ -16,6 +16,7 @@ from typing import IO
 
 from otp_suite.config import SuiteConfig
 from otp_suite.interruption import signals_held
+from otp_suite.loadtest.locust_run import WORKER_MISSING_AFTER_S
 from otp_suite.loadtest.locust_stats import stats_csv
 from otp_suite.loadtest.options import LoadOptions
 from otp_suite.ports import free_port
@@ -176,4 +177,19 @@ def run_locust(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> st
         return f"Locust exited with code {code}: {tail or 'no output'}"
     if not stats_csv(files.csv_prefix).is_file():
         return f"Locust wrote no statistics ({stats_csv(files.csv_prefix)} missing): {_tail(files.log('locust'), config) or 'no output'}"
+    if options.is_distributed and _LAST_WORKER_MISSING in _read(files.log("locust")):
+        # Locust then stops the test for good, yet exits 0 at the run time: the figures would cover
+        # only the part before, and pass.
+        return f"every Locust worker stopped answering for {WORKER_MISSING_AFTER_S} s and Locust stopped the test before its run time; see {files.log('locust')}"
     return ""
+
+
+#: What Locust's master logs when it counts its last worker missing and stops the test.
+_LAST_WORKER_MISSING = "The last worker went missing, stopping test."
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""

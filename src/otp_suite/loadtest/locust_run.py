@@ -18,6 +18,25 @@ from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S, Pacing
 
 _ATTRIBUTE = "otp_suite_run"
 
+#: Seconds without a worker's heartbeat (one a second) before the master counts it missing. Locust's
+#: default is 3, and with every worker missing it stops the test for good: a worker whose process
+#: is starved while it spawns users (a loaded CI machine) missed that, and a 60 s run ended with no
+#: request sent. A worker that is really gone is still found, 30 s later.
+WORKER_MISSING_AFTER_S = 30
+
+
+def tolerate_busy_workers() -> None:
+    """Raise the master's heartbeat allowance to :data:`WORKER_MISSING_AFTER_S` (Locust reads the
+    module constant each time it counts heartbeats; its maintainers point to it for this), and let
+    the master's log (kept at WARNING otherwise) say when a worker joins or goes missing: the
+    runner reads it to refuse a run Locust stopped early."""
+    import logging
+
+    import locust.runners
+
+    locust.runners.HEARTBEAT_LIVENESS = WORKER_MISSING_AFTER_S
+    logging.getLogger("locust.runners").setLevel(logging.INFO)
+
 
 @dataclass
 class LocustRun:
