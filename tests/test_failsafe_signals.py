@@ -106,7 +106,8 @@ def test_workers_starved_longer_than_locusts_heartbeat_allowance_stay_in_the_run
     # A loaded CI machine starved both workers of a distributed run as they spawned their users;
     # Locust counted them missing after 3 s and stopped the test for good (0 requests in 60 s).
     load_dir = tmp_path / "reports" / "load"
-    command = busy_command("load", "--workers", "2", "--run-time", "40s", OTP_REPORTS_DIR=str(tmp_path / "reports"), **LATENCY_SLOS_OFF)
+    # Requests in flight at the freeze answer after it: within a request timeout longer than the freeze.
+    command = busy_command("load", "--workers", "2", "--run-time", "40s", OTP_REPORTS_DIR=str(tmp_path / "reports"), OTP_REQUEST_TIMEOUT_S="40", **LATENCY_SLOS_OFF)
     command.wait_until(lambda c: c.running("--master-host", 2) and locust_requests_so_far(load_dir) > 0, "Locust counting requests")
     workers = command.processes("--master-host")
 
