@@ -119,9 +119,7 @@ def _redacted(text: str, config: SuiteConfig) -> str:
 
 
 def _tail(path: Path, config: SuiteConfig, lines: int = 8) -> str:
-    if not path.is_file():
-        return ""
-    text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:]
+    text = _read(path).strip().splitlines()[-lines:]
     return _redacted(" | ".join(text), config)
 
 
