@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--st-max-examples", type=int, default=30, help="max examples for plain st run (the suite's default budget)")
     parser.add_argument("--mapped", action="store_true", help="run only the tests of the clauses each fault breaks")
     parser.add_argument("--no-st", action="store_true", help="skip plain st run (the slow side)")
-    parser.add_argument("--no-suite", action="store_true", help="skip the suite's side (tests/test_contract_faults.py proves its kills)")
+    parser.add_argument("--no-suite", action="store_true", help="skip the suite's side (tests/contract/test_contract_faults.py proves its kills)")
     args = parser.parse_args()
     faults = [f for f in args.faults.split(",") if f]
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ Two real runs against the embedded reference service with ``stall:4:2`` (every r
   closed  otp-suite load --users 10 (Locust's own model), for comparison: what Locust reports alone
 
 Prints, per run and entry, Locust's p95 and the corrected p95 next to the stall's arithmetic
-(p95 = L - 0.05 N / R, tests/test_arrival_correction.py), and writes the plot of the open run:
+(p95 = L - 0.05 N / R, tests/load/test_arrival_correction.py), and writes the plot of the open run:
 p50/p95/p99 of ``--entry`` per half second, by send time (Locust) and by intended start
 (corrected), with the requests due and sent below and the stall shaded.
 

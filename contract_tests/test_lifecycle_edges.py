@@ -21,6 +21,7 @@ Start = Callable[..., Challenge]
 LATE_IN_LIFETIME_S = 0.7
 
 
+@pytest.mark.slow
 @pytest.mark.policy_wait
 def test_otp_verifies_late_in_its_lifetime(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     if policy.ttl_s <= 2 * LATE_IN_LIFETIME_S:

@@ -47,6 +47,7 @@ def test_refused_send_does_not_restart_the_cooldown(client: OtpClient, started: 
     expect_challenge(response, f"a refused request is not a send: {cooldown + CHECK_AFTER_COOLDOWN_S:g} s after the last send (cooldown {cooldown:g} s) a send passes though a refused one came {cooldown * (1 - PROBE_AT_SHARE) + CHECK_AFTER_COOLDOWN_S:g} s ago")
 
 
+@pytest.mark.slow
 @pytest.mark.policy_wait
 def test_refused_sends_do_not_count_toward_the_window(client: OtpClient, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     _no_cooldown_to_observe(policy)

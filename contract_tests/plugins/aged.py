@@ -1,9 +1,15 @@
 """Challenges already past their lifetime, in each state a verify order rule needs.
 
-Expiry is a one-way door: a challenge past its lifetime stays past it. So the first test that asks
-for one arranges all of them on their own fresh numbers, waits out one lifetime (bounded by
-OTP_MAX_WAIT_S) and hands each test its own challenge: one wait of the target's clock instead of one
-per test. Nothing else is shared: every state is one challenge on one number, taken by one test.
+Expiry is a one-way door: a challenge past its lifetime stays past it. So each session (each
+pytest-xdist worker) arranges all of them on their own fresh numbers at its start, while it runs
+other tests the lifetime runs out, and a test that takes one waits only for what is left of that one
+lifetime (bounded by OTP_MAX_WAIT_S). At a production policy (300 s lifetime) that makes these
+tests cost nothing beyond the run's longest test, instead of a worker blocked for a lifetime each
+(otp_suite.contract.scheduling hands them out after every test that waits longer). Nothing else is
+shared: every state is one challenge on one number, taken by one test.
+
+The tests of a lifetime's edges (an OTP just before and just after its lifetime) keep their own
+timeline: an aged challenge may be used long after its lifetime ended, which is no edge.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from fixtures.phone_numbers import PhoneNumberSource
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_verified
+from otp_suite.contract.scheduling import EXPIRED_CHALLENGES_FIXTURE
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
 from contract_tests.steps import EXPIRY_MARGIN_S, guess_wrong
@@ -42,22 +49,45 @@ class ExpiredChallenges:
     policy: OtpPolicy
     waiter: PolicyWaiter
     _ready: dict[str, Challenge] = field(default_factory=dict)
+    _ready_at: float = 0.0  # time.monotonic() when every arranged challenge is past its lifetime
+    _arrange_error: Exception | None = None
     _taken: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def lifetime_wait_s(self) -> float:
+        """How long after its last send an arranged challenge is surely past its lifetime."""
+        return self.policy.ttl_s + EXPIRY_MARGIN_S
+
+    def start_aging(self) -> None:
+        """Arrange every state now, so that the lifetime runs out while the session runs other tests.
+
+        A target that refuses the arranging fails the tests that take a challenge, not this caller.
+        """
+        with self._lock:
+            if self._ready or self._arrange_error is not None:
+                return
+            try:
+                self._arrange()
+            except Exception as error:  # noqa: BLE001 - re-raised by take(), in the tests that need the challenges
+                self._arrange_error = error
+
     def take(self, state: str) -> Challenge:
         """The expired challenge in ``state`` (a key of :data:`STATES`); skips when the lifetime is too long to wait."""
-        wait = self.policy.ttl_s + EXPIRY_MARGIN_S
-        self.waiter.ensure_affordable(wait, "the OTP lifetime OTP_TTL_S")
+        self.waiter.ensure_affordable(self.lifetime_wait_s, "the OTP lifetime OTP_TTL_S")
         with self._lock:
+            if self._arrange_error is not None:
+                raise self._arrange_error
             if state in self._taken:
                 raise RuntimeError(f"expired challenge {state!r} was already taken; give each test its own state in STATES")
             if not self._ready:
-                self._arrange(wait)
+                self._arrange()
             self._taken.add(state)
-            return self._ready[state]
+            challenge = self._ready[state]
+        time.sleep(max(0.0, self._ready_at - time.monotonic()))
+        return challenge
 
-    def _arrange(self, wait: float) -> None:
+    def _arrange(self) -> None:
         challenges: dict[str, Challenge] = {}
         for state, wrong in STATES.items():
             challenge = start_challenge(self.client, self.inbox, self.phone_numbers.next())
@@ -66,12 +96,34 @@ class ExpiredChallenges:
             elif wrong < 0:
                 guess_wrong(self.client, challenge, self.policy.max_verify_attempts + 1 + wrong)
             challenges[state] = challenge
-        last_send = time.monotonic()
-        time.sleep(max(0.0, last_send + wait - time.monotonic()))
+        self._ready_at = time.monotonic() + self.lifetime_wait_s
         self._ready = challenges
+
+
+def _takes_expired_challenge(item: pytest.Item) -> bool:
+    """True when ``item`` will run (no skip mark) and takes an expired challenge."""
+    return EXPIRED_CHALLENGES_FIXTURE in getattr(item, "fixturenames", ()) and item.get_closest_marker("skip") is None
 
 
 @pytest.fixture(scope="session")
 def expired_challenges(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource, policy: OtpPolicy, waiter: PolicyWaiter) -> ExpiredChallenges:
     """Challenges past their lifetime, one per state (see :data:`STATES`)."""
     return ExpiredChallenges(client, inbox, phone_numbers, policy, waiter)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expired_challenges_age_from_the_start(request: pytest.FixtureRequest) -> None:
+    """Start the lifetime of the expired challenges at the session's first test, when any test will take one.
+
+    Anything that stops the arranging (no inbox, a lifetime longer than OTP_MAX_WAIT_S, the quick
+    depth, a target that refuses) leaves it to the tests that take a challenge, which skip or fail
+    with the reason; no other test is touched.
+    """
+    if not any(_takes_expired_challenge(item) for item in request.session.items):
+        return
+    try:
+        challenges: ExpiredChallenges = request.getfixturevalue(EXPIRED_CHALLENGES_FIXTURE)
+        challenges.waiter.ensure_affordable(challenges.lifetime_wait_s, "the OTP lifetime OTP_TTL_S")
+    except (Exception, pytest.skip.Exception):  # noqa: BLE001 - the tests that take a challenge meet it again and report it
+        return
+    challenges.start_aging()

@@ -1,7 +1,7 @@
 """The OTP API's names, written once: paths, the token header, operation ids and field patterns.
 
 Everything that speaks to the API (the reference service, the contract suite, the load flows, the
-preflight) imports these; openapi.yaml is the contract they must agree with (tests/test_openapi_spec.py).
+preflight) imports these; openapi.yaml is the contract they must agree with (tests/contract/test_openapi_spec.py).
 """
 
 from __future__ import annotations

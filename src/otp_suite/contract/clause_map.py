@@ -2,7 +2,7 @@
 break, with the tests that hold it and the faults of the reference service that break it.
 
 The reporting plugin names a failing test's clause and sentence; the suite's own tests
-(tests/test_clause_map.py) hold the map complete: every clause has a test and a fault, every
+(tests/contract/test_clause_map.py) hold the map complete: every clause has a test and a fault, every
 name in it exists, and every fault is killed by the tests mapped to its clause.
 """
 

@@ -36,9 +36,11 @@ from otp_suite.report.scrub import scrub_tree
 CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 #: pytest-xdist workers (README "Contract: side by side"). Each costs a start-up (imports and
 #: collection, seconds of CPU), so a run has few unless the target's policy has long waits, where
-#: each test that waits for the OTP lifetime or the send window needs a worker of its own.
+#: each test that waits out a lifetime of its own (the lifetime's two edges, resend restarting it)
+#: or the send window needs a worker of its own, and the cooldown tests fill the others. The tests
+#: of expired challenges need none: their lifetime runs from the session's start.
 #: OTP_CONTRACT_WORKERS overrides both (1: one after another).
-FEW_WORKERS, LONG_WAIT_WORKERS = 4, 12
+FEW_WORKERS, LONG_WAIT_WORKERS = 4, 6
 #: A policy whose OTP lifetime is longer than this has "long waits".
 LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
@@ -157,7 +159,7 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
 
     The tests wait on the network and the target's clock, not on the CPU, so there are more
     workers than cores. At the full depth against a policy with long waits every test that waits
-    for the OTP lifetime or the send window needs a worker of its own for the run to last one
+    out a lifetime of its own or the send window needs a worker of its own for the run to last one
     lifetime. A run narrowed to a few node ids starts no more workers than it has ids (each
     worker costs a start-up and a collection).
     """

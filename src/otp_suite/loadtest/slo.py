@@ -10,7 +10,7 @@ scheduled flows that could not start on time on ``flow.dropped_ratio``. In arriv
 defaults (:func:`default_slos`) judge the corrected figures, with the same limits, and require the
 schedule to be kept (``flow.dropped_ratio`` at most 1%).
 
-Why the defaults catch what they must (see tests/test_load_slo_gate.py):
+Why the defaults catch what they must (see tests/load/test_load_runs.py):
 - a verify 400 ms slower puts *every* verify above 400 ms, so ``verify.p50_ms`` (100) and
   ``verify.p95_ms`` (300) and ``flow.p50_ms`` (300) are breached, while a healthy local
   service answers in a few ms (a 2-core machine under other load stays well under 100 ms);

@@ -1,0 +1,166 @@
+"""How the contract tests are handed to pytest-xdist workers (otp_suite.contract.scheduling): a
+long policy wait never queues behind another on one worker, and the long waits start first.
+
+The scheduler is driven by a simulated run (the real xdist scheduler class, workers replaced by
+records of what they were sent), so the property is checked exactly, without minutes of waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pytest
+from xdist.scheduler import LoadScheduling
+
+from otp_suite.config import load_config
+from otp_suite.contract.runner import FEW_WORKERS, side_by_side_options
+from otp_suite.contract.scheduling import LongestWaitFirstScheduling
+from otp_suite.policy import FAST_TEST_POLICY
+
+#: the OTP lifetime, a resend cooldown, a test that only makes requests (production policy)
+LONG_S, COOLDOWN_S, SHORT_S = 300.0, 31.0, 0.5
+#: when the expired challenges arranged at the session's start are past their lifetime
+LIFETIME_READY_S = LONG_S + 1.3
+
+
+@dataclass(eq=False)
+class SimulatedWorker:
+    """Stands in for xdist's WorkerController: records the tests sent to it, runs them in simulated time."""
+
+    name: str
+    shutting_down: bool = False
+    running: tuple[int, float] | None = None  # (test index, finish time)
+    started: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def gateway(self) -> SimulatedWorker:
+        return self  # xdist names a worker by its gateway's id
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        pass  # the scheduler's node2pending is the worker's queue
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+class _Options:
+    def __init__(self, workers: int) -> None:
+        self._values = {"tx": [f"{workers}*popen"], "maxschedchunk": None}
+
+    def getvalue(self, name: str) -> object:
+        return self._values.get(name)
+
+    getoption = getvalue
+
+
+def simulate(scheduler_class: type[LoadScheduling], durations: list[float], workers: int, late: frozenset[int] = frozenset()) -> list[SimulatedWorker]:
+    """Run ``durations`` (collection order) through the scheduler; an xdist worker starts a test only once it holds the next one or is shut down.
+
+    A ``late`` test (one of expired challenges) lasts until its challenge is past the lifetime
+    that began with the session: ``LIFETIME_READY_S`` after the start, or ``SHORT_S`` after that.
+    """
+    scheduler = scheduler_class(_Options(workers), None)
+    nodes = [SimulatedWorker(f"gw{i}") for i in range(workers)]
+    collection = [f"test_{i}" for i in range(len(durations))]
+    if isinstance(scheduler, LongestWaitFirstScheduling):
+        scheduler.late_tests = frozenset(collection[index] for index in late)
+    for node in nodes:
+        scheduler.add_node(node)
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    now = 0.0
+    for _ in range(10 * len(durations) + 10):
+        for node in nodes:
+            held = scheduler.node2pending[node]
+            if node.running is None and held and (len(held) >= 2 or node.shutting_down):
+                index = held[0]
+                duration = max(SHORT_S, LIFETIME_READY_S - now) if index in late else durations[index]
+                durations[index] = duration
+                node.running = (index, now + duration)
+                node.started.append((index, now))
+        busy = [node for node in nodes if node.running is not None]
+        if not busy:
+            break
+        node = min(busy, key=lambda n: n.running[1])  # type: ignore[index]
+        index, now = node.running  # type: ignore[misc]
+        node.running = None
+        scheduler.mark_test_complete(node, index)
+    assert sum(len(node.started) for node in nodes) == len(durations), "every test ran exactly once"
+    return nodes
+
+
+def finish_time(nodes: list[SimulatedWorker], durations: list[float]) -> float:
+    return max(start + durations[index] for node in nodes for index, start in node.started)
+
+
+def contract_like(long_tests: int, cooldown_tests: int, short_tests: int = 200) -> list[float]:
+    """Durations in the order the workers collect them: longest expected wait first."""
+    return [LONG_S] * long_tests + [COOLDOWN_S] * cooldown_tests + [SHORT_S] * short_tests
+
+
+@pytest.mark.parametrize("long_tests", [1, 4, 7])
+def test_long_waits_start_first_and_only_quick_tests_queue_behind_them(long_tests: int) -> None:
+    durations = contract_like(long_tests, cooldown_tests=8)
+
+    nodes = simulate(LongestWaitFirstScheduling, durations, workers=12)
+
+    long_starts = [start for node in nodes for index, start in node.started if durations[index] == LONG_S]
+    assert long_starts == [0.0] * long_tests
+    assert finish_time(nodes, durations) <= LONG_S + 4 * SHORT_S
+
+
+def test_more_long_waits_than_workers_take_the_fewest_rounds() -> None:
+    durations = contract_like(long_tests=6, cooldown_tests=4, short_tests=30)
+
+    nodes = simulate(LongestWaitFirstScheduling, durations, workers=4)
+
+    assert finish_time(nodes, durations) <= 2 * LONG_S + 4 * SHORT_S
+
+
+def test_tests_of_expired_challenges_wait_for_no_worker_beyond_the_lifetime() -> None:
+    """At a production policy: 3 lifetime tests, the send window (155 s), 11 cooldowns, quick tests, then 8 tests of expired challenges."""
+    durations = [LONG_S] * 3 + [155.0] + [COOLDOWN_S] * 11 + [SHORT_S] * 200 + [0.0] * 8
+    late = frozenset(range(len(durations) - 8, len(durations)))
+
+    nodes = simulate(LongestWaitFirstScheduling, durations, workers=6, late=late)
+
+    assert finish_time(nodes, durations) <= LIFETIME_READY_S + 4 * SHORT_S
+    for node in nodes:
+        order = [index in late for index, _ in node.started]
+        assert order == sorted(order), f"{node.name} ran another test after one of expired challenges (which held it until the lifetime ended)"
+
+
+def test_a_worker_gets_tests_as_soon_as_it_has_collected() -> None:
+    scheduler = LongestWaitFirstScheduling(_Options(2), None)  # type: ignore[arg-type]
+    first, second = SimulatedWorker("gw0"), SimulatedWorker("gw1")
+    collection = [f"test_{i}" for i in range(10)]
+    for node in (first, second):
+        scheduler.add_node(node)
+
+    scheduler.add_node_collection(first, collection)
+    scheduler.schedule()
+
+    assert scheduler.node2pending[first] == [0, 9] and scheduler.node2pending[second] == []
+    scheduler.add_node_collection(second, collection)
+    scheduler.schedule()
+    assert scheduler.node2pending[second] == [1, 8]
+
+
+def test_xdist_load_scheduling_would_queue_a_cooldown_behind_the_lifetime() -> None:
+    """Why the suite has its own scheduler: xdist's hands out chunks, so a cooldown test can wait behind the lifetime."""
+    durations = contract_like(long_tests=4, cooldown_tests=8)
+
+    nodes = simulate(LoadScheduling, durations, workers=12)
+
+    assert finish_time(nodes, durations) >= LONG_S + COOLDOWN_S
+
+
+@pytest.mark.parametrize(("workers", "expected"), [("1", ["-p", "no:xdist"]), ("3", ["-n", "3"]), ("0", ["-n", str(FEW_WORKERS)])])
+def test_contract_workers_setting_chooses_how_many_run_side_by_side(workers: str, expected: list[str]) -> None:
+    config = replace(load_config({"OTP_CONTRACT_WORKERS": workers}), policy=FAST_TEST_POLICY)
+
+    assert side_by_side_options(config, echo=lambda _: None) == expected
