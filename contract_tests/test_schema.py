@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import allure
 import hypothesis
+import requests
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 
@@ -37,22 +38,22 @@ def _redacted(failure: BaseException) -> AssertionError:
     return AssertionError(text)
 
 
-def _sent_checked(case: schemathesis.Case, base_url: str) -> None:
+def _sent_checked(case: schemathesis.Case, base_url: str, session: requests.Session) -> None:
     """Call and validate; a failure is re-raised with its text redacted (the target may echo a token)."""
     try:
-        case.call_and_validate(base_url=base_url)
+        case.call_and_validate(base_url=base_url, session=session)
     except (FailureGroup, Failure) as failure:
         raise _redacted(failure) from None
 
 
 @schema.parametrize()
-def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, phone_numbers: PhoneNumberSource) -> None:
+def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, phone_numbers: PhoneNumberSource, schemathesis_session: requests.Session) -> None:
     if _operation_id(case) in SENDING_OPERATIONS:
         map_into_test_range(case.body, phone_numbers)
-    _sent_checked(case, base_url)
+    _sent_checked(case, base_url, schemathesis_session)
 
 
-def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig) -> None:
+def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
     class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: schemathesis.Case) -> None:
             if _operation_id(case) in SENDING_OPERATIONS:
@@ -61,7 +62,7 @@ def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: Pho
                 _use_delivered_otp(case, phone_numbers, inbox)
 
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
-            return {"base_url": base_url}
+            return {"base_url": base_url, "session": schemathesis_session}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
             try:

@@ -7,8 +7,11 @@ A target that cannot be reached ends the session at once: nothing could be judge
 from __future__ import annotations
 
 from collections.abc import Iterator
+from http.cookiejar import DefaultCookiePolicy
 
 import pytest
+import requests
+from schemathesis.transport.requests import SameHostRedirectsSession
 
 from otp_suite.config import ConfigError, SuiteConfig
 from otp_suite.contract.session import run_config
@@ -41,6 +44,21 @@ def base_url(suite_config: SuiteConfig) -> str:
     """The target's base URL."""
     assert suite_config.base_url is not None
     return suite_config.base_url
+
+
+@pytest.fixture(scope="session")
+def schemathesis_session() -> Iterator[requests.Session]:
+    """One keep-alive connection pool for the worker's Schemathesis calls.
+
+    Without it Schemathesis opens a new session, so a new connection, for every call: across a
+    link with a round trip of latency that is a handshake more per call. It is the session class
+    Schemathesis uses itself, with no default headers (as Schemathesis sends its calls) and no
+    cookies kept, so one call cannot change the next.
+    """
+    with SameHostRedirectsSession() as session:
+        session.headers.clear()
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        yield session
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from otp_suite import __version__
-from otp_suite.cli.contract import contract
 from otp_suite.cli.errors import click_error, suite_crashed
-from otp_suite.cli.gate import gate
-from otp_suite.cli.load import load
-from otp_suite.cli.serve import serve
-from otp_suite.cli.token import token
+
+#: Subcommand name -> the module that defines it (a command of that name). Imported when used:
+#: ``otp-suite contract`` need not pay for the load runner's imports, and the other way round.
+SUBCOMMANDS = {name: f"otp_suite.cli.{name}" for name in ("serve", "contract", "load", "gate", "token")}
 
 
 class _SuiteGroup(click.Group):
@@ -20,6 +20,19 @@ class _SuiteGroup(click.Group):
 
     A bug of the suite says nothing about the target, so it is "could not judge", not "failed".
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The subcommands, in the order ``--help`` lists them."""
+        return list(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand ``cmd_name``, its module imported now; None for an unknown name."""
+        module = SUBCOMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command = getattr(importlib.import_module(module), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
         try:
@@ -46,10 +59,3 @@ def main() -> None:
     Every option can also be set with the OTP_* variable shown in its help, or in a profile
     (OTP_ENV names a table of environments.toml).
     """
-
-
-main.add_command(serve)
-main.add_command(contract)
-main.add_command(load)
-main.add_command(gate)
-main.add_command(token)
