@@ -51,10 +51,10 @@ def test_each_interval_gets_its_own_row_with_locusts_and_the_corrected_percentil
     aggregate.add(recorder.take())
     aggregate.close_all()
 
-    rows = [(row.kind, row.count, row.p95_ms) for row in aggregate.rows]
-    assert rows == [(CORRECTED, 1, pytest.approx(10.0, rel=0.002)), (LOCUST, 1, pytest.approx(5.0, rel=0.002)),
-                    (CORRECTED, 1, pytest.approx(100.0, rel=0.002)), (LOCUST, 1, pytest.approx(50.0, rel=0.002)),
-                    (CORRECTED, 1, pytest.approx(1000.0, rel=0.002)), (LOCUST, 1, pytest.approx(500.0, rel=0.002))]  # fmt: skip
+    rows = [(row.kind, row.count, row.p95_ms) for row in aggregate.rows]  # rows: 2 significant digits (within 1%)
+    assert rows == [(CORRECTED, 1, pytest.approx(10.0, rel=0.01)), (LOCUST, 1, pytest.approx(5.0, rel=0.01)),
+                    (CORRECTED, 1, pytest.approx(100.0, rel=0.01)), (LOCUST, 1, pytest.approx(50.0, rel=0.01)),
+                    (CORRECTED, 1, pytest.approx(1000.0, rel=0.01)), (LOCUST, 1, pytest.approx(500.0, rel=0.01))]  # fmt: skip
 
 
 def test_a_worker_ships_only_what_it_recorded_since_its_last_report():
