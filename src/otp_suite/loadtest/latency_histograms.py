@@ -71,6 +71,26 @@ def decode(text: str) -> HdrHistogram:
     return HdrHistogram.decode(text.encode("ascii"))
 
 
+def release(histogram: HdrHistogram) -> None:
+    """Let ``histogram``'s counts array (hundreds of kB) be freed as soon as it is dropped.
+
+    hdrh's histogram and its encoder refer to each other, so a dropped histogram waits for Python's
+    cyclic garbage collector, and one that lived through a young collection waits for a full one,
+    which comes ever more rarely as a long run piles up long-lived objects: a master decoding every
+    worker report grew by about 100 MB over 10 million requests. Breaking the cycle frees it at once.
+    """
+    histogram.encoder.histogram = None
+
+
+def counts_of_encoded(text: str) -> dict[int, int]:
+    """The non-empty buckets of an encoded histogram (see :func:`counts_of`); the decoded histogram is released."""
+    histogram = decode(text)
+    try:
+        return counts_of(histogram)
+    finally:
+        release(histogram)
+
+
 def interval_of(epoch_s: float) -> int:
     """The index of the reporting interval ``epoch_s`` falls in."""
     return int(epoch_s // INTERVAL_S)
@@ -159,6 +179,7 @@ class IntervalRecorder:
             for value, count in counts.items():
                 histogram.record_value(value, count)
             shipped.append([interval, entry, kind, encode(histogram)])
+            release(histogram)
         return shipped
 
 
@@ -192,7 +213,7 @@ class LatencyAggregate:
 
     def add(self, shipped: Iterable[Shipped]) -> None:
         """Merge one worker's report (encoded histograms)."""
-        self.add_counts([interval, entry, kind, counts_of(decode(text))] for interval, entry, kind, text in shipped)
+        self.add_counts([interval, entry, kind, counts_of_encoded(text)] for interval, entry, kind, text in shipped)
 
     def add_counts(self, counted: Iterable[Counted]) -> None:
         """Merge bucket counts (a single process's own, or a decoded report)."""
