@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from otp_suite.report.paths import ReportPaths
+
 GATE_TIMEOUT_S = 600
 
 
@@ -21,11 +23,13 @@ class GateRun:
 
     @property
     def html_path(self) -> Path:
-        return self.reports_dir / "allure-report" / "index.html"
+        """The single-file report, where the gate promises it (ReportPaths)."""
+        return ReportPaths(self.reports_dir).allure_report / "index.html"
 
     @property
     def results_dir(self) -> Path:
-        return self.reports_dir / "allure-results"
+        """The raw Allure results."""
+        return ReportPaths(self.reports_dir).allure_results
 
 
 def run_gate(reports_dir: Path, env: dict[str, str] | None = None, *args: str) -> GateRun:
