@@ -149,7 +149,6 @@ class LongestWaitFirstScheduling(LoadScheduling):
         super().__init__(config, log)
         self.late_tests: frozenset[str] = frozenset()
         self._late: set[int] = set()
-        self._read_late_tests = lambda: read_late_tests(config)
 
     @property
     def collection_is_completed(self) -> bool:
@@ -169,7 +168,7 @@ class LongestWaitFirstScheduling(LoadScheduling):
         if self.collection is None:
             self.collection = list(next(iter(self.node2collection.values())))
             self.pending[:] = range(len(self.collection))
-            late = self.late_tests or self._read_late_tests()
+            late = self.late_tests or read_late_tests(self.config)
             self._late = {index for index, nodeid in enumerate(self.collection) if nodeid in late}
         for node in self.nodes:
             self.check_schedule(node)
