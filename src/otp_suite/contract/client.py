@@ -119,8 +119,14 @@ class OtpInbox:
             return self.fixed_code
         if not self.inbox_url:
             raise InboxUnavailable("no test inbox is configured; set OTP_INBOX_URL or OTP_FIXED_CODE")
+        params = {"countryCode": number.country_code, "phone_number": number.phone_number}
         try:
-            response = self.http.get(self.inbox_url, params={"countryCode": number.country_code, "phone_number": number.phone_number})
+            try:
+                response = self.http.get(self.inbox_url, params=params)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                # A kept-alive connection the inbox closed just as it was reused (seen on a loaded
+                # machine): reading the inbox changes nothing, so it is read once more, on a new connection.
+                response = self.http.get(self.inbox_url, params=params)
         except httpx.TransportError as error:
             raise InboxUnavailable(f"test inbox {self.inbox_url} could not be reached ({type(error).__name__}); set OTP_INBOX_URL or OTP_FIXED_CODE") from None
         if response.status_code != 200:
