@@ -8,7 +8,7 @@ import random
 import msgpack
 import pytest
 
-from otp_suite.loadtest.corrected import Sample, percentile
+from otp_suite.loadtest.corrected import Sample, percentile, read_report, write_report
 from otp_suite.loadtest.latency_collector import LatencyCollector
 from otp_suite.loadtest.latency_histograms import CORRECTED, INTERVAL_S, LOCUST, IntervalRecorder, LatencyAggregate, counts_of, decode, encode, new_histogram, record_ms
 
@@ -56,6 +56,23 @@ def test_each_interval_gets_its_own_row_with_locusts_and_the_corrected_percentil
     assert rows == [(CORRECTED, 1, pytest.approx(10.0, rel=0.01)), (LOCUST, 1, pytest.approx(5.0, rel=0.01)),
                     (CORRECTED, 1, pytest.approx(100.0, rel=0.01)), (LOCUST, 1, pytest.approx(50.0, rel=0.01)),
                     (CORRECTED, 1, pytest.approx(1000.0, rel=0.01)), (LOCUST, 1, pytest.approx(500.0, rel=0.01))]  # fmt: skip
+
+
+def test_the_report_file_gives_back_every_interval_row_as_it_was_closed(tmp_path):
+    recorder, aggregate = IntervalRecorder(), LatencyAggregate()
+    for second in range(300):
+        for entry in ("register", "verify"):
+            recorder.record(entry, LOCUST, START + second * INTERVAL_S, 1.0 + second)
+            recorder.record(entry, CORRECTED, START + second * INTERVAL_S, 2.0 + second)
+    aggregate.add(recorder.take())
+    aggregate.close_all()
+    closed = list(aggregate.rows)
+
+    write_report(tmp_path / "locust", aggregate, schedule=None, dropped={})
+
+    report = read_report(tmp_path / "locust")
+    assert len(closed) == 300 * 2 * 2
+    assert report is not None and report.intervals == closed
 
 
 def test_a_worker_ships_only_what_it_recorded_since_its_last_report():

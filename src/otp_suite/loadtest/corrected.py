@@ -143,6 +143,10 @@ class CorrectedReport:
     intervals: list[IntervalRow]
 
 
+#: Stands for the rows in the JSON document until they are streamed into the file (see write_report).
+_ROWS_PLACEHOLDER = "<interval rows>"
+
+
 def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int], samples: Sequence[CorrectedSample] | None = None) -> Path:
     """Write ``<prefix>_corrected.json`` from the merged histograms (and ``<prefix>_samples.csv`` when samples were kept); returns the JSON path."""
     latency.close_all()
@@ -154,7 +158,7 @@ def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Map
         "entries": figures,
         "dropped": dict(dropped),
         "schedule": dict(schedule) if schedule is not None else None,
-        "intervals": {"interval_s": INTERVAL_S, "columns": ["start_s", "entry", "kind", "count", "p50_ms", "p95_ms", "p99_ms"], "rows": [row.as_list() for row in latency.rows]},
+        "intervals": {"interval_s": INTERVAL_S, "columns": ["start_s", "entry", "kind", "count", "p50_ms", "p95_ms", "p99_ms"], "rows": _ROWS_PLACEHOLDER},
         "histograms": latency.encoded_totals(),
         "notes": {
             "corrected": "latency from the intended start: a scheduled flow's due time plus, for a step, what the steps before it took beyond their operation's median so far (otp_suite.loadtest.corrected)",
@@ -162,7 +166,14 @@ def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Map
         },
     }
     json_path = Path(f"{prefix}{CORRECTED_SUFFIX}")
-    json_path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    head, tail = json.dumps(document, indent=1).split(json.dumps(_ROWS_PLACEHOLDER))
+    with json_path.open("w", encoding="utf-8") as handle:
+        # The rows are written one by one, a line each: built whole, the indented JSON of a long
+        # soak's rows took tens of MB of the master's memory for a moment, at the very end.
+        handle.write(head + "[")
+        for number, row in enumerate(latency.rows):
+            handle.write(("\n  " if number == 0 else ",\n  ") + json.dumps(row.as_list()))
+        handle.write("\n ]" + tail + "\n")
     if samples is not None:
         with Path(f"{prefix}{SAMPLES_SUFFIX}").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

@@ -19,7 +19,8 @@ in HdrHistograms of microseconds with 3 significant digits (a value is kept to w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +200,41 @@ class IntervalRow:
         return [self.start_s, self.entry, self.kind, self.count, self.p50_ms, self.p95_ms, self.p99_ms]
 
 
+class IntervalRows:
+    """The closed intervals' rows, kept in typed columns (a few dozen bytes a row), read as :class:`IntervalRow`.
+
+    A soak closes one row per entry, kind and second: ten million requests at a thousand a second
+    are 64,000 rows, about 18 MB as Python objects in the master's memory, under 3 MB as columns.
+    """
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._name_index: dict[str, int] = {}
+        self._labels = array("H")  # entry index, kind index, alternately
+        self._numbers = array("d")  # start, count, p50, p95, p99 of each row
+
+    def _index(self, name: str) -> int:
+        index = self._name_index.get(name)
+        if index is None:
+            index = self._name_index[name] = len(self._names)
+            self._names.append(name)
+        return index
+
+    def append(self, row: IntervalRow) -> None:
+        """Keep one more closed interval."""
+        self._labels.extend((self._index(row.entry), self._index(row.kind)))
+        self._numbers.extend((row.start_s, row.count, row.p50_ms, row.p95_ms, row.p99_ms))
+
+    def __len__(self) -> int:
+        return len(self._labels) // 2
+
+    def __iter__(self) -> Iterator[IntervalRow]:
+        names, labels, numbers = self._names, self._labels, self._numbers
+        for i in range(len(self)):
+            start, count, p50, p95, p99 = numbers[5 * i : 5 * i + 5]
+            yield IntervalRow(start, names[labels[2 * i]], names[labels[2 * i + 1]], int(count), p50, p95, p99)
+
+
 class LatencyAggregate:
     """Where the run is judged: merges the shipped histograms (see the module docstring)."""
 
@@ -207,7 +243,7 @@ class LatencyAggregate:
         self._open: dict[int, dict[tuple[str, str], dict[int, int]]] = {}
         self._closed_before = -(2**62)
         self._newest = -(2**62)
-        self.rows: list[IntervalRow] = []
+        self.rows = IntervalRows()
         #: Histograms that arrived after their interval was closed (counted in the totals only).
         self.late = 0
 
