@@ -19,7 +19,21 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+# Compiled once here, read (not written) by every later process. Where PYTHONDONTWRITEBYTECODE is
+# set (this machine's image sets it), each Python process would otherwise compile the project's
+# modules from source, and each pytest would rewrite the asserts of every module of its plugins'
+# packages (about 380 modules of Hypothesis, Schemathesis and the rest: 4 CPU-seconds), again in
+# every contract worker, Locust worker and command a run starts. pytest reads its cached rewrites
+# even where it may not write them, so the two collections below write them with the variable unset.
+BYTECODE_STAMP := $(VENV)/.bytecode
+
+$(BYTECODE_STAMP): $(PY_STAMP)
+	$(BIN)/python -m compileall -q src fixtures load contract_tests tests benchmarks
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest contract_tests -c contract_tests/pytest.ini --rootdir=. -p no:cacheprovider -p no:locust -p no:xdist --collect-only -q > /dev/null
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest tests -n 0 -p no:cacheprovider --collect-only -q > /dev/null
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP) $(BYTECODE_STAMP)
 
 browser:
 	bash scripts/install-browser.sh

@@ -7,14 +7,18 @@ records of what they were sent), so the property is checked exactly, without min
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import execnet
 import pytest
 from xdist.scheduler import LoadScheduling
 
 from otp_suite.config import load_config
 from otp_suite.contract.runner import FEW_WORKERS, side_by_side_options
-from otp_suite.contract.scheduling import LongestWaitFirstScheduling
+from otp_suite.contract.scheduling import LATER_WORKER_NICENESS, LongestWaitFirstScheduling, pytest_xdist_newgateway
+from otp_suite.contract.session import run_config
 from otp_suite.policy import FAST_TEST_POLICY
 
 #: the OTP lifetime, a resend cooldown, a test that only makes requests (production policy)
@@ -164,3 +168,41 @@ def test_contract_workers_setting_chooses_how_many_run_side_by_side(workers: str
     config = replace(load_config({"OTP_CONTRACT_WORKERS": workers}), policy=FAST_TEST_POLICY)
 
     assert side_by_side_options(config, echo=lambda _: None) == expected
+
+
+@pytest.fixture
+def fresh_run_config() -> Iterator[None]:
+    """The controller's configuration read anew from the variables a test sets (a process reads it once)."""
+    run_config.cache_clear()
+    yield
+    run_config.cache_clear()
+
+
+def niceness_of_new_workers(*gateway_ids: str) -> dict[str, int]:
+    """How much lower than this process's each worker's CPU priority is, for real worker processes given those xdist ids."""
+    niceness = {}
+    for gateway_id in gateway_ids:
+        gateway = execnet.makegateway(f"popen//id={gateway_id}")
+        try:
+            pytest_xdist_newgateway(gateway)
+            niceness[gateway_id] = gateway.remote_exec("import os; channel.send(os.nice(0))").receive(timeout=60) - os.nice(0)
+        finally:
+            gateway.exit()
+    return niceness
+
+
+def test_at_a_production_policy_workers_after_the_first_three_start_at_a_lower_cpu_priority(monkeypatch: pytest.MonkeyPatch, fresh_run_config: None) -> None:
+    monkeypatch.setenv("OTP_TTL_S", "300")
+    monkeypatch.setenv("OTP_CONTRACT_DEPTH", "full")
+
+    niceness = niceness_of_new_workers("gw0", "gw2", "gw3", "gw5")
+
+    later = min(LATER_WORKER_NICENESS, 19 - os.nice(0))
+    assert niceness == {"gw0": 0, "gw2": 0, "gw3": later, "gw5": later}
+
+
+def test_at_the_test_policy_every_worker_starts_at_the_same_cpu_priority(monkeypatch: pytest.MonkeyPatch, fresh_run_config: None) -> None:
+    monkeypatch.setenv("OTP_TTL_S", "30")
+    monkeypatch.setenv("OTP_RESEND_COOLDOWN_S", "2")
+
+    assert niceness_of_new_workers("gw3") == {"gw3": 0}

@@ -25,6 +25,7 @@ from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
+from otp_suite.contract.waiting import has_long_waits
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
@@ -41,8 +42,6 @@ CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 #: of expired challenges need none: their lifetime runs from the session's start.
 #: OTP_CONTRACT_WORKERS overrides both (1: one after another).
 FEW_WORKERS, LONG_WAIT_WORKERS = 4, 6
-#: A policy whose OTP lifetime is longer than this has "long waits".
-LONG_WAIT_S = 60.0
 _CANNOT_JUDGE_MARK = "cannot judge: "
 #: How long an interrupted child may take to write its JUnit XML and results before it is killed:
 #: xdist's controller waits for every worker to stop, which takes seconds on a loaded machine.
@@ -163,8 +162,7 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     lifetime. A run narrowed to a few node ids starts no more workers than it has ids (each
     worker costs a start-up and a collection).
     """
-    long_waits = config.contract_depth == "full" and max(config.policy.ttl_s, config.policy.resend_cooldown_s) > LONG_WAIT_S
-    workers = config.contract_workers or (LONG_WAIT_WORKERS if long_waits else FEW_WORKERS)
+    workers = config.contract_workers or (LONG_WAIT_WORKERS if has_long_waits(config) else FEW_WORKERS)
     if selected_node_ids:
         workers = min(workers, selected_node_ids)
     if workers > 1 and not lane_digits_for(config.test_phone_prefix):

@@ -18,6 +18,9 @@ longest chain of waits for the target's clock on one worker, so:
   hold its worker until the lifetime ends. The controller does not collect, so each worker writes
   which tests those are to a file the controller named (``workerinput``, xdist's way to pass
   settings to workers).
+- at a policy with long waits the workers start in order: the first :data:`FIRST_WORKERS` at the
+  controller's CPU priority, the others lower (:func:`worker_niceness`), so that the first ones are
+  ready first and begin the tests that wait out a lifetime instead of all being ready together.
 
 The quick depth (``OTP_CONTRACT_DEPTH=quick``) skips the marked tests here, with the reason, and
 :class:`otp_suite.contract.waiting.PolicyWaiter` skips any other test at its first policy wait.
@@ -31,13 +34,14 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScheduling
 from xdist.workermanage import WorkerController
 
 from otp_suite.config import ConfigError
-from otp_suite.contract.waiting import QUICK_DEPTH_REASON
+from otp_suite.contract.waiting import QUICK_DEPTH_REASON, has_long_waits
 
 #: Marks of tests that wait for the target's clock for long (the OTP lifetime, the send window).
 POLICY_WAIT_MARKS = ("policy_wait", "slow")
@@ -48,6 +52,12 @@ LATE_RANK = 5
 #: ``workerinput`` key: the file in which a worker lists the node ids of the late tests.
 LATE_TESTS_FILE_KEY = "otp_contract_late_tests_file"
 _LATE_TESTS_DIR = pytest.StashKey[Path]()
+#: At a policy with long waits, the workers after the first :data:`FIRST_WORKERS` start at this
+#: niceness: each worker's imports and collection cost seconds of CPU, and when all of them start
+#: together on a small machine, all are ready together, at the end of everyone's start-up. Started
+#: in order, the first ones are ready first and begin the tests that wait out a lifetime of their
+#: own (three), while the others finish their start-up on what CPU is left.
+FIRST_WORKERS, LATER_WORKER_NICENESS = 3, 10
 
 
 def is_policy_wait_test(item: pytest.Item) -> bool:
@@ -88,6 +98,26 @@ def pytest_configure_node(node: WorkerController) -> None:
     if _LATE_TESTS_DIR not in config.stash:
         config.stash[_LATE_TESTS_DIR] = Path(tempfile.mkdtemp(prefix="otp-contract-schedule-"))
     node.workerinput[LATE_TESTS_FILE_KEY] = str(config.stash[_LATE_TESTS_DIR] / "late-tests.json")
+
+
+def worker_niceness(gateway_id: str, *, long_waits: bool) -> int:
+    """How much lower than the controller's the CPU priority of worker ``gateway_id`` (``gw0``, ``gw1``…) is."""
+    index = int(gateway_id.removeprefix("gw")) if gateway_id.removeprefix("gw").isdigit() else 0
+    return LATER_WORKER_NICENESS if long_waits and index >= FIRST_WORKERS else 0
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway: Any) -> None:
+    """Lower a later worker's CPU priority before it imports anything, at a policy with long waits (controller side)."""
+    from otp_suite.contract.session import run_config
+
+    try:
+        long_waits = has_long_waits(run_config())
+    except ConfigError:
+        return  # the session fixture ends the run with this error, once
+    niceness = worker_niceness(str(gateway.id), long_waits=long_waits)
+    if niceness:
+        gateway.remote_exec(f"import os; os.nice({niceness})").waitclose()
 
 
 def _write_late_tests(config: pytest.Config, items: Sequence[pytest.Item]) -> None:
