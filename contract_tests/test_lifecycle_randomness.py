@@ -61,6 +61,7 @@ def _chi_square_by_position(values: list[str]) -> list[float]:
     return statistics
 
 
+@pytest.mark.chained_requests
 def test_otps_are_uniform_over_all_six_digit_codes(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource, distinct_codes: None) -> None:
     otps = [challenge.otp for challenge in _sample(client, inbox, phone_numbers)]
 
@@ -74,6 +75,7 @@ def test_otps_are_uniform_over_all_six_digit_codes(client: OtpClient, inbox: Otp
     assert chi_squares[worst] < CHI_SQUARE_LIMIT, f"OTPs are uniform over 000000-999999: digit position {worst + 1} has chi-square {chi_squares[worst]:.1f} over {SAMPLE_SIZE} OTPs (limit {CHI_SQUARE_LIMIT:g}, chance 7.6e-6): its digits are not equally likely"
 
 
+@pytest.mark.chained_requests
 def test_auth_codes_are_random(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> None:
     challenges = _sample(client, inbox, phone_numbers)
     codes = [challenge.auth_code for challenge in challenges]

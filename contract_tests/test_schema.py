@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import allure
 import hypothesis
+import pytest
 import requests
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
@@ -53,6 +54,7 @@ def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, p
     _sent_checked(case, base_url, schemathesis_session)
 
 
+@pytest.mark.chained_requests
 def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
     class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: schemathesis.Case) -> None:

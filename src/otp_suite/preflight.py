@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import statistics
+import time
 
 import httpx
 
@@ -122,3 +124,29 @@ def describe_redirect(url: str, response: httpx.Response) -> str:
 async def _probe(url: str, *, headers: dict[str, str], body: bytes, verify: bool, deadline_s: float) -> httpx.Response:
     async with httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(deadline_s), follow_redirects=False) as client:
         return await asyncio.wait_for(client.post(url, content=body, headers=headers), deadline_s)
+
+
+#: Requests timed by :func:`round_trip_s` after one that opens the connection.
+ROUND_TRIP_SAMPLES = 3
+
+
+def round_trip_s(config: SuiteConfig) -> float:
+    """The target's median answer time over one kept-alive connection (0 when it cannot be measured).
+
+    The requests carry no token, so they can never make the target send an SMS. A slow answer
+    means the tests will wait on the network rather than the CPU (a stage in another region).
+    """
+    if config.base_url is None:
+        return 0.0
+    url = config.base_url.rstrip("/") + REGISTER_PATH
+    timings = []
+    try:
+        with httpx.Client(verify=config.verify_tls, timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False) as client:
+            client.post(url, content=b"{}", headers={"content-type": "application/json"})  # opens the connection
+            for _ in range(ROUND_TRIP_SAMPLES):
+                started = time.perf_counter()
+                client.post(url, content=b"{}", headers={"content-type": "application/json"})
+                timings.append(time.perf_counter() - started)
+    except httpx.HTTPError:
+        return 0.0
+    return statistics.median(timings)

@@ -8,17 +8,17 @@ records of what they were sent), so the property is checked exactly, without min
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-import execnet
 import pytest
 from xdist.scheduler import LoadScheduling
 
 from otp_suite.config import load_config
-from otp_suite.contract.runner import FEW_WORKERS, side_by_side_options
-from otp_suite.contract.scheduling import LATER_WORKER_NICENESS, LongestWaitFirstScheduling, pytest_xdist_newgateway
-from otp_suite.contract.session import run_config
+from otp_suite.contract.runner import FAR_TARGET_WORKERS, FEW_WORKERS, FIRST_WORKERS, LATER_WORKER_NICENESS, LONG_WAIT_WORKERS, side_by_side_options
+from otp_suite.contract.scheduling import LongestWaitFirstScheduling
 from otp_suite.policy import FAST_TEST_POLICY
 
 #: the OTP lifetime, a resend cooldown, a test that only makes requests (production policy)
@@ -170,39 +170,35 @@ def test_contract_workers_setting_chooses_how_many_run_side_by_side(workers: str
     assert side_by_side_options(config, echo=lambda _: None) == expected
 
 
-@pytest.fixture
-def fresh_run_config() -> Iterator[None]:
-    """The controller's configuration read anew from the variables a test sets (a process reads it once)."""
-    run_config.cache_clear()
-    yield
-    run_config.cache_clear()
+def test_a_far_target_gets_more_workers_started_in_order() -> None:
+    config = replace(load_config({}), policy=FAST_TEST_POLICY)
+
+    options = side_by_side_options(config, echo=lambda _: None, round_trip_s=0.05)
+
+    later = FAR_TARGET_WORKERS - FIRST_WORKERS
+    assert options == ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{later}*popen//nice={LATER_WORKER_NICENESS}"]
 
 
-def niceness_of_new_workers(*gateway_ids: str) -> dict[str, int]:
-    """How much lower than this process's each worker's CPU priority is, for real worker processes given those xdist ids."""
-    niceness = {}
-    for gateway_id in gateway_ids:
-        gateway = execnet.makegateway(f"popen//id={gateway_id}")
-        try:
-            pytest_xdist_newgateway(gateway)
-            niceness[gateway_id] = gateway.remote_exec("import os; channel.send(os.nice(0))").receive(timeout=60) - os.nice(0)
-        finally:
-            gateway.exit()
-    return niceness
+def test_a_production_policy_starts_its_workers_in_order_and_a_near_target_at_the_test_policy_all_at_once() -> None:
+    production, fast = load_config({"OTP_TTL_S": "300"}), replace(load_config({}), policy=FAST_TEST_POLICY)
+
+    assert side_by_side_options(production, echo=lambda _: None, round_trip_s=0.001)[-1] == f"{LONG_WAIT_WORKERS - FIRST_WORKERS}*popen//nice={LATER_WORKER_NICENESS}"
+    assert side_by_side_options(fast, echo=lambda _: None, round_trip_s=0.001) == ["-n", str(FEW_WORKERS)]
 
 
-def test_at_a_production_policy_workers_after_the_first_three_start_at_a_lower_cpu_priority(monkeypatch: pytest.MonkeyPatch, fresh_run_config: None) -> None:
-    monkeypatch.setenv("OTP_TTL_S", "300")
-    monkeypatch.setenv("OTP_CONTRACT_DEPTH", "full")
+def test_workers_started_in_order_run_the_later_ones_at_a_lower_cpu_priority(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(
+        "import os, pathlib\n"
+        "def pytest_configure(config):\n"
+        "    worker = getattr(config, 'workerinput', {}).get('workerid')\n"
+        "    if worker:\n"
+        "        (pathlib.Path(__file__).parent / f'{worker}.nice').write_text(str(os.nice(0)))\n"
+    )
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    options = side_by_side_options(load_config({"OTP_TTL_S": "300"}), echo=lambda _: None)
 
-    niceness = niceness_of_new_workers("gw0", "gw2", "gw3", "gw5")
+    subprocess.run([sys.executable, "-m", "pytest", "test_nothing.py", *options, "-p", "no:cacheprovider", "-q", "-o", "addopts=", "--rootdir", str(tmp_path)], cwd=tmp_path, check=True, capture_output=True, timeout=240)
 
+    niceness = {path.stem: int(path.read_text()) - os.nice(0) for path in tmp_path.glob("*.nice")}
     later = min(LATER_WORKER_NICENESS, 19 - os.nice(0))
-    assert niceness == {"gw0": 0, "gw2": 0, "gw3": later, "gw5": later}
-
-
-def test_at_the_test_policy_every_worker_starts_at_the_same_cpu_priority(monkeypatch: pytest.MonkeyPatch, fresh_run_config: None) -> None:
-    monkeypatch.setenv("OTP_TTL_S", "30")
-    monkeypatch.setenv("OTP_RESEND_COOLDOWN_S", "2")
-
-    assert niceness_of_new_workers("gw3") == {"gw3": 0}
+    assert niceness == {f"gw{index}": 0 if index < FIRST_WORKERS else later for index in range(LONG_WAIT_WORKERS)}

@@ -28,7 +28,7 @@ from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interr
 from otp_suite.contract.waiting import has_long_waits
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
-from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted, round_trip_s
 from otp_suite.redaction import Redactor
 from otp_suite.report.labels import AREA_CONTRACT
 from otp_suite.report.results_writer import write_result
@@ -42,6 +42,17 @@ CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 #: of expired challenges need none: their lifetime runs from the session's start.
 #: OTP_CONTRACT_WORKERS overrides both (1: one after another).
 FEW_WORKERS, LONG_WAIT_WORKERS = 4, 6
+#: A target whose median answer takes this long is far (a stage in another region): its tests wait
+#: on the network round trips, not the CPU, so more of them run side by side (README "Contract:
+#: side by side"; benchmarks/bench_contract_network.py).
+FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 8
+#: When the tests wait on the target's clock or the network (a policy with long waits, a far
+#: target), the workers after the first FIRST_WORKERS start at LATER_WORKER_NICENESS (execnet's
+#: ``nice=``). Each worker's imports and collection cost seconds of CPU; started together on a
+#: small machine, all are ready together at the end of everyone's start-up. Started in order, the
+#: first ones are ready first and begin the longest tests (at a production policy the three that
+#: wait out a lifetime of their own) while the others finish their start-up on what CPU is left.
+FIRST_WORKERS, LATER_WORKER_NICENESS = 3, 10
 _CANNOT_JUDGE_MARK = "cannot judge: "
 #: How long an interrupted child may take to write its JUnit XML and results before it is killed:
 #: xdist's controller waits for every worker to stop, which takes seconds on a loaded machine.
@@ -123,7 +134,7 @@ def run_contract(
         "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
         # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
         "-p", "no:locust",
-        *side_by_side_options(config, echo, selected_node_ids=sum("::" in arg for arg in pytest_args)),
+        *side_by_side_options(config, echo, selected_node_ids=sum("::" in arg for arg in pytest_args), round_trip_s=round_trip_s(config)),
     ]  # fmt: skip
     reason_line: str | None = None
     # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
@@ -153,22 +164,36 @@ def run_contract(
     return _verdict(status, junit_path, reason_line, seed)
 
 
-def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, selected_node_ids: int = 0) -> list[str]:
+def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, selected_node_ids: int = 0, round_trip_s: float = 0.0) -> list[str]:
     """pytest-xdist options: how many workers run the tests side by side (otp_suite.contract.scheduling).
 
     The tests wait on the network and the target's clock, not on the CPU, so there are more
     workers than cores. At the full depth against a policy with long waits every test that waits
     out a lifetime of its own or the send window needs a worker of its own for the run to last one
-    lifetime. A run narrowed to a few node ids starts no more workers than it has ids (each
-    worker costs a start-up and a collection).
+    lifetime. A far target (``round_trip_s``, the median answer time, of at least
+    :data:`FAR_TARGET_ROUND_TRIP_S`) gets :data:`FAR_TARGET_WORKERS`. A run narrowed to a few node
+    ids starts no more workers than it has ids (each worker costs a start-up and a collection).
     """
-    workers = config.contract_workers or (LONG_WAIT_WORKERS if has_long_waits(config) else FEW_WORKERS)
+    long_waits, far = has_long_waits(config), round_trip_s >= FAR_TARGET_ROUND_TRIP_S
+    planned = max(LONG_WAIT_WORKERS if long_waits else FEW_WORKERS, FAR_TARGET_WORKERS if far else 0)
+    workers = config.contract_workers or planned
     if selected_node_ids:
         workers = min(workers, selected_node_ids)
+    if far and not config.contract_workers:
+        echo(f"the target answers in {round_trip_s * 1000:.0f} ms (a far target: its tests wait on the network), so {workers} workers run them side by side")
     if workers > 1 and not lane_digits_for(config.test_phone_prefix):
         echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
         workers = 1
-    return ["-n", str(workers)] if workers > 1 else ["-p", "no:xdist"]
+    return xdist_options(workers, staggered=long_waits or far)
+
+
+def xdist_options(workers: int, *, staggered: bool) -> list[str]:
+    """pytest-xdist options for ``workers``; ``staggered``: the later ones niced (:data:`FIRST_WORKERS`)."""
+    if workers <= 1:
+        return ["-p", "no:xdist"]
+    if not staggered or workers <= FIRST_WORKERS:
+        return ["-n", str(workers)]
+    return ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{workers - FIRST_WORKERS}*popen//nice={LATER_WORKER_NICENESS}"]
 
 
 def _stop_child(process: subprocess.Popen[str]) -> None:

@@ -4,10 +4,12 @@ Almost every contract test uses its own numbers and its own user, so the tests r
 pytest-xdist workers (see README "Contract: side by side"). What decides the wall time is the
 longest chain of waits for the target's clock on one worker, so:
 
-- every worker collects the tests in the same order, longest expected wait first (a ``slow``
-  mark: the OTP lifetime or the send window; then other ``policy_wait`` marks and tests that use
-  the ``waiter`` fixture: a cooldown; then the Schemathesis phases, which are the longest without
-  a wait; then the tests that only make requests; last the tests that take an expired challenge,
+- every worker collects the tests in the same order, longest expected run first
+  (:func:`expected_wait_rank`: the tests that chain a hundred requests or more, such as the
+  Schemathesis stateful phase;
+  a ``slow`` mark, the OTP lifetime or the send window; the other Schemathesis phases; other
+  ``policy_wait`` marks and tests that use the ``waiter`` fixture, a cooldown; then the tests that
+  only make requests); last the tests that take an expired challenge,
   whose lifetime has been running since the session began (contract_tests/plugins/aged.py), so
   that they come late and wait little);
 - :class:`LongestWaitFirstScheduling` starts handing tests out as soon as the first worker has
@@ -18,9 +20,8 @@ longest chain of waits for the target's clock on one worker, so:
   hold its worker until the lifetime ends. The controller does not collect, so each worker writes
   which tests those are to a file the controller named (``workerinput``, xdist's way to pass
   settings to workers).
-- at a policy with long waits the workers start in order: the first :data:`FIRST_WORKERS` at the
-  controller's CPU priority, the others lower (:func:`worker_niceness`), so that the first ones are
-  ready first and begin the tests that wait out a lifetime instead of all being ready together.
+- when the tests wait on the target's clock or the network, the workers start in order
+  (:func:`otp_suite.contract.runner.xdist_options`), so the first ones are ready first.
 
 The quick depth (``OTP_CONTRACT_DEPTH=quick``) skips the marked tests here, with the reason, and
 :class:`otp_suite.contract.waiting.PolicyWaiter` skips any other test at its first policy wait.
@@ -34,30 +35,27 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScheduling
 from xdist.workermanage import WorkerController
 
-from otp_suite.config import ConfigError
-from otp_suite.contract.waiting import QUICK_DEPTH_REASON, has_long_waits
+from otp_suite.config import ConfigError, SuiteConfig
+from otp_suite.contract.waiting import QUICK_DEPTH_REASON
 
 #: Marks of tests that wait for the target's clock for long (the OTP lifetime, the send window).
 POLICY_WAIT_MARKS = ("policy_wait", "slow")
 #: The session fixture of challenges already past their lifetime (contract_tests/plugins/aged.py).
 EXPIRED_CHALLENGES_FIXTURE = "expired_challenges"
+#: Mark of a test that makes a hundred requests or more one after another (the Schemathesis
+#: stateful phase, the randomness samples): the longest tests that wait for no clock, and through a
+#: 50 ms round trip the longest of all at a fast policy.
+CHAINED_MARK = "chained_requests"
 #: Rank of the tests that take an expired challenge: handed out last, never as a partner.
 LATE_RANK = 5
 #: ``workerinput`` key: the file in which a worker lists the node ids of the late tests.
 LATE_TESTS_FILE_KEY = "otp_contract_late_tests_file"
 _LATE_TESTS_DIR = pytest.StashKey[Path]()
-#: At a policy with long waits, the workers after the first :data:`FIRST_WORKERS` start at this
-#: niceness: each worker's imports and collection cost seconds of CPU, and when all of them start
-#: together on a small machine, all are ready together, at the end of everyone's start-up. Started
-#: in order, the first ones are ready first and begin the tests that wait out a lifetime of their
-#: own (three), while the others finish their start-up on what CPU is left.
-FIRST_WORKERS, LATER_WORKER_NICENESS = 3, 10
 
 
 def is_policy_wait_test(item: pytest.Item) -> bool:
@@ -65,22 +63,35 @@ def is_policy_wait_test(item: pytest.Item) -> bool:
     return any(item.get_closest_marker(mark) is not None for mark in POLICY_WAIT_MARKS)
 
 
+def takes_expired_challenge(item: pytest.Item) -> bool:
+    """True for a test of expired challenges: handed out last, never as a partner."""
+    return EXPIRED_CHALLENGES_FIXTURE in getattr(item, "fixturenames", ())
+
+
 def expected_wait_rank(item: pytest.Item) -> int:
-    """0 for the longest expected run time (a lifetime or the send window) up to 3 for a test that only makes requests; :data:`LATE_RANK` for a test of expired challenges."""
-    fixtures = getattr(item, "fixturenames", ())
-    if EXPIRED_CHALLENGES_FIXTURE in fixtures:
+    """0 for the longest expected run time up to 4 for a test that only makes requests; :data:`LATE_RANK` for a test of expired challenges.
+
+    0: the test that chains hundreds of requests (:data:`CHAINED_MARK`), 1: a ``slow`` mark (the OTP
+    lifetime, the send window), 2: the other Schemathesis phases, 3: other ``policy_wait`` marks and
+    tests that use the ``waiter`` fixture (a cooldown). The lifetime's tests mostly sleep, so they
+    start beside the phases, which use the CPU here and the network against a far target.
+    """
+    if takes_expired_challenge(item):
         return LATE_RANK
-    if item.get_closest_marker("slow") is not None:
+    if item.get_closest_marker(CHAINED_MARK) is not None:
         return 0
-    if is_policy_wait_test(item) or "waiter" in fixtures:
+    if item.get_closest_marker("slow") is not None:
         return 1
     if item.nodeid.split("::", 1)[0].endswith("test_schema.py"):
         return 2
-    return 3
+    if is_policy_wait_test(item) or "waiter" in getattr(item, "fixturenames", ()):
+        return 3
+    return 4
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marks that say a test waits for the target's clock."""
+    config.addinivalue_line("markers", f"{CHAINED_MARK}: the test chains hundreds of requests; it is handed out first")
     config.addinivalue_line("markers", "policy_wait: the test waits for the target's clock (OTP lifetime, cooldown, send window); skipped at the quick depth")
 
 
@@ -100,32 +111,12 @@ def pytest_configure_node(node: WorkerController) -> None:
     node.workerinput[LATE_TESTS_FILE_KEY] = str(config.stash[_LATE_TESTS_DIR] / "late-tests.json")
 
 
-def worker_niceness(gateway_id: str, *, long_waits: bool) -> int:
-    """How much lower than the controller's the CPU priority of worker ``gateway_id`` (``gw0``, ``gw1``…) is."""
-    index = int(gateway_id.removeprefix("gw")) if gateway_id.removeprefix("gw").isdigit() else 0
-    return LATER_WORKER_NICENESS if long_waits and index >= FIRST_WORKERS else 0
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_newgateway(gateway: Any) -> None:
-    """Lower a later worker's CPU priority before it imports anything, at a policy with long waits (controller side)."""
-    from otp_suite.contract.session import run_config
-
-    try:
-        long_waits = has_long_waits(run_config())
-    except ConfigError:
-        return  # the session fixture ends the run with this error, once
-    niceness = worker_niceness(str(gateway.id), long_waits=long_waits)
-    if niceness:
-        gateway.remote_exec(f"import os; os.nice({niceness})").waitclose()
-
-
 def _write_late_tests(config: pytest.Config, items: Sequence[pytest.Item]) -> None:
     """On a worker, list the node ids of the late tests where the controller can read them."""
     target = getattr(config, "workerinput", {}).get(LATE_TESTS_FILE_KEY)
     if not target:
         return
-    late = [item.nodeid for item in items if expected_wait_rank(item) == LATE_RANK]
+    late = [item.nodeid for item in items if takes_expired_challenge(item)]
     partial = f"{target}.{os.getpid()}"
     Path(partial).write_text(json.dumps(late), encoding="utf-8")
     os.replace(partial, target)  # every worker writes the same list; the controller reads a whole one
@@ -148,13 +139,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Order the tests longest expected wait first; at the quick depth, skip the marked policy waits."""
     from otp_suite.contract.session import run_config
 
+    try:
+        suite_config: SuiteConfig | None = run_config()
+    except ConfigError:
+        suite_config = None  # the session fixture ends the run with this error, once
     items.sort(key=expected_wait_rank)  # stable: the order within a rank stays the collection order
     _write_late_tests(config, items)
-    try:
-        quick = run_config().contract_depth == "quick"
-    except ConfigError:
-        return  # the session fixture ends the run with this error, once
-    if quick:
+    if suite_config is not None and suite_config.contract_depth == "quick":
         for item in items:
             if is_policy_wait_test(item):
                 item.add_marker(pytest.mark.skip(reason=QUICK_DEPTH_REASON))
