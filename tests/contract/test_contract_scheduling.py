@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from otp_suite.config import load_config
+from otp_suite.config import PROJECT_ROOT, load_config
+from otp_suite.contract.run_plan import FAR_TARGET_INI
 from otp_suite.contract.runner import FAR_TARGET_WORKERS, FEW_WORKERS, FIRST_WORKERS, LATER_WORKER_NICENESS, LONG_WAIT_WORKERS, side_by_side_options
 from otp_suite.contract.scheduling import LongestWaitFirstScheduling
 from otp_suite.policy import FAST_TEST_POLICY
@@ -176,7 +177,7 @@ def test_a_far_target_gets_more_workers_started_in_order() -> None:
     options = side_by_side_options(config, echo=lambda _: None, round_trip_s=0.05)
 
     later = FAR_TARGET_WORKERS - FIRST_WORKERS
-    assert options == ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{later}*popen//nice={LATER_WORKER_NICENESS}"]
+    assert options == ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{later}*popen//nice={LATER_WORKER_NICENESS}", "-o", f"{FAR_TARGET_INI}=true"]
 
 
 def test_a_production_policy_starts_its_workers_in_order_and_a_near_target_at_the_test_policy_all_at_once() -> None:
@@ -202,3 +203,31 @@ def test_workers_started_in_order_run_the_later_ones_at_a_lower_cpu_priority(tmp
     niceness = {path.stem: int(path.read_text()) - os.nice(0) for path in tmp_path.glob("*.nice")}
     later = min(LATER_WORKER_NICENESS, 19 - os.nice(0))
     assert niceness == {f"gw{index}": 0 if index < FIRST_WORKERS else later for index in range(LONG_WAIT_WORKERS)}
+
+
+def collected_order(*options: str, **environment: str) -> list[str]:
+    """The contract tests' node ids in the order every worker collects them (a real collection)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OTP_")}, **environment}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "contract_tests", "-c", "contract_tests/pytest.ini", "--rootdir", str(PROJECT_ROOT), "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:locust", "--collect-only", "-q", *options],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240, check=True,
+    )  # fmt: skip
+    return [line for line in done.stdout.splitlines() if "::" in line]
+
+
+def first_of(order: list[str], *names: str) -> list[int]:
+    return [next(index for index, nodeid in enumerate(order) if name in nodeid) for name in names]
+
+
+def test_against_a_far_target_at_a_fast_policy_the_schemathesis_phases_start_before_the_lifetime_tests() -> None:
+    fast = {"OTP_TTL_S": "3", "OTP_RESEND_COOLDOWN_S": "1"}
+
+    near = collected_order(**fast)
+    far = collected_order("-o", f"{FAR_TARGET_INI}=true", **fast)
+
+    stateful, phase, lifetime = "test_linked_operations_conform_in_sequence", "test_operation_conforms_to_openapi", "test_otp_expires_after_its_lifetime"
+    assert first_of(near, stateful)[0] < 3 and first_of(far, stateful)[0] < 3  # the three chained_requests tests come first
+    near_phase, near_lifetime = first_of(near, phase, lifetime)
+    far_phase, far_lifetime = first_of(far, phase, lifetime)
+    assert near_lifetime < near_phase
+    assert far_phase < far_lifetime

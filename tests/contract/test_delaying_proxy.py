@@ -6,11 +6,15 @@ under pytest-xdist."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from fixtures.delaying_proxy import DelayingProxy, delayed_link
+from otp_suite.config import load_config
+from otp_suite.contract.runner import FAR_TARGET_WORKERS, FIRST_WORKERS, LATER_WORKER_NICENESS, side_by_side_options
+from otp_suite.preflight import round_trip_s
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.server import ServiceThread
 
@@ -50,3 +54,17 @@ def test_each_round_trip_takes_at_least_the_configured_time(served: ServiceThrea
 def test_refuses_a_non_loopback_upstream() -> None:
     with pytest.raises(ValueError, match="not loopback"):
         DelayingProxy("192.0.2.1", 80, one_way_delay_s=0.025)
+
+
+def test_the_runner_times_a_far_target_by_its_round_trips_and_plans_more_workers(served: ServiceThread) -> None:
+    config = load_config({"OTP_BASE_URL": served.url, "OTP_TTL_S": "3", "OTP_RESEND_COOLDOWN_S": "1"})
+
+    with delayed_link(served.url, round_trip_s=ROUND_TRIP_S) as link:
+        far = replace(config, base_url=link.url)
+        measured = round_trip_s(far)
+        said: list[str] = []
+        options = side_by_side_options(far, said.append, round_trip_s=measured)
+
+    assert measured >= ROUND_TRIP_S  # a lower bound: a busy machine only adds to it
+    assert options[options.index("--tx") + 1 :: 2][:2] == [f"{FIRST_WORKERS}*popen", f"{FAR_TARGET_WORKERS - FIRST_WORKERS}*popen//nice={LATER_WORKER_NICENESS}"]
+    assert said and "a far target" in said[0]

@@ -25,7 +25,7 @@ from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
-from otp_suite.contract.waiting import has_long_waits
+from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted, round_trip_s
@@ -184,7 +184,8 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     if workers > 1 and not lane_digits_for(config.test_phone_prefix):
         echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
         workers = 1
-    return xdist_options(workers, staggered=long_waits or far)
+    far_option = ["-o", f"{FAR_TARGET_INI}=true"] if far else []
+    return [*xdist_options(workers, staggered=long_waits or far), *far_option]
 
 
 def xdist_options(workers: int, *, staggered: bool) -> list[str]:

@@ -41,6 +41,7 @@ from xdist.scheduler import LoadScheduling
 from xdist.workermanage import WorkerController
 
 from otp_suite.config import ConfigError, SuiteConfig
+from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
 from otp_suite.contract.waiting import QUICK_DEPTH_REASON
 
 #: Marks of tests that wait for the target's clock for long (the OTP lifetime, the send window).
@@ -68,25 +69,33 @@ def takes_expired_challenge(item: pytest.Item) -> bool:
     return EXPIRED_CHALLENGES_FIXTURE in getattr(item, "fixturenames", ())
 
 
-def expected_wait_rank(item: pytest.Item) -> int:
+def expected_wait_rank(item: pytest.Item, *, far_target: bool = False) -> int:
     """0 for the longest expected run time up to 4 for a test that only makes requests; :data:`LATE_RANK` for a test of expired challenges.
 
-    0: the test that chains hundreds of requests (:data:`CHAINED_MARK`), 1: a ``slow`` mark (the OTP
-    lifetime, the send window), 2: the other Schemathesis phases, 3: other ``policy_wait`` marks and
-    tests that use the ``waiter`` fixture (a cooldown). The lifetime's tests mostly sleep, so they
-    start beside the phases, which use the CPU here and the network against a far target.
+    0: the tests that chain a hundred requests or more (:data:`CHAINED_MARK`), 1: a ``slow`` mark
+    (the OTP lifetime, the send window), 2: the other Schemathesis phases, 3: other ``policy_wait``
+    marks and tests that use the ``waiter`` fixture (a cooldown). The lifetime's tests mostly
+    sleep, so they start beside the phases, which use the CPU. Against a far target
+    (:data:`FAR_TARGET_INI`) the phases, hundreds of round trips each, come before the ``slow``
+    tests unless the policy has long waits.
     """
     if takes_expired_challenge(item):
         return LATE_RANK
     if item.get_closest_marker(CHAINED_MARK) is not None:
         return 0
+    schema_phase = item.nodeid.split("::", 1)[0].endswith("test_schema.py")
     if item.get_closest_marker("slow") is not None:
-        return 1
-    if item.nodeid.split("::", 1)[0].endswith("test_schema.py"):
-        return 2
+        return 2 if far_target else 1
+    if schema_phase:
+        return 1 if far_target else 2
     if is_policy_wait_test(item) or "waiter" in getattr(item, "fixturenames", ()):
         return 3
     return 4
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ini option by which the runner says the target is far."""
+    parser.addini(FAR_TARGET_INI, "the target is far: its tests wait on round trips (set by otp_suite.contract.runner)", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -143,7 +152,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         suite_config: SuiteConfig | None = run_config()
     except ConfigError:
         suite_config = None  # the session fixture ends the run with this error, once
-    items.sort(key=expected_wait_rank)  # stable: the order within a rank stays the collection order
+    far_target = bool(config.getini(FAR_TARGET_INI)) and not (suite_config is not None and has_long_waits(suite_config))
+    # Stable: the order within a rank stays the collection order.
+    items.sort(key=lambda item: expected_wait_rank(item, far_target=far_target))
     _write_late_tests(config, items)
     if suite_config is not None and suite_config.contract_depth == "quick":
         for item in items:

@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from otp_suite.config import SuiteConfig
 
 QUICK_DEPTH_REASON = "quick depth (OTP_CONTRACT_DEPTH=quick) runs no check that waits for the target's clock; the full depth (--depth full) runs this one"
 
 #: Added to every policy wait: a target may keep whole-second timestamps, so "30 s later" by our
 #: clock can be 29.x s by its clock.
 CLOCK_MARGIN_S = 1.0
-#: A policy whose OTP lifetime or resend cooldown is longer than this has "long waits".
-LONG_WAIT_S = 60.0
-
-
-def has_long_waits(config: SuiteConfig) -> bool:
-    """True for a full-depth run against a policy with long waits (a production policy), which runs more workers, started in order."""
-    return config.contract_depth == "full" and max(config.policy.ttl_s, config.policy.resend_cooldown_s) > LONG_WAIT_S
-
-
 @dataclass(frozen=True)
 class PolicyWaiter:
     """Sleeps for the target's policy durations, or skips the test when that would exceed ``max_wait_s``.
