@@ -41,18 +41,14 @@ browser:
 gate: install
 	$(BIN)/otp-suite gate
 
-# Lint (ruff, mypy, the OpenAPI linters) beside the parallel part (most of its tests wait on a
-# subprocess, a socket or a clock; lint's output is shown after it), then the tests that measure a
-# load run against its schedule, alone (`solo`): beside three other workers a 2-core machine
-# cannot keep an arrival schedule. All three always run; any one failing fails the command.
+# Lint (ruff, mypy, the OpenAPI linters), the parallel part, then the tests that measure a load run
+# against its schedule, alone (`solo`): beside three other workers a 2-core machine cannot keep an
+# arrival schedule. All three always run; any one failing fails the command. (Lint beside the
+# parallel part saved nothing: that part keeps both cores busy.)
 LINT_STAMP := $(VENV)/.lint-installed
-LINT_LOG := $(VENV)/lint.log
 
 test: install browser $(LINT_STAMP)
-	$(MAKE) --no-print-directory lint > $(LINT_LOG) 2>&1 & lint_pid=$$!; \
-	$(BIN)/pytest -m "not solo"; parallel=$$?; \
-	wait $$lint_pid; lint=$$?; echo "--- make lint (ran beside the tests above): exit $$lint"; cat $(LINT_LOG); \
-	$(BIN)/pytest -m solo -n 0; solo=$$?; exit $$((lint | parallel | solo))
+	$(MAKE) --no-print-directory lint; lint=$$?; $(BIN)/pytest -m "not solo"; parallel=$$?; $(BIN)/pytest -m solo -n 0; solo=$$?; exit $$((lint | parallel | solo))
 
 $(LINT_STAMP): $(PY_STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[lint]'
