@@ -6,10 +6,9 @@ longest chain of waits for the target's clock on one worker, so:
 
 - every worker collects the tests in the same order, longest expected run first
   (:func:`expected_wait_rank`: the tests that chain a hundred requests or more, such as the
-  Schemathesis stateful phase;
-  a ``slow`` mark, the OTP lifetime or the send window; the other Schemathesis phases; other
-  ``policy_wait`` marks and tests that use the ``waiter`` fixture, a cooldown; then the tests that
-  only make requests); last the tests that take an expired challenge,
+  Schemathesis stateful phase; a ``slow`` mark, the OTP lifetime or the send window; the other
+  Schemathesis phases; other ``policy_wait`` marks and tests that use the ``waiter`` fixture, a
+  cooldown; then the tests that only make requests); last the tests that take an expired challenge,
   whose lifetime has been running since the session began (contract_tests/plugins/aged.py), so
   that they come late and wait little);
 - :class:`LongestWaitFirstScheduling` starts handing tests out as soon as the first worker has
