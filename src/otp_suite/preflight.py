@@ -141,11 +141,11 @@ def round_trip_s(config: SuiteConfig) -> float:
     url = config.base_url.rstrip("/") + REGISTER_PATH
     timings = []
     try:
-        with httpx.Client(verify=config.verify_tls, timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False) as client:
-            client.post(url, content=b"{}", headers={"content-type": "application/json"})  # opens the connection
+        with httpx.Client(verify=config.verify_tls, timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False, headers={"content-type": "application/json"}) as client:
+            client.post(url, content=b"{}")  # opens the connection
             for _ in range(ROUND_TRIP_SAMPLES):
                 started = time.perf_counter()
-                client.post(url, content=b"{}", headers={"content-type": "application/json"})
+                client.post(url, content=b"{}")
                 timings.append(time.perf_counter() - started)
     except httpx.HTTPError:
         return 0.0

@@ -17,6 +17,8 @@ QUICK_DEPTH_REASON = "quick depth (OTP_CONTRACT_DEPTH=quick) runs no check that 
 #: Added to every policy wait: a target may keep whole-second timestamps, so "30 s later" by our
 #: clock can be 29.x s by its clock.
 CLOCK_MARGIN_S = 1.0
+
+
 @dataclass(frozen=True)
 class PolicyWaiter:
     """Sleeps for the target's policy durations, or skips the test when that would exceed ``max_wait_s``.
