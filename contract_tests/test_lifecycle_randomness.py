@@ -39,7 +39,9 @@ CHI_SQUARE_LIMIT = 40.0  # 9 degrees of freedom: P(X >= 40) = 7.6e-6
 OTP_MAX_EQUAL_PAIRS = 2
 AUTH_CODE_MAX_EQUAL_PAIRS = 10
 MAX_AUTH_CODES_FROM_OTP = 2
-_PARALLEL = 4
+#: Challenges started at once: a sample is 400 requests, and through a far stage's round trips one
+#: after another they would hold a worker for seconds (benchmarks/bench_contract_network.py).
+_PARALLEL = 16
 
 
 def _sample(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> list[Challenge]:
