@@ -15,7 +15,8 @@ MAKEFLAGS += -j2
 # uv installs the pinned set (constraints.txt) with parallel downloads and compiles its bytecode on
 # both cores: 22 s on a fresh machine where pip took 57 s. It is pinned like everything else.
 UV_VERSION := 0.13.9
-UV_INSTALL := $(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -c constraints.txt
+# --system-certs: the machine's own CA store (as pip uses it), for networks that inspect TLS.
+UV_INSTALL := $(BIN)/uv pip install --python $(BIN)/python --quiet --system-certs --compile-bytecode -c constraints.txt
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
