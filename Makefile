@@ -20,7 +20,7 @@ UV_INSTALL := $(BIN)/uv pip install --python $(BIN)/python --quiet --system-cert
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV_INSTALL) -e .
 	touch $@
 
@@ -73,4 +73,4 @@ lint: install $(LINT_STAMP)
 
 # Re-pin every transitive dependency after changing pyproject.toml.
 lock:
-	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | grep -v '^otp-suite\|^uv==' > constraints.txt
+	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | grep -v '^otp-suite\|^uv==\|^pip==\|^setuptools==' > constraints.txt
