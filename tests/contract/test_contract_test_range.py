@@ -76,6 +76,7 @@ def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports, fa
     from pathlib import Path
 
     from helpers.contract import KNOWN_SECRET
+    from helpers.suite_children import TWO_WORKER_CONTRACT
     from otp_suite.config import load_config
     from otp_suite.contract.runner import run_contract
     from otp_suite.policy import FAST_TEST_POLICY
@@ -84,7 +85,7 @@ def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports, fa
     from otp_suite.service.server import ServiceThread
 
     app = create_app(ServiceSettings(jwt_secret=KNOWN_SECRET, policy=FAST_TEST_POLICY, faults=parse_faults(fault)))
-    config = dataclasses.replace(load_config({}, jwt_secret=KNOWN_SECRET), policy=FAST_TEST_POLICY)
+    config = dataclasses.replace(load_config(TWO_WORKER_CONTRACT, jwt_secret=KNOWN_SECRET), policy=FAST_TEST_POLICY)
     with ServiceThread(app) as service:
         run_contract(
             config.with_target(service.url),

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from helpers.failsafe import BUSY_DEADLINE_S, locust_requests_so_far, result_files
-from helpers.suite_children import LATENCY_SLOS_OFF
+from helpers.suite_children import LATENCY_SLOS_OFF, TWO_WORKER_CONTRACT
 from otp_suite.loadtest.locust_run import WORKER_MISSING_AFTER_S
 
 #: Becoming busy, then stopping (helpers.failsafe deadlines), on a loaded machine.
@@ -50,7 +50,7 @@ def _assert_stopped_cleanly(run, signum) -> None:
 @pytest.mark.parametrize(("signum", "whole_group"), DELIVERIES)
 def test_interrupted_contract_run_stops_pytest_and_the_service_and_keeps_its_results(busy_command, tmp_path, signum, whole_group):
     allure_dir = tmp_path / "reports" / "allure-results"
-    command = busy_command("contract", OTP_REPORTS_DIR=str(tmp_path / "reports"))
+    command = busy_command("contract", OTP_REPORTS_DIR=str(tmp_path / "reports"), **TWO_WORKER_CONTRACT)
     command.wait_until(lambda c: c.running("contract_tests") and c.running(EMBEDDED_SERVICE) and result_files(allure_dir), "the first contract result")
     written_before = result_files(allure_dir)
 
@@ -84,7 +84,7 @@ def test_interrupted_load_run_stops_locust_master_and_workers_and_marks_its_summ
 @pytest.mark.parametrize(("signum", "whole_group"), DELIVERIES)
 def test_interrupted_gate_stops_every_step_and_reports_the_run_as_interrupted(busy_command, tmp_path, signum, whole_group):
     reports = tmp_path / "reports"
-    command = busy_command("gate", OTP_REPORTS_DIR=str(reports))
+    command = busy_command("gate", OTP_REPORTS_DIR=str(reports), **TWO_WORKER_CONTRACT)
     command.wait_until(lambda c: c.running("contract_tests") and result_files(reports / "allure-results"), "the first contract result")
 
     run = command.interrupt(signum, whole_group=whole_group)

@@ -17,6 +17,11 @@ from otp_suite.loadtest.slo import DEFAULT_SLOS
 #: Variables for any contract or gate child of a test: its contract tests one after another.
 SERIAL_CONTRACT = {"OTP_CONTRACT_WORKERS": "1"}
 
+#: Variables for a contract or gate child whose test is about the side-by-side run itself (every
+#: worker stopped by a signal, numbers kept in the test range in every worker's lane): two xdist
+#: workers are side by side as much as the default four, at half the start-up.
+TWO_WORKER_CONTRACT = {"OTP_CONTRACT_WORKERS": "2"}
+
 #: A narrow contract part for gate runs: the OpenAPI conformance checks, the happy path, one
 #: lifecycle rule, and the tests that handle tokens and look for leaks (the secrets tests' subject).
 NARROW_SELECT = "test_operation_conforms_to_openapi or test_registered_otp_verifies or test_consumed_challenge_refuses_replay or test_bad_token_refused or test_no_response_carries_otp_token_or_secret or security_tokens or security_leaks"
