@@ -26,6 +26,10 @@ schema = load_contract_schema(run_config())
 install_token_auth(schema, session_token())
 #: Steps per stateful scenario and scenarios per run: enough to chain register -> resend -> verify.
 STATEFUL_STEPS = 6
+#: The stateful phase's scenarios run as this many tests, each with its own seed and its share of
+#: the scenarios, side by side: as one test, a chain of a hundred requests or more, it would set
+#: the run's wall time against a far stage (benchmarks/bench_contract_network.py).
+STATEFUL_PARTS = 2
 
 
 def _operation_id(case: schemathesis.Case) -> str | None:
@@ -55,7 +59,8 @@ def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, p
 
 
 @pytest.mark.chained_requests
-def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
+@pytest.mark.parametrize("part", range(1, STATEFUL_PARTS + 1), ids=lambda part: f"part-{part}-of-{STATEFUL_PARTS}")
+def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
     class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: schemathesis.Case) -> None:
             if _operation_id(case) in SENDING_OPERATIONS:
@@ -72,10 +77,12 @@ def test_linked_operations_conform_in_sequence(base_url: str, phone_numbers: Pho
             except (FailureGroup, Failure) as failure:
                 raise _redacted(failure) from None
 
-    machine = hypothesis.seed(suite_config.seed)(OtpLinks) if suite_config.seed is not None else OtpLinks
+    # Each part its own seed, so the parts explore different scenarios; together at least the whole budget.
+    machine = hypothesis.seed(suite_config.seed + part)(OtpLinks) if suite_config.seed is not None else OtpLinks
+    scenarios = max(5, suite_config.max_examples // 3)
     machine.run(
         settings=hypothesis.settings(
-            max_examples=max(5, suite_config.max_examples // 3),
+            max_examples=-(-scenarios // STATEFUL_PARTS),
             stateful_step_count=STATEFUL_STEPS,
             deadline=None,
             phases=[hypothesis.Phase.generate],

@@ -133,7 +133,9 @@ def run_contract(
         "-o", f"timeout={int(config.max_wait_s + 120)}",
         "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
         # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
-        "-p", "no:locust",
+        # anyio's plugin serves async tests (there are none); unraisableexception's forced garbage
+        # collections at the session's end cost each worker a tenth of a second of CPU.
+        "-p", "no:locust", "-p", "no:anyio", "-p", "no:unraisableexception",
         *side_by_side_options(config, echo, selected_node_ids=sum("::" in arg for arg in pytest_args), round_trip_s=round_trip_s(config)),
     ]  # fmt: skip
     reason_line: str | None = None
