@@ -111,7 +111,7 @@ def test_unknown_extra_fields_ignored(client: OtpClient, number: PhoneNumber) ->
 def test_body_of_exactly_16_kib_not_too_large(client: OtpClient, number: PhoneNumber) -> None:
     base = json.dumps({**number.body(authCode="4321", otp="654321"), "padding": ""})
     content = json.dumps({**number.body(authCode="4321", otp="654321"), "padding": "x" * (MAX_BODY_BYTES - len(base))}).encode()
-    assert len(content) == MAX_BODY_BYTES
+    assert len(content) == MAX_BODY_BYTES, f"the test built a body of {len(content)} bytes, not {MAX_BODY_BYTES}"
 
     response = client.send("POST", OPERATION_PATHS["verify"], content=content)
 

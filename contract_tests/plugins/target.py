@@ -42,7 +42,7 @@ def suite_config() -> Iterator[SuiteConfig]:
 @pytest.fixture(scope="session")
 def base_url(suite_config: SuiteConfig) -> str:
     """The target's base URL."""
-    assert suite_config.base_url is not None
+    assert suite_config.base_url is not None, "no target: the runner sets OTP_BASE_URL before the tests start"
     return suite_config.base_url
 
 
