@@ -14,6 +14,7 @@ from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
+from otp_suite.tls import client_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
 
@@ -47,7 +48,7 @@ def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterato
 @pytest.fixture(scope="session")
 def inbox(suite_config: SuiteConfig) -> Iterator[OtpInbox]:
     """Where OTPs are read: OTP_INBOX_URL (default <base>/__test__/otp) or OTP_FIXED_CODE."""
-    with httpx.Client(timeout=suite_config.request_timeout_s, verify=suite_config.verify_tls) as http:
+    with httpx.Client(timeout=suite_config.request_timeout_s, verify=client_tls(suite_config.verify_tls)) as http:
         yield OtpInbox(suite_config.resolved_inbox_url(), suite_config.fixed_code, http)
 
 

@@ -14,6 +14,7 @@ import httpx
 
 from otp_suite.api import REGISTER_PATH, TOKEN_HEADER
 from otp_suite.config import SuiteConfig
+from otp_suite.tls import client_tls
 
 
 class TargetUnreachable(Exception):
@@ -122,7 +123,7 @@ def describe_redirect(url: str, response: httpx.Response) -> str:
 
 
 async def _probe(url: str, *, headers: dict[str, str], body: bytes, verify: bool, deadline_s: float) -> httpx.Response:
-    async with httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(deadline_s), follow_redirects=False) as client:
+    async with httpx.AsyncClient(verify=client_tls(verify), timeout=httpx.Timeout(deadline_s), follow_redirects=False) as client:
         return await asyncio.wait_for(client.post(url, content=body, headers=headers), deadline_s)
 
 
@@ -141,7 +142,7 @@ def round_trip_s(config: SuiteConfig) -> float:
     url = config.base_url.rstrip("/") + REGISTER_PATH
     timings = []
     try:
-        with httpx.Client(verify=config.verify_tls, timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False, headers={"content-type": "application/json"}) as client:
+        with httpx.Client(verify=client_tls(config.verify_tls), timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False, headers={"content-type": "application/json"}) as client:
             client.post(url, content=b"{}")  # opens the connection
             for _ in range(ROUND_TRIP_SAMPLES):
                 started = time.perf_counter()

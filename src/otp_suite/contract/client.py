@@ -14,6 +14,7 @@ import httpx
 from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.contract.exchanges import Exchange
+from otp_suite.tls import client_tls
 
 #: The suite's short operation names -> path.
 OPERATION_PATHS: Mapping[str, str] = {"register": REGISTER_PATH, "resend": RESEND_PATH, "verify": VERIFY_PATH}
@@ -36,7 +37,7 @@ class OtpClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.exchanges: collections.deque[Exchange] = collections.deque(maxlen=keep)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=verify_tls, follow_redirects=False)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=client_tls(verify_tls), follow_redirects=False)
 
     def close(self) -> None:
         """Close the connection pool."""

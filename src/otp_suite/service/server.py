@@ -26,6 +26,7 @@ from otp_suite.api import READY_PATH
 from otp_suite.interruption import signals_held
 from otp_suite.polling import poll_until
 from otp_suite.ports import free_port
+from otp_suite.tls import client_tls
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -115,7 +116,7 @@ def url_of_address(host: str, port: int) -> str:
 
 def wait_until_ready(url: str, deadline_s: float = 15.0, *, verify_tls: bool = True) -> None:
     """Poll ``url`` until any HTTP answer comes back, or raise TimeoutError at the deadline."""
-    poll_until(lambda: httpx.get(url, timeout=1.0, verify=verify_tls), deadline_s=deadline_s, what=f"an answer of the service at {url}", interval_s=0.02, retry_on=(httpx.TransportError,))
+    poll_until(lambda: httpx.get(url, timeout=1.0, verify=client_tls(verify_tls)), deadline_s=deadline_s, what=f"an answer of the service at {url}", interval_s=0.02, retry_on=(httpx.TransportError,))
 
 
 class ServiceThread:
