@@ -14,10 +14,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from helpers.failsafe_targets import FAILSAFE_SECRET, SHORT_REQUEST_TIMEOUT_S, SHORT_RUN_ARGS, ReferenceTarget, SuiteRun, assert_fails_safe
 from helpers.misbehaving_servers import MisbehavingServer
+from otp_suite.tls import client_tls
 
 COMMANDS = ("contract", "load", "gate")
 TOKEN = {"OTP_JWT_SECRET": FAILSAFE_SECRET}
@@ -133,6 +135,19 @@ def test_contract_judges_a_self_signed_target_with_verification_turned_off(run_s
 
     assert run.exit_code == 0, run
     assert "contract holds" in run.diagnosis and " 0 failed" in run.diagnosis
+
+
+
+def test_the_suites_clients_share_one_tls_context_per_setting_which_verifies_unless_turned_off(self_signed_target: ReferenceTarget) -> None:
+    verifying, trusting = client_tls(True), client_tls(False)
+
+    with httpx.Client(verify=verifying) as client, pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        client.get(self_signed_target.url)
+    with httpx.Client(verify=trusting) as client:
+        answer = client.get(self_signed_target.url)
+
+    assert answer.status_code < 500, answer.text[:200]
+    assert client_tls(True) is verifying and client_tls(False) is trusting  # built once per process
 
 
 #: Long enough for requests to finish over TLS to a thread of a busy test process.
