@@ -30,15 +30,15 @@ $(NODE_STAMP): package.json package-lock.json
 
 # Compiled once here, read (not written) by every later process. Where PYTHONDONTWRITEBYTECODE is
 # set (this machine's image sets it), each Python process would otherwise compile the project's
-# modules from source, and each pytest would rewrite the asserts of every module of its plugins'
-# packages (about 380 modules of Hypothesis, Schemathesis and the rest: 4 CPU-seconds), again in
-# every contract worker, Locust worker and command a run starts. pytest reads its cached rewrites
-# even where it may not write them, so the two collections below write them with the variable unset.
+# modules from source (uv compiles the installed packages), and each pytest session of the suite's
+# own tests would rewrite the asserts of every module of its plugins' packages (about 380 modules of
+# Hypothesis, Schemathesis and the rest: 4 CPU-seconds). pytest reads its cached rewrites even where
+# it may not write them, so the collection below writes them with the variable unset. (Contract
+# runs assert plainly and need no rewrites: otp_suite.contract.runner.)
 BYTECODE_STAMP := $(VENV)/.bytecode
 
 $(BYTECODE_STAMP): $(PY_STAMP)
-	$(BIN)/python -m compileall -q src fixtures load contract_tests tests benchmarks
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest contract_tests -c contract_tests/pytest.ini --rootdir=. -p no:cacheprovider -p no:locust -p no:xdist --collect-only -q > /dev/null
+	$(BIN)/python -m compileall -q -j 0 src fixtures load contract_tests tests benchmarks
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest tests -n 0 -p no:cacheprovider --collect-only -q > /dev/null
 	touch $@
 
