@@ -7,6 +7,8 @@ otp_suite.contract.test_range); OTP_SEED / --seed makes the generated cases repr
 
 from __future__ import annotations
 
+import math
+
 import allure
 import hypothesis
 import pytest
@@ -82,7 +84,7 @@ def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_n
     scenarios = max(5, suite_config.max_examples // 3)
     machine.run(
         settings=hypothesis.settings(
-            max_examples=-(-scenarios // STATEFUL_PARTS),
+            max_examples=math.ceil(scenarios / STATEFUL_PARTS),
             stateful_step_count=STATEFUL_STEPS,
             deadline=None,
             phases=[hypothesis.Phase.generate],
