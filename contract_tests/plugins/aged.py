@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 
-from fixtures.phone_numbers import PhoneNumberSource
+from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_verified
@@ -88,16 +89,23 @@ class ExpiredChallenges:
         return challenge
 
     def _arrange(self) -> None:
-        challenges: dict[str, Challenge] = {}
-        for state, wrong in STATES.items():
-            challenge = start_challenge(self.client, self.inbox, self.phone_numbers.next())
-            if wrong is None:
-                expect_verified(self.client.verify(challenge.number, challenge.auth_code, challenge.otp), "arranging a consumed challenge: verify succeeds")
-            elif wrong < 0:
-                guess_wrong(self.client, challenge, self.policy.max_verify_attempts + 1 + wrong)
-            challenges[state] = challenge
+        numbers = {state: self.phone_numbers.next() for state in STATES}
+        # Side by side: each state is a chain of requests on a number of its own. One after another,
+        # across a far link (50 ms a round trip) they held each worker a second before its first test.
+        with ThreadPoolExecutor(max_workers=len(STATES), thread_name_prefix="arrange-expired") as pool:
+            arranged = {state: pool.submit(self._arrange_one, numbers[state], wrong) for state, wrong in STATES.items()}
+            challenges = {state: future.result() for state, future in arranged.items()}
         self._ready_at = time.monotonic() + self.lifetime_wait_s
         self._ready = challenges
+
+    def _arrange_one(self, number: PhoneNumber, wrong: int | None) -> Challenge:
+        """A challenge on ``number`` with ``wrong`` failed attempts (see :data:`STATES`)."""
+        challenge = start_challenge(self.client, self.inbox, number)
+        if wrong is None:
+            expect_verified(self.client.verify(challenge.number, challenge.auth_code, challenge.otp), "arranging a consumed challenge: verify succeeds")
+        elif wrong < 0:
+            guess_wrong(self.client, challenge, self.policy.max_verify_attempts + 1 + wrong)
+        return challenge
 
 
 def _takes_expired_challenge(item: pytest.Item) -> bool:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 from otp_suite.config import SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY, OtpPolicy
-from otp_suite.service.server import ServiceProcess
 
 
 @contextlib.contextmanager
@@ -38,5 +37,9 @@ def resolved_target(config: SuiteConfig, *, policy: OtpPolicy | None = None, fau
     }
     if config.fixed_code:
         env["OTP_FIXED_CODE"] = config.fixed_code
+    # Imported here: the service's web stack (Starlette, uvicorn) costs every contract worker a
+    # fifth of a CPU-second, and a worker only ever gets a target that is already running.
+    from otp_suite.service.server import ServiceProcess
+
     with ServiceProcess(env) as service:
         yield dataclasses.replace(config, base_url=service.url, jwt_secret=secret, jwt_token=None, inbox_url=None, policy=embedded_policy)

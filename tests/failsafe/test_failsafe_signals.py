@@ -29,6 +29,7 @@ DELIVERIES = [
     pytest.param(signal.SIGTERM, False, id="SIGTERM-to-command"),
 ]
 EMBEDDED_SERVICE = "otp_suite serve"
+FORKED_WORKERS = "worker_forks serve"
 
 
 def _diagnosis(run, signum) -> list[str]:
@@ -51,13 +52,15 @@ def _assert_stopped_cleanly(run, signum) -> None:
 def test_interrupted_contract_run_stops_pytest_and_the_service_and_keeps_its_results(busy_command, tmp_path, signum, whole_group):
     allure_dir = tmp_path / "reports" / "allure-results"
     command = busy_command("contract", OTP_REPORTS_DIR=str(tmp_path / "reports"), **TWO_WORKER_CONTRACT)
-    command.wait_until(lambda c: c.running("contract_tests") and c.running(EMBEDDED_SERVICE) and result_files(allure_dir), "the first contract result")
+    # The fork server and the two workers it forked (otp_suite.contract.worker_forks) share its command line.
+    command.wait_until(lambda c: c.running("contract_tests") and c.running(FORKED_WORKERS, 3) and c.running(EMBEDDED_SERVICE) and result_files(allure_dir), "the first contract result")
     written_before = result_files(allure_dir)
 
     run = command.interrupt(signum, whole_group=whole_group)
 
     _assert_stopped_cleanly(run, signum)
     assert run.started("contract_tests") == 1 and run.started(EMBEDDED_SERVICE) >= 2  # pytest; service and its granian worker
+    assert run.started(FORKED_WORKERS) == 3  # the fork server and its two workers, all stopped (above)
     assert written_before <= result_files(allure_dir)
     [marker] = _results_named(allure_dir, "contract run interrupted")
     assert marker["status"] == "broken" and signum.name in marker["statusDetails"]["message"]

@@ -26,6 +26,7 @@ from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
 from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
+from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted, round_trip_s
@@ -44,8 +45,9 @@ CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 FEW_WORKERS, LONG_WAIT_WORKERS = 4, 6
 #: A target whose median answer takes this long is far (a stage in another region): its tests wait
 #: on the network round trips, not the CPU, so more of them run side by side (README "Contract:
-#: side by side"; benchmarks/bench_contract_network.py).
-FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 8
+#: side by side"; benchmarks/bench_contract_network.py). Twelve, since the workers are forked from
+#: a server with their libraries imported (otp_suite.contract.worker_forks); 16 held the CPU.
+FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 12
 #: When the tests wait on the target's clock or the network (a policy with long waits, a far
 #: target), the workers after the first FIRST_WORKERS start at LATER_WORKER_NICENESS (execnet's
 #: ``nice=``). Each worker's imports and collection cost seconds of CPU; started together on a
@@ -124,52 +126,56 @@ def run_contract(
     if config.contract_select:
         pytest_args = [*pytest_args, "-k", config.contract_select]
     selection = list(pytest_args) if any(arg.startswith(str(CONTRACT_TESTS_DIR.name)) or "::" in arg for arg in pytest_args) else [str(CONTRACT_TESTS_DIR), *pytest_args]
-    command = [
-        *pytest_command, *selection,
-        "-p", "no:cacheprovider",
-        f"--rootdir={PROJECT_ROOT}", "-c", str(CONTRACT_TESTS_DIR / "pytest.ini"),
-        f"--junitxml={junit_path}", f"--alluredir={allure_dir}", "--allure-no-capture",
-        # A test may wait up to OTP_MAX_WAIT_S for the target's clock, then still make requests.
-        "-o", f"timeout={int(config.max_wait_s + 120)}",
-        "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
-        # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
-        # anyio's plugin serves async tests (there are none); unraisableexception's forced garbage
-        # collections at the session's end cost each worker a tenth of a second of CPU. Plain
-        # asserts: every check states its own message, and rewriting the asserts of every module of
-        # the plugins' packages cost each worker 0.3 CPU-seconds (12 % of its start-up).
-        "-p", "no:locust", "-p", "no:anyio", "-p", "no:unraisableexception", "--assert=plain",
-        *side_by_side_options(config, echo, selected_node_ids=sum("::" in arg for arg in pytest_args), round_trip_s=round_trip_s(config)),
-    ]  # fmt: skip
-    reason_line: str | None = None
-    # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=config.to_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            clean = redact(line.rstrip("\n"))
-            echo(clean)
-            if _CANNOT_JUDGE_MARK in clean and reason_line is None:
-                reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
-        status = process.wait()
-    except BaseException as stopped:
-        # Interrupted (Ctrl-C, SIGTERM): stop the child, keep what it wrote and say the results are partial.
-        with signals_held():
-            _stop_child(process)
-            if isinstance(stopped, KeyboardInterrupt):
-                message = f"interrupted by {signal_name_of(stopped)}: the contract run stopped before it finished; its results are partial"
-                write_result(allure_dir, name="contract run interrupted", status="broken", area=AREA_CONTRACT, message=message)
-                if not junit_path.is_file():  # pytest was killed at the grace's end (a loaded machine) before writing it
-                    write_interrupted_junit(junit_path, message)
-        raise
-    finally:
-        with signals_held():  # a half-done scrub would leave a token in the results
-            for written in (allure_dir, junit_path):
-                scrub_tree(written, redact)
+    far_round_trip_s, selected_node_ids = round_trip_s(config), sum("::" in arg for arg in pytest_args)
+    environment = config.to_environment()
+    forks = WorkerForkServer(environment, PROJECT_ROOT) if fork_server_supported() and planned_workers(config, selected_node_ids=selected_node_ids, round_trip_s=far_round_trip_s) > 1 else None
+    with forks or contextlib.nullcontext():
+        command = [
+            *pytest_command, *selection,
+            "-p", "no:cacheprovider",
+            f"--rootdir={PROJECT_ROOT}", "-c", str(CONTRACT_TESTS_DIR / "pytest.ini"),
+            f"--junitxml={junit_path}", f"--alluredir={allure_dir}", "--allure-no-capture",
+            # A test may wait up to OTP_MAX_WAIT_S for the target's clock, then still make requests.
+            "-o", f"timeout={int(config.max_wait_s + 120)}",
+            "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
+            # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
+            # anyio's plugin serves async tests (there are none); unraisableexception's forced garbage
+            # collections at the session's end cost each worker a tenth of a second of CPU. Plain
+            # asserts: every check states its own message, and rewriting the asserts of every module of
+            # the plugins' packages cost each worker 0.3 CPU-seconds (12 % of its start-up).
+            "-p", "no:locust", "-p", "no:anyio", "-p", "no:unraisableexception", "--assert=plain",
+            *side_by_side_options(config, echo, selected_node_ids=selected_node_ids, round_trip_s=far_round_trip_s, worker_python=forks.python if forks else None),
+        ]  # fmt: skip
+        reason_line: str | None = None
+        # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                clean = redact(line.rstrip("\n"))
+                echo(clean)
+                if _CANNOT_JUDGE_MARK in clean and reason_line is None:
+                    reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
+            status = process.wait()
+        except BaseException as stopped:
+            # Interrupted (Ctrl-C, SIGTERM): stop the child, keep what it wrote and say the results are partial.
+            with signals_held():
+                _stop_child(process, forks)
+                if isinstance(stopped, KeyboardInterrupt):
+                    message = f"interrupted by {signal_name_of(stopped)}: the contract run stopped before it finished; its results are partial"
+                    write_result(allure_dir, name="contract run interrupted", status="broken", area=AREA_CONTRACT, message=message)
+                    if not junit_path.is_file():  # pytest was killed at the grace's end (a loaded machine) before writing it
+                        write_interrupted_junit(junit_path, message)
+            raise
+        finally:
+            with signals_held():  # a half-done scrub would leave a token in the results
+                for written in (allure_dir, junit_path):
+                    scrub_tree(written, redact)
     return _verdict(status, junit_path, reason_line, seed)
 
 
-def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, selected_node_ids: int = 0, round_trip_s: float = 0.0) -> list[str]:
-    """pytest-xdist options: how many workers run the tests side by side (otp_suite.contract.scheduling).
+def planned_workers(config: SuiteConfig, *, selected_node_ids: int = 0, round_trip_s: float = 0.0) -> int:
+    """How many pytest-xdist workers run the tests side by side (1: one after another, no xdist).
 
     The tests wait on the network and the target's clock, not on the CPU, so there are more
     workers than cores. At the full depth against a policy with long waits every test that waits
@@ -177,41 +183,57 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     lifetime. A far target (``round_trip_s``, the median answer time, of at least
     :data:`FAR_TARGET_ROUND_TRIP_S`) gets :data:`FAR_TARGET_WORKERS`. A run narrowed to a few node
     ids starts no more workers than it has ids (each worker costs a start-up and a collection).
+    A test phone prefix that leaves no room for a worker's lane allows one.
+    """
+    return _wanted_workers(config, selected_node_ids, round_trip_s) if lane_digits_for(config.test_phone_prefix) else 1
+
+
+def _wanted_workers(config: SuiteConfig, selected_node_ids: int, round_trip_s: float) -> int:
+    far = round_trip_s >= FAR_TARGET_ROUND_TRIP_S
+    workers = config.contract_workers or max(LONG_WAIT_WORKERS if has_long_waits(config) else FEW_WORKERS, FAR_TARGET_WORKERS if far else 0)
+    return min(workers, selected_node_ids) if selected_node_ids else workers
+
+
+def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, selected_node_ids: int = 0, round_trip_s: float = 0.0, worker_python: str | None = None) -> list[str]:
+    """pytest-xdist options for :func:`planned_workers` workers (otp_suite.contract.scheduling); ``echo`` says why when it matters.
+
+    ``worker_python`` starts each worker instead of a new Python (otp_suite.contract.worker_forks).
     """
     long_waits, far = has_long_waits(config), round_trip_s >= FAR_TARGET_ROUND_TRIP_S
-    planned = max(LONG_WAIT_WORKERS if long_waits else FEW_WORKERS, FAR_TARGET_WORKERS if far else 0)
-    workers = config.contract_workers or planned
-    if selected_node_ids:
-        workers = min(workers, selected_node_ids)
-    if far and not config.contract_workers:
+    workers = planned_workers(config, selected_node_ids=selected_node_ids, round_trip_s=round_trip_s)
+    if far and not config.contract_workers and workers > 1:
         echo(f"the target answers in {round_trip_s * 1000:.0f} ms (a far target: its tests wait on the network), so {workers} workers run them side by side")
-    if workers > 1 and not lane_digits_for(config.test_phone_prefix):
+    if workers == 1 and _wanted_workers(config, selected_node_ids, round_trip_s) > 1:
         echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
-        workers = 1
     far_option = ["-o", f"{FAR_TARGET_INI}=true"] if far else []
-    return [*xdist_options(workers, staggered=long_waits or far), *far_option]
+    return [*xdist_options(workers, staggered=long_waits or far, worker_python=worker_python), *far_option]
 
 
-def xdist_options(workers: int, *, staggered: bool) -> list[str]:
-    """pytest-xdist options for ``workers``; ``staggered``: the later ones niced (:data:`FIRST_WORKERS`)."""
+def xdist_options(workers: int, *, staggered: bool, worker_python: str | None = None) -> list[str]:
+    """pytest-xdist options for ``workers``; ``staggered``: the later ones niced (:data:`FIRST_WORKERS`); ``worker_python``: see :func:`side_by_side_options`."""
     if workers <= 1:
         return ["-p", "no:xdist"]
+    python = f"//python={worker_python}" if worker_python else ""
     if not staggered or workers <= FIRST_WORKERS:
-        return ["-n", str(workers)]
-    return ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{workers - FIRST_WORKERS}*popen//nice={LATER_WORKER_NICENESS}"]
+        return ["-n", str(workers)] if not python else ["--dist", "load", "--tx", f"{workers}*popen{python}"]
+    return ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen{python}", "--tx", f"{workers - FIRST_WORKERS}*popen{python}//nice={LATER_WORKER_NICENESS}"]
 
 
-def _stop_child(process: subprocess.Popen[str]) -> None:
+def _stop_child(process: subprocess.Popen[str], forks: WorkerForkServer | None) -> None:
     """Stop the pytest child and its xdist workers like Ctrl-C does (JUnit XML is written), then anything left in its session."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         # The whole group: a worker sleeping through a policy wait stops at once and reports it.
         os.killpg(process.pid, signal.SIGINT)
+    if forks is not None:  # forked workers are in the fork server's group
+        forks.signal_workers(signal.SIGINT)
     try:
         process.communicate(timeout=STOP_GRACE_S)  # drained, not shown: pytest's own interrupt report
     except subprocess.TimeoutExpired:
         pass
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+    if forks is not None:
+        forks.signal_workers(signal.SIGKILL)
     process.wait()
 
 
