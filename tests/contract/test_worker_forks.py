@@ -120,3 +120,18 @@ def test_sigint_to_the_servers_group_interrupts_a_forked_worker_asleep_in_a_test
         finally:
             os.killpg(session.pid, signal.SIGKILL)
             session.wait()
+
+
+def test_a_server_that_cannot_fork_safely_says_why_and_its_clients_start_plain_workers(tmp_path: Path) -> None:
+    startup = tmp_path / "startup"
+    startup.mkdir()
+    # Run by every Python started with this environment: the server then holds a second thread.
+    (startup / "sitecustomize.py").write_text("import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    with WorkerForkServer({**os.environ, "PYTHONPATH": str(startup)}, project) as server:
+        records = run_recorded_session(project, ["--dist", "load", "--tx", f"2*popen//python={server.python}"])
+
+    assert server.failure is not None and "started a thread" in server.failure, f"the server's reason: {server.failure!r}"
+    controller = records.pop("controller")
+    assert {record["parent"] for record in records.values()} == {controller["pid"]}, "each worker started as a new Python"

@@ -128,50 +128,66 @@ def run_contract(
     selection = list(pytest_args) if any(arg.startswith(str(CONTRACT_TESTS_DIR.name)) or "::" in arg for arg in pytest_args) else [str(CONTRACT_TESTS_DIR), *pytest_args]
     far_round_trip_s, selected_node_ids = round_trip_s(config), sum("::" in arg for arg in pytest_args)
     environment = config.to_environment()
-    forks = WorkerForkServer(environment, PROJECT_ROOT) if fork_server_supported() and planned_workers(config, selected_node_ids=selected_node_ids, round_trip_s=far_round_trip_s) > 1 else None
+    workers = planned_workers(config, selected_node_ids=selected_node_ids, round_trip_s=far_round_trip_s)
+    forks = WorkerForkServer(environment, PROJECT_ROOT) if workers > 1 and fork_server_supported() else None
     with forks or contextlib.nullcontext():
-        command = [
-            *pytest_command, *selection,
-            "-p", "no:cacheprovider",
-            f"--rootdir={PROJECT_ROOT}", "-c", str(CONTRACT_TESTS_DIR / "pytest.ini"),
-            f"--junitxml={junit_path}", f"--alluredir={allure_dir}", "--allure-no-capture",
-            # A test may wait up to OTP_MAX_WAIT_S for the target's clock, then still make requests.
-            "-o", f"timeout={int(config.max_wait_s + 120)}",
-            "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
-            # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
-            # anyio's plugin serves async tests (there are none); unraisableexception's forced garbage
-            # collections at the session's end cost each worker a tenth of a second of CPU. Plain
-            # asserts: every check states its own message, and rewriting the asserts of every module of
-            # the plugins' packages cost each worker 0.3 CPU-seconds (12 % of its start-up).
-            "-p", "no:locust", "-p", "no:anyio", "-p", "no:unraisableexception", "--assert=plain",
-            *side_by_side_options(config, echo, selected_node_ids=selected_node_ids, round_trip_s=far_round_trip_s, worker_python=forks.python if forks else None),
-        ]  # fmt: skip
-        reason_line: str | None = None
-        # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                clean = redact(line.rstrip("\n"))
-                echo(clean)
-                if _CANNOT_JUDGE_MARK in clean and reason_line is None:
-                    reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
-            status = process.wait()
-        except BaseException as stopped:
-            # Interrupted (Ctrl-C, SIGTERM): stop the child, keep what it wrote and say the results are partial.
-            with signals_held():
-                _stop_child(process, forks)
-                if isinstance(stopped, KeyboardInterrupt):
-                    message = f"interrupted by {signal_name_of(stopped)}: the contract run stopped before it finished; its results are partial"
-                    write_result(allure_dir, name="contract run interrupted", status="broken", area=AREA_CONTRACT, message=message)
-                    if not junit_path.is_file():  # pytest was killed at the grace's end (a loaded machine) before writing it
-                        write_interrupted_junit(junit_path, message)
-            raise
-        finally:
-            with signals_held():  # a half-done scrub would leave a token in the results
-                for written in (allure_dir, junit_path):
-                    scrub_tree(written, redact)
+        side_by_side = side_by_side_options(config, echo, selected_node_ids=selected_node_ids, round_trip_s=far_round_trip_s, worker_python=forks.python if forks else None)
+        command = [*pytest_command, *selection, *_child_options(config, allure_dir=allure_dir, junit_path=junit_path), *side_by_side]
+        status, reason_line = _run_child(command, environment, forks, redact=redact, echo=echo, allure_dir=allure_dir, junit_path=junit_path)
+    if forks is not None and forks.failure:
+        echo(f"note: the workers started as new Pythons (slower), not from the fork server: {redact(forks.failure)}")
     return _verdict(status, junit_path, reason_line, seed)
+
+
+def _child_options(config: SuiteConfig, *, allure_dir: Path, junit_path: Path) -> list[str]:
+    """The contract pytest's options apart from what it runs and how many workers run it."""
+    return [
+        "-p", "no:cacheprovider",
+        f"--rootdir={PROJECT_ROOT}", "-c", str(CONTRACT_TESTS_DIR / "pytest.ini"),
+        f"--junitxml={junit_path}", f"--alluredir={allure_dir}", "--allure-no-capture",
+        # A test may wait up to OTP_MAX_WAIT_S for the target's clock, then still make requests.
+        "-o", f"timeout={int(config.max_wait_s + 120)}",
+        "-q", "-rfEs", "--no-header", "--tb=short", "--color=no",
+        # Locust's pytest plugin imports gevent: seconds of start-up in every worker, for nothing here.
+        # anyio's plugin serves async tests (there are none); unraisableexception's forced garbage
+        # collections at the session's end cost each worker a tenth of a second of CPU. Plain
+        # asserts: every check states its own message, and rewriting the asserts of every module of
+        # the plugins' packages cost each worker 0.3 CPU-seconds (12 % of its start-up).
+        "-p", "no:locust", "-p", "no:anyio", "-p", "no:unraisableexception", "--assert=plain",
+    ]  # fmt: skip
+
+
+def _run_child(command: list[str], environment: dict[str, str], forks: WorkerForkServer | None, *, redact: Redactor, echo: Callable[[str], None], allure_dir: Path, junit_path: Path) -> tuple[int, str | None]:
+    """Run the contract pytest, echoing its output redacted; its exit status and its "cannot judge" reason, if it gave one.
+
+    Interrupted (Ctrl-C, SIGTERM), it stops the child and its workers, marks the results partial
+    and re-raises. Either way every report file is scrubbed of secrets.
+    """
+    reason_line: str | None = None
+    # Its own session: a terminal's Ctrl-C reaches only this process, which stops the child once, in order.
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            clean = redact(line.rstrip("\n"))
+            echo(clean)
+            if _CANNOT_JUDGE_MARK in clean and reason_line is None:
+                reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
+        return process.wait(), reason_line
+    except BaseException as stopped:
+        # Interrupted (Ctrl-C, SIGTERM): stop the child, keep what it wrote and say the results are partial.
+        with signals_held():
+            _stop_child(process, forks)
+            if isinstance(stopped, KeyboardInterrupt):
+                message = f"interrupted by {signal_name_of(stopped)}: the contract run stopped before it finished; its results are partial"
+                write_result(allure_dir, name="contract run interrupted", status="broken", area=AREA_CONTRACT, message=message)
+                if not junit_path.is_file():  # pytest was killed at the grace's end (a loaded machine) before writing it
+                    write_interrupted_junit(junit_path, message)
+        raise
+    finally:
+        with signals_held():  # a half-done scrub would leave a token in the results
+            for written in (allure_dir, junit_path):
+                scrub_tree(written, redact)
 
 
 def planned_workers(config: SuiteConfig, *, selected_node_ids: int = 0, round_trip_s: float = 0.0) -> int:

@@ -73,8 +73,12 @@ FAILED_SUFFIX = ".failed"
 
 
 def fork_server_supported() -> bool:
-    """Whether this platform can run the server (fork and passing file descriptors over a socket)."""
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+    """Whether the server runs here: Linux (fork, and file descriptors passed over a Unix socket).
+
+    Not macOS, where a fork without exec after some system libraries are loaded is unsafe (which is
+    why multiprocessing spawns there), nor Windows, which cannot fork.
+    """
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and hasattr(socket, "send_fds")
 
 
 class WorkerForkServer:
@@ -89,6 +93,8 @@ class WorkerForkServer:
         self._cwd = cwd
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        #: Set on exit: why the server could not serve (the workers then started as new Pythons), or None.
+        self.failure: str | None = None
 
     @property
     def python(self) -> str:
@@ -115,9 +121,22 @@ class WorkerForkServer:
             env=self._environment,
             stdin=subprocess.PIPE,  # closed by the runner (or the kernel, should it die): the server's signal to end
             stdout=subprocess.DEVNULL,
+            stderr=self._log_path.open("wb"),  # not the console: a server that fails costs speed, never the run
             start_new_session=True,  # its own group, which its forked workers share
         )
         return self
+
+    def _failure(self) -> str | None:
+        """Why the server could not serve (its error's last line), or None."""
+        if self._scratch is None or not Path(self._socket_path + FAILED_SUFFIX).exists():
+            return None
+        lines = self._log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        return lines[-1] if lines else "it ended without saying why"
+
+    @property
+    def _log_path(self) -> Path:
+        assert self._scratch is not None
+        return Path(self._scratch.name) / "server.log"
 
     def signal_workers(self, signum: int) -> None:
         """Send ``signum`` to the server's process group: the workers it forked (the server ignores SIGINT)."""
@@ -138,6 +157,7 @@ class WorkerForkServer:
             # Anything still in the group (a worker that outlived its run) goes with it.
             self.signal_workers(signal.SIGKILL)
             process.wait()
+        self.failure = self._failure()
         if self._scratch is not None:
             self._scratch.cleanup()
 
@@ -178,9 +198,14 @@ def _serve(socket_path: str) -> None:
             return  # the runner closed its end (or died): no more workers will be asked for
         connection, _ = listener.accept()
         with connection:
-            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 16, 3)
+            while not message.endswith(b"\n"):  # a long environment may arrive in pieces
+                piece = connection.recv(1 << 16)
+                if not piece:
+                    break
+                message += piece
             try:
-                if os.fork() == 0:
+                if len(fds) == 3 and message.endswith(b"\n") and os.fork() == 0:
                     listener.close()
                     _become_worker(connection, json.loads(message), fds)
             finally:
@@ -233,6 +258,9 @@ def connect(socket_path: str, server_pid: int, python_arguments: list[str]) -> i
     ``python_arguments`` are what execnet passed to ``python`` (``-u -c <bootstrap>``). Without a
     server to answer, this process becomes a plain worker: ``python <python_arguments>``.
     """
+    # The runner stops the workers by signalling the server's group; a Ctrl-C of this process's
+    # group must not end the client (with a traceback) before its worker has written its results.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     code = python_arguments[python_arguments.index("-c") + 1]
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     give_up = time.monotonic() + CONNECT_DEADLINE_S
@@ -242,13 +270,11 @@ def connect(socket_path: str, server_pid: int, python_arguments: list[str]) -> i
             break
         except (FileNotFoundError, ConnectionRefusedError):
             if not _alive(server_pid) or Path(socket_path + FAILED_SUFFIX).exists() or time.monotonic() > give_up:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # an ignored SIGINT would outlive the exec
                 os.execv(sys.executable, [sys.executable, *python_arguments])
             time.sleep(_CONNECT_POLL_S)  # the server is still importing: polled, with a deadline
-    # The runner stops the workers by signalling the server's group; a Ctrl-C of this process's
-    # group must not end the client before its worker has written its results.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     request = {"env": dict(os.environ), "cwd": os.getcwd(), "code": code}
-    socket.send_fds(client, [json.dumps(request).encode()], [0, 1, 2])
+    socket.send_fds(client, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
     status = 1
     for line in client.makefile("r", encoding="utf-8"):
         if line.startswith(_EXIT_MARK):
