@@ -103,7 +103,7 @@ class SuiteConfig:
     #: Bounded so a contract run stays fast.
     max_examples: int = setting("OTP_MAX_EXAMPLES", 30, whole, "Schemathesis fuzzing examples per operation.")
     contract_depth: str = setting("OTP_CONTRACT_DEPTH", "full", one_of("quick", "full"), "quick: every check that needs no wait for the target's clock (the rest reported as skipped with the reason); full: every check.")
-    contract_workers: int = setting("OTP_CONTRACT_WORKERS", 0, whole, "Processes that run the contract tests side by side (1: one after another; 0: automatic: 4, 6 at the full depth against a policy with waits over a minute, 12 against a far target whose median answer takes 20 ms or more).", default_text="0 (automatic)")
+    contract_workers: int = setting("OTP_CONTRACT_WORKERS", 0, whole, "Processes that run the contract tests side by side (1: one after another; 0: automatic: 4, 6 at the full depth against a policy with waits over a minute, 10 against a far target whose median answer takes 20 ms or more).", default_text="0 (automatic)")
     spec_path: Path = setting("OTP_SPEC", DEFAULT_SPEC_PATH, path, "OpenAPI file.", default_text="openapi.yaml")
     reports_dir: Path = setting("OTP_REPORTS_DIR", DEFAULT_REPORTS_DIR, path, "Where results and reports go.", default_text="reports")
     contract_select: str | None = setting("OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security' (contract, and the gate's contract step).", default_text="all")

@@ -45,9 +45,10 @@ CONTRACT_TESTS_DIR = PROJECT_ROOT / "contract_tests"
 FEW_WORKERS, LONG_WAIT_WORKERS = 4, 6
 #: A target whose median answer takes this long is far (a stage in another region): its tests wait
 #: on the network round trips, not the CPU, so more of them run side by side (README "Contract:
-#: side by side"; benchmarks/bench_contract_network.py). Twelve, since the workers are forked from
-#: a server with their libraries imported (otp_suite.contract.worker_forks); 16 held the CPU.
-FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 12
+#: side by side"; benchmarks/bench_contract_network.py). Ten, since the workers are forked from a
+#: server with their libraries imported (otp_suite.contract.worker_forks): through a 50 ms link 10
+#: beat 8 on an idle and on a loaded 2-core machine; 12 was no faster idle and slower loaded.
+FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 10
 #: When the tests wait on the target's clock or the network (a policy with long waits, a far
 #: target), the workers after the first FIRST_WORKERS start at LATER_WORKER_NICENESS (execnet's
 #: ``nice=``). Each worker's imports and collection cost seconds of CPU; started together on a
