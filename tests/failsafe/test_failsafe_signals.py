@@ -60,7 +60,9 @@ def test_interrupted_contract_run_stops_pytest_and_the_service_and_keeps_its_res
 
     _assert_stopped_cleanly(run, signum)
     assert run.started("contract_tests") == 1 and run.started(EMBEDDED_SERVICE) >= 2  # pytest; service and its granian worker
-    assert run.started(FORKED_WORKERS) == 3  # the fork server and its two workers, all stopped (above)
+    # The fork server and its two workers, all stopped (above); a child a worker forks shows the same
+    # command line until it execs, so it may be counted too.
+    assert run.started(FORKED_WORKERS) >= 3
     assert written_before <= result_files(allure_dir)
     [marker] = _results_named(allure_dir, "contract run interrupted")
     assert marker["status"] == "broken" and signum.name in marker["statusDetails"]["message"]
