@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(GATE_TEST_TIMEOUT_S)]
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+")
 
 
-def test_gate_with_no_configuration_passes_against_the_embedded_service(passing_gate_run):
+def test_gate_with_no_configuration_but_latency_limits_off_passes_against_the_embedded_service(passing_gate_run):
     assert passing_gate_run.exit_code == 0, passing_gate_run.output[-3000:]
     assert "otp-suite gate: PASSED (exit 0)" in passing_gate_run.output
     assert passing_gate_run.html_path.is_file()

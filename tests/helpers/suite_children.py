@@ -6,8 +6,8 @@ child that started its own side-by-side workers on top of that overcommits a 2-c
 times over (measured: 59 min and 300 s timeouts for the whole test command). So every child a test
 starts runs its contract tests one after another; the tests of side-by-side running set their own
 worker count. Gate runs whose subject is secrets, exit codes or the report keep one test of each
-kind the gate files (schema, lifecycle, security); the README's main command is run whole once
-(gate/conftest.py: passing_gate_run).
+kind the gate files (schema, lifecycle, security); the README's main command is run whole once,
+its latency limits off (gate/conftest.py: passing_gate_run).
 """
 
 from __future__ import annotations
