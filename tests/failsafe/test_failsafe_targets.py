@@ -137,7 +137,6 @@ def test_contract_judges_a_self_signed_target_with_verification_turned_off(run_s
     assert "contract holds" in run.diagnosis and " 0 failed" in run.diagnosis
 
 
-
 def test_the_suites_clients_share_one_tls_context_per_setting_which_verifies_unless_turned_off(self_signed_target: ReferenceTarget) -> None:
     verifying, trusting = client_tls(True), client_tls(False)
 
