@@ -97,6 +97,7 @@ class SuiteConfig:
     max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
     allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
     verify_tls: bool = setting("OTP_VERIFY_TLS", True, flag, "Check the target's TLS certificate; turn off only for a self-signed test target.")
+    clock_margin_s: float = setting("OTP_CLOCK_MARGIN_S", 0.1, number, "Slack the model test allows either side of each exchange for the target's clock, seconds; raise it to 1 for a target that keeps whole-second timestamps.")
     request_timeout_s: float = setting("OTP_REQUEST_TIMEOUT_S", 10.0, number, "Seconds to wait for each answer of the target.")
     # Contract runs.
     seed: int | None = setting("OTP_SEED", None, whole, "Seed of the generated cases; the run prints the one it used, so a failure can be replayed.", default_text="random")

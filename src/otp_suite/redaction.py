@@ -30,7 +30,9 @@ MIN_TOKEN_PART_LENGTH = 16
 #: signature; an empty signature (alg none, ``xxx.yyy.``) still matches.
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
 # The value stops before a quote, a backslash (an escaped quote inside JSON text) or a separator.
-TOKEN_HEADER_VALUE = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\])([^\s\"'\\,;}\]]+)")
+# A value starting with "$" is a shell substitution that makes the token when a reproduction is
+# replayed (``$(otp-suite token --user-id ...)``), not a token.
+TOKEN_HEADER_VALUE = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\]|\$)([^\s\"'\\,;}\]]+)")
 
 
 class Redactor:
