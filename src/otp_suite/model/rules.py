@@ -204,7 +204,8 @@ class ContractRules:
         if refusal is not None:
             return refusal
         key = self.challenge_key(user_id, number)
-        challenge = Challenge(auth_code=codes.auth_code(), otp=self.send(state, user_id, number, now, codes), created=now)
+        otp = self.send(state, user_id, number, now, codes)
+        challenge = Challenge(auth_code=codes.auth_code(), otp=otp, created=now)
         state.challenges[key] = challenge
         return Answer(200, auth_code=None, is_new_user=self.is_new_user(state, user_id, number), sent=True, challenge=key)
 
@@ -230,6 +231,14 @@ class ContractRules:
 
     def verify(self, state: ModelState, user_id: str, number: Number, auth_code: int, otp: int, now: Moment, decide: Decide) -> Answer:
         """verify's five steps, in the contract's order; the first that answers ends it."""
+        refusal = self.check(state, user_id, number, auth_code, otp, now, decide)
+        if refusal is not None:
+            return refusal
+        self.consume(state, user_id, number)
+        return VERIFIED
+
+    def check(self, state: ModelState, user_id: str, number: Number, auth_code: int, otp: int, now: Moment, decide: Decide) -> Answer | None:
+        """Steps 1-4 of verify: the refusal, or None when the codes open the challenge (a wrong guess is counted here)."""
         key = self.challenge_key(user_id, number)
         challenge = state.challenges.get(key)
         if challenge is None:
@@ -239,9 +248,12 @@ class ContractRules:
             answer = step(request)
             if answer is not None:
                 return answer
-        challenge.consumed = True
+        return None
+
+    def consume(self, state: ModelState, user_id: str, number: Number) -> None:
+        """Step 5 of verify: the challenge is consumed and the number linked."""
+        state.challenges[self.challenge_key(user_id, number)].consumed = True
         state.linked.add(number)
-        return VERIFIED
 
     def verify_steps(self) -> list[Callable[[VerifyRequest], Answer | None]]:
         """Steps 1-4 of verify, in the contract's order (step 5, success, follows them)."""

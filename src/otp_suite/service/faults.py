@@ -124,6 +124,15 @@ CATALOG: dict[str, str] = {
     "error_extra_key": "error bodies carry an extra status key",
     "no_allow_header": "405 answers lack the Allow header",
     "trailing_slash_redirect": "a path with a trailing slash redirects instead of 404",
+    # where clauses meet (issue 22): another user on the same number, what one operation leaves for the next, exact identities, every digit
+    "user_id_case_insensitive": "user ids are compared ignoring letter case (Alice's challenge is Alice's twin's too)",
+    "fallback_to_any_users_challenge": "a user with no challenge for a number verifies against another user's challenge for it",
+    "wrong_guesses_per_number": "a wrong guess on a number counts against every user's challenge for it",
+    "otp_last_digit_ignored": "the OTP's last digit is not compared",
+    "authcode_first_digit_ignored": "the authCode's first digit is not compared",
+    "verify_resets_send_limits": "a successful verify clears the number's sends (cooldown and window start over)",
+    "register_keeps_lock": "register on a locked challenge starts a new one that keeps the failed attempts",
+    "window_counts_registers_only": "resends do not count toward the send window",
     # whole-service failures and performance (load tests, fail-safe tests)
     "html_502": "every response is an HTML 502 page",
     "all_500": "every response is a 500",
