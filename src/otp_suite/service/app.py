@@ -26,6 +26,7 @@ from otp_suite.service.challenges import ChallengeStore, SendResult
 from otp_suite.service.clock import Clock, system_clock
 from otp_suite.service.errors import ApiError
 from otp_suite.service.faults import Faults
+from otp_suite.service.misplaced_tokens import misplaced_token
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -77,8 +78,8 @@ class OtpEndpoints:
         limit = MAX_BODY_BYTES - 1 if "size_limit_inclusive" in faults else MAX_BODY_BYTES
         raw = await _read_body(request, limit) if "no_size_limit" not in faults else await request.body()
         token = request.headers.get(TOKEN_HEADER)
-        if token is None and "token_in_authorization" in faults:
-            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+        if token is None and faults.active:
+            token = misplaced_token(request.headers, request.cookies, request.query_params, raw, faults)
         content_type_ok = _is_json(request.headers.get("content-type"), faults) or "any_content_type" in faults
         if "validate_before_auth" in faults:
             parsed = parse(raw, faults)
