@@ -97,7 +97,14 @@ class OtpClient:
 
 
 class InboxUnavailable(Exception):
-    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer."""
+    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer.
+
+    ``status``: the inbox's HTTP status, when it answered (404: it has nothing for the number).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -130,7 +137,7 @@ class OtpInbox:
         except httpx.TransportError as error:
             raise InboxUnavailable(f"test inbox {self.inbox_url} could not be reached ({type(error).__name__}); set OTP_INBOX_URL or OTP_FIXED_CODE") from None
         if response.status_code != 200:
-            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE")
+            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE", response.status_code)
         try:
             otp = response.json()["otp"]
         except (ValueError, KeyError, TypeError):

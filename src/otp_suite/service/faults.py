@@ -138,6 +138,9 @@ CATALOG: dict[str, str] = {
     "non_json_constants": "NaN, Infinity and -Infinity are parsed as numbers (they are not JSON)",
     "escaped_strings_refused": "a body with \\u escapes in its strings is refused (fields matched before unescaping)",
     "array_unwrapped": "a one-element array is read as its element in every field",
+    # a send that sends nothing (issue 22): the answer says 200, the inbox keeps what it had
+    "resend_sends_nothing": "resend answers 200 with its authCode but sends no OTP (the inbox keeps the previous one, or has none)",
+    "register_again_sends_nothing": "register to a number sent to before answers 200 but sends no new OTP (the inbox keeps the previous one)",
     # whole-service failures and performance (load tests, fail-safe tests)
     "html_502": "every response is an HTML 502 page",
     "all_500": "every response is a 500",
