@@ -58,6 +58,12 @@ def cause_of(reason: str) -> SkipCause | None:
     return None
 
 
+def untagged(reason: str) -> str:
+    """``reason`` without its ``[cause]`` tag (the verdict prints the cause as a heading instead)."""
+    cause = cause_of(reason)
+    return reason.replace(f"[{cause.value}] ", "", 1) if cause else reason
+
+
 def grouped_by_cause(reasons: Iterable[str]) -> dict[str, list[str]]:
     """Skip reasons (``test id: reason``) by the label of their cause, most frequent first."""
     groups: dict[str, list[str]] = {}
