@@ -77,4 +77,10 @@ MALFORMED_FOR_VERIFY: dict[str, Callable[[dict[str, Any], PhoneNumber], Any]] = 
     "otp_out_of_range": _replace("otp", 1_000_000),
     "otp_five_digits": _replace("otp", "65432"),
     "otp_with_letters": _replace("otp", "65432a"),
+    "otp_minus_one": _replace("otp", -1),
+    "auth_code_object": _replace("authCode", {"authCode": "4321"}),
+    "otp_nested_array": _replace("otp", [["654321"]]),
+    "auth_code_of_5000_digits": _replace("authCode", "4321" * 1250),
+    "otp_of_4800_digits": _replace("otp", "654321" * 800),
+    "phone_number_of_5000_digits": _replace("phone_number", "5" * 5000),  # on verify only: it sends nothing
 }
