@@ -112,7 +112,6 @@ NOT_JSON_BODIES: dict[str, Callable[[str, PhoneNumber], bytes]] = {
     "single_quotes": lambda op, n: json.dumps(valid_body(op, n)).replace('"', "'").encode(),
     "trailing_comma": lambda op, n: (json.dumps(valid_body(op, n))[:-1] + ",}").encode(),
     "comment": lambda op, n: _valid_text_with(op, n, '/* note */ "note": 1'),
-    "two_documents": lambda op, n: json.dumps(valid_body(op, n)).encode() + b" {}",
 }
 
 
