@@ -201,6 +201,8 @@ def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple
     if outcome.exit_code == ExitCode.CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
         return outcome.exit_code, outcome.reason or "the contract suite did not run", False
     note = f"{target.contract_depth} depth: {outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
+    if outcome.skipped:
+        note += f" ({outcome.skip_counts()})"
     if target.contract_select:
         note += f" (only the tests matching OTP_CONTRACT_SELECT={target.contract_select!r})"
     if getattr(outcome, "reason", None):

@@ -67,5 +67,7 @@ def contract(**options: object) -> None:
         cannot_judge(f"the embedded reference service did not start ({detail})")
     if outcome.exit_code == ExitCode.CANNOT_JUDGE:
         cannot_judge(outcome.reason or "unknown reason")
+    for line in outcome.skip_report():
+        click.echo(line)
     click.echo(outcome.summary())
     raise SystemExit(outcome.exit_code)

@@ -14,6 +14,7 @@ import httpx
 from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.contract.exchanges import Exchange
+from otp_suite.contract.json_text import json_bytes
 from otp_suite.tls import client_tls
 
 #: The suite's short operation names -> path.
@@ -55,7 +56,7 @@ class OtpClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request: ``json`` is serialised, or ``content`` goes as is with ``content_type``.
+        """Send one request: ``json`` is serialised (a :class:`~otp_suite.contract.json_text.JsonLiteral` in it verbatim), or ``content`` goes as is with ``content_type``.
 
         ``token=None`` sends no token header; by default the client's own token is sent.
         """
@@ -64,9 +65,7 @@ class OtpClient:
         if chosen is not None:
             all_headers[TOKEN_HEADER] = chosen
         if json is not _NO_BODY:
-            import json as json_module
-
-            content = json_module.dumps(json).encode()
+            content = json_bytes(json)
         if content is not None and content_type is not None:
             all_headers["content-type"] = content_type
         all_headers.update(headers or {})
@@ -98,7 +97,14 @@ class OtpClient:
 
 
 class InboxUnavailable(Exception):
-    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer."""
+    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer.
+
+    ``status``: the inbox's HTTP status, when it answered (404: it has nothing for the number).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -131,7 +137,7 @@ class OtpInbox:
         except httpx.TransportError as error:
             raise InboxUnavailable(f"test inbox {self.inbox_url} could not be reached ({type(error).__name__}); set OTP_INBOX_URL or OTP_FIXED_CODE") from None
         if response.status_code != 200:
-            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE")
+            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE", response.status_code)
         try:
             otp = response.json()["otp"]
         except (ValueError, KeyError, TypeError):

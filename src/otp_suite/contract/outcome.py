@@ -6,7 +6,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from otp_suite.contract.skip_causes import grouped_by_cause, untagged
+
 AREAS = ("schema", "lifecycle", "limits", "security")
+#: Tests named per skip cause on the console (a quick run skips dozens for one cause).
+SKIPS_SHOWN_PER_CAUSE = 5
 
 
 @dataclass
@@ -45,6 +49,24 @@ class ContractOutcome:
         if self.not_the_api:
             return f"contract broken, no test run: {self.reason}"
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped [{per_area}] -> {verdict}"
+
+    def skip_counts(self) -> str:
+        """The skips counted by cause in one line (``"12 quick depth (...); 1 the run's own lateness ..."``), or ``""``."""
+        return "; ".join(f"{len(reasons)} {cause}" for cause, reasons in grouped_by_cause(self.skip_reasons).items())
+
+    def skip_report(self, shown_per_cause: int = SKIPS_SHOWN_PER_CAUSE) -> list[str]:
+        """The skips grouped by cause, for the console: a line per cause, then its tests and reasons.
+
+        A skip is never a pass: each one is a check this run did not make, and why. At most
+        ``shown_per_cause`` tests are named per cause; the JUnit file has every one.
+        """
+        lines: list[str] = []
+        for cause, reasons in grouped_by_cause(self.skip_reasons).items():
+            lines.append(f"skipped, {cause}: {len(reasons)}")
+            lines += [f"  {untagged(reason)}" for reason in reasons[:shown_per_cause]]
+            if len(reasons) > shown_per_cause:
+                lines.append(f"  ... and {len(reasons) - shown_per_cause} more (every skip and its reason: the contract JUnit file)")
+        return lines
 
 
 def area_of_classname(classname: str) -> str:

@@ -133,6 +133,23 @@ CATALOG: dict[str, str] = {
     "verify_resets_send_limits": "a successful verify clears the number's sends (cooldown and window start over)",
     "register_keeps_lock": "register on a locked challenge starts a new one that keeps the failed attempts",
     "window_counts_registers_only": "resends do not count toward the send window",
+    # the token's place and the extremes of JSON (issue 22): each takes a token from one more place, or mishandles one kind of JSON value
+    "token_in_cookie": "a token in a user-jwt-token cookie is accepted when the header is missing",
+    "token_in_other_cookie": "a token in a cookie named token, jwt or access_token is accepted when the header is missing",
+    "token_in_query": "a token in the query string (user-jwt-token or token) is accepted",
+    "token_in_body": "a token in the body (a user-jwt-token or token field) is accepted",
+    "token_header_underscore": "a token in a user_jwt_token header (underscores, another name) is accepted",
+    "token_header_prefixed": "a token in an X-User-Jwt-Token header is accepted",
+    "huge_number_500": "a number beyond any float (1e400, a 400-digit integer) anywhere in the body raises a 500",
+    "big_int_wraps": "integer authCode and otp are taken modulo 2**64 (an int64 overflow), so the right code plus 2**64 verifies",
+    "exponent_int_refused": "integers written with an exponent (5.496e3, 54960e-1) are refused for authCode and otp",
+    "negative_zero_refused": "-0 and -0.0 are refused as negative for authCode and otp (they are the integer 0)",
+    "non_json_constants": "NaN, Infinity and -Infinity are parsed as numbers (they are not JSON)",
+    "escaped_strings_refused": "a body with \\u escapes in its strings is refused (fields matched before unescaping)",
+    "array_unwrapped": "a one-element array is read as its element in every field",
+    # a send that sends nothing (issue 22): the answer says 200, the inbox keeps what it had
+    "resend_sends_nothing": "resend answers 200 with its authCode but sends no OTP (the inbox keeps the previous one, or has none)",
+    "register_again_sends_nothing": "register to a number sent to before answers 200 but sends no new OTP (the inbox keeps the previous one)",
     # whole-service failures and performance (load tests, fail-safe tests)
     "html_502": "every response is an HTML 502 page",
     "all_500": "every response is a 500",
