@@ -97,6 +97,19 @@ def test_resend_after_lockout_starts_a_new_challenge(client: OtpClient, started:
 
 
 @pytest.mark.policy_wait
+def test_register_after_lockout_starts_a_challenge_with_no_failed_attempts(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
+    locked = started(number)
+    clock = Stopwatch(waiter)
+    guess_wrong(client, locked, policy.max_verify_attempts)
+    clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering again")
+    fresh = started(number)
+
+    response = client.verify(number, fresh.auth_code, fresh.otp)
+
+    expect_verified(response, "register always starts a new challenge: the lock of the one it replaces does not carry over, and the new OTP verifies")
+
+
+@pytest.mark.policy_wait
 def test_resend_after_verify_starts_a_new_challenge(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     consumed = started(number)
     clock = Stopwatch(waiter)
