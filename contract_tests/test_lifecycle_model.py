@@ -172,8 +172,8 @@ class OtpSequences(RuleBasedStateMachine):
         otp = int(challenge.otp) if challenge and challenge.otp else 123456
         return auth_code, otp
 
-    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.booleans(), actor=st.sampled_from(ACTORS))
-    def send(self, operation: str, subject: int, again: bool, actor: str) -> None:
+    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.integers(0, 3), actor=st.sampled_from(ACTORS))
+    def send(self, operation: str, subject: int, again: int, actor: str) -> None:
         """register or resend for a number of the pool: again on the last subject, or on any, by its user or another."""
         if not self._running():
             return
@@ -181,18 +181,18 @@ class OtpSequences(RuleBasedStateMachine):
         request = SequenceRequest(operation, self._actor(owner, actor), number)
         self._judged((owner, number), lambda target: target.send(request))
 
-    def _subject(self, index: int, again: bool) -> tuple[str, Number]:
-        """The last (user, number) acted on when ``again``, else one of the pool's by ``index``."""
+    def _subject(self, index: int, again: int) -> tuple[str, Number]:
+        """Mostly (``again`` 1-3) the last (user, number) acted on, else one of the pool's by ``index``."""
         if again and self.last_subject is not None:
             return self.last_subject
         return self.users[index % len(self.users)], self.numbers[(index // USERS) % len(self.numbers)]
 
     def _known(self, index: int) -> tuple[str, Number]:
-        """The last subject acted on for an even ``index`` (what one step leaves, the next uses), else a challenge the model knows."""
+        """Mostly the last subject acted on (what one step leaves, the next uses), else by ``index`` a challenge the model knows."""
         assert self.target is not None
-        if index % 2 == 0 and self.last_subject is not None:
+        if index % 4 != 3 and self.last_subject is not None:
             return self.last_subject
-        index //= 2
+        index //= 4
         known = sorted(self.target.oracle.state.challenges) or [(self.users[0], self.numbers[0])]
         return known[index % len(known)]
 
@@ -206,35 +206,32 @@ class OtpSequences(RuleBasedStateMachine):
             return twins[0] if twins else owner
         return owner
 
-    @rule(
-        challenge=st.integers(0, 15),
-        actor=st.sampled_from(ACTORS),
-        at=st.sampled_from(PLACES),
-        codes=st.sampled_from(("current", "previous")),
-        change=st.sampled_from((None, "authCode", "otp")),
-        position=st.integers(0, 5),
-        delta=st.integers(1, 9),
-        auth_form=st.sampled_from(FORMS),
-        otp_form=st.sampled_from(FORMS),
-    )
-    def verify(self, challenge: int, actor: str, at: str, codes: str, change: str | None, position: int, delta: int, auth_form: str, otp_form: str) -> None:
-        """verify of a challenge the model knows, by its owner or someone else, at its number or another, with its codes, the previous OTP, or one digit changed."""
-        self._verify(challenge, actor=actor, at=at, codes=codes, change=change, position=position, delta=delta, forms=(auth_form, otp_form))
-
-    @rule(challenge=st.integers(0, 15), auth_form=st.sampled_from(FORMS), otp_form=st.sampled_from(FORMS))
+    @rule(challenge=st.integers(0, 31), auth_form=st.sampled_from(FORMS), otp_form=st.sampled_from(FORMS))
     def verify_right(self, challenge: int, auth_form: str, otp_form: str) -> None:
         """verify of a challenge by its owner at its number with its current codes."""
         self._verify(challenge, forms=(auth_form, otp_form))
 
-    @rule(challenge=st.integers(0, 15))
+    @rule(challenge=st.integers(0, 31))
     def verify_previous(self, challenge: int) -> None:
         """verify of a challenge by its owner with the OTP it had before its latest send."""
         self._verify(challenge, codes="previous")
 
-    @rule(challenge=st.integers(0, 15), field=st.sampled_from(("authCode", "otp")), position=st.integers(0, 5), delta=st.integers(1, 9))
+    @rule(challenge=st.integers(0, 31), field=st.sampled_from(("authCode", "otp")), position=st.integers(0, 5), delta=st.integers(1, 9))
     def verify_one_digit_off(self, challenge: int, field: str, position: int, delta: int) -> None:
         """verify of a challenge by its owner with one digit of one code changed."""
         self._verify(challenge, change=field, position=position, delta=delta)
+
+    @rule(challenge=st.integers(0, 31))
+    def guess_until_locked(self, challenge: int) -> None:
+        """Wrong guesses by its owner on a known challenge until the model says it is locked."""
+        if not self._running():
+            return
+        assert self.target is not None
+        owner, number = self._known(challenge)
+        known = self.target.oracle.state.challenges.get((owner, number))
+        left = self.run.config.policy.max_verify_attempts - (known.failed_attempts if known else 0)
+        for _ in range(max(1, min(left, self.run.config.policy.max_verify_attempts))):
+            self._verify(challenge, change="otp", position=5, delta=1)
 
     def _verify(self, challenge: int, *, actor: str = "owner", at: str = "its number", codes: str = "current", change: str | None = None, position: int = 0, delta: int = 1, forms: tuple[str, str] = ("string", "string")) -> None:
         if not self._running():
@@ -256,8 +253,26 @@ class OtpSequences(RuleBasedStateMachine):
         request = SequenceRequest("verify", self._actor(owner, actor), verified_at, _form(auth_code, 4, forms[0]), _form(otp, 6, forms[1]))
         self._judged((owner, number), lambda target: target.send(request))
 
-    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.booleans(), actors=st.lists(st.sampled_from(ACTORS), min_size=2, max_size=3))
-    def sends_together(self, operation: str, subject: int, again: bool, actors: list[str]) -> None:
+class OtpSequencesBackToBack(OtpSequences):
+    """Sequences with no wait: any user at any number with any codes, and requests released together."""
+
+    @rule(
+        challenge=st.integers(0, 31),
+        actor=st.sampled_from(ACTORS),
+        at=st.sampled_from(PLACES),
+        codes=st.sampled_from(("current", "previous")),
+        change=st.sampled_from((None, "authCode", "otp")),
+        position=st.integers(0, 5),
+        delta=st.integers(1, 9),
+        auth_form=st.sampled_from(FORMS),
+        otp_form=st.sampled_from(FORMS),
+    )
+    def verify(self, challenge: int, actor: str, at: str, codes: str, change: str | None, position: int, delta: int, auth_form: str, otp_form: str) -> None:
+        """verify of a challenge the model knows, by its owner or someone else, at its number or another, with its codes, the previous OTP, or one digit changed."""
+        self._verify(challenge, actor=actor, at=at, codes=codes, change=change, position=position, delta=delta, forms=(auth_form, otp_form))
+
+    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.integers(0, 3), actors=st.lists(st.sampled_from(ACTORS), min_size=2, max_size=3))
+    def sends_together(self, operation: str, subject: int, again: int, actors: list[str]) -> None:
         """Sends to one number released together, by one or several users: at most one passes within a cooldown."""
         if not self._running():
             return
@@ -265,7 +280,7 @@ class OtpSequences(RuleBasedStateMachine):
         requests = [SequenceRequest(operation, self._actor(owner, actor), number) for actor in actors]
         self._judged((owner, number), lambda target: target.send_together(requests))
 
-    @rule(challenge=st.integers(0, 15), wrong=st.lists(st.booleans(), min_size=2, max_size=4))
+    @rule(challenge=st.integers(0, 31), wrong=st.lists(st.booleans(), min_size=2, max_size=4))
     def verifies_together(self, challenge: int, wrong: list[bool]) -> None:
         """Verifies of one challenge released together, right and wrong: one success at most, wrong guesses within the limit."""
         if not self._running():
@@ -275,10 +290,11 @@ class OtpSequences(RuleBasedStateMachine):
         requests = [SequenceRequest("verify", owner, number, f"{auth_code:04d}", f"{_changed(otp, 6, index % 6, 1) if bad else otp:06d}") for index, bad in enumerate(wrong)]
         self._judged((owner, number), lambda target: target.send_together(requests))
 
+
 class OtpSequencesWithWaits(OtpSequences):
     """Sequences that also pause on the target's clock, around the policy's boundaries."""
 
-    @rule(challenge=st.integers(0, 15), boundary=st.sampled_from(("cooldown", "cooldown", "lifetime", "window")), edge=st.booleans())
+    @rule(challenge=st.integers(0, 31), boundary=st.sampled_from(("cooldown", "cooldown", "lifetime", "window")), edge=st.booleans())
     def wait(self, challenge: int, boundary: str, edge: bool) -> None:
         """Wait for a boundary of a known challenge's clock: just past it, or to its edge (where either answer may come).
 
@@ -289,14 +305,14 @@ class OtpSequencesWithWaits(OtpSequences):
             return  # a wait after a wait tells nothing new
         self._wait_past(*self._known(challenge), boundary, edge=edge)
 
-    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.booleans(), actor=st.sampled_from(ACTORS))
-    def send_after_cooldown(self, operation: str, subject: int, again: bool, actor: str) -> None:
-        """Wait out the number's resend cooldown, then register or resend: the send the cooldown allows (a new OTP for a pending challenge)."""
+    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.integers(0, 3))
+    def send_after_cooldown(self, operation: str, subject: int, again: int) -> None:
+        """Wait out the number's resend cooldown, then register or resend by the subject's user: the send the cooldown allows."""
         if not self._running():
             return
         owner, number = self._subject(subject, again)
         self._wait_past(owner, number, "cooldown")
-        self.send(operation, subject, again, actor)
+        self.send(operation, subject, again, "owner")
 
     def _wait_past(self, owner: str, number: Number, boundary: str, *, edge: bool = False) -> None:
         """Sleep until just past (or to the edge of) ``boundary`` when it lies ahead, within OTP_MAX_WAIT_S and the budget."""
@@ -369,7 +385,7 @@ def test_every_answer_matches_the_model(sequence_run: SequenceRun, record_proper
     bursts), and requests with waits drawn from the policy (fewer sequences, the clock's rules).
     """
     config = sequence_run.config
-    base = OtpSequences if lane == "back to back" else OtpSequencesWithWaits
+    base = OtpSequencesBackToBack if lane == "back to back" else OtpSequencesWithWaits
     machine = type(base.__name__, (base,), {"run": sequence_run})
     if config.seed is not None:
         machine = seed(config.seed + (lane == "with waits"))(machine)
