@@ -5,8 +5,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 AREAS = ("schema", "lifecycle", "limits", "security")
+#: JUnit test-case properties the contract suite's reporting plugin writes (contract_tests/plugins/reporting.py).
+AREA_PROPERTY, CATEGORY_PROPERTY = "area", "category"
+#: Set on a check that met a network error (refused, reset, timed out, TLS): its one-line cause.
+#: Such a check is not judged; it is counted apart from the failures and makes the run exit 2.
+UNJUDGED_PROPERTY = "cannot_judge"
 
 
 @dataclass
@@ -16,6 +22,8 @@ class AreaCounts:
     passed: int = 0
     failed: int = 0
     skipped: int = 0
+    #: Checks a network error kept from a verdict.
+    unjudged: int = 0
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class ContractOutcome:
     areas: dict[str, AreaCounts] = field(default_factory=dict)
     failures: tuple[str, ...] = ()
     skip_reasons: tuple[str, ...] = ()
+    #: ``<test id>: <one-line cause>`` of each check a network error kept from a verdict.
+    unjudged: tuple[str, ...] = ()
     reason: str | None = None
     seed: int | None = None
     #: True when the run stopped before the tests because the target answers nothing like the API.
@@ -44,7 +54,8 @@ class ContractOutcome:
         verdict = {0: "contract holds", 1: "contract broken"}.get(self.exit_code, f"cannot judge: {self.reason}")
         if self.not_the_api:
             return f"contract broken, no test run: {self.reason}"
-        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped [{per_area}] -> {verdict}"
+        unjudged = f", {len(self.unjudged)} not judged (network errors)" if self.unjudged else ""
+        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped{unjudged} [{per_area}] -> {verdict}"
 
 
 def area_of_classname(classname: str) -> str:
@@ -57,17 +68,34 @@ def area_of_classname(classname: str) -> str:
     return "other"
 
 
-def read_junit(path: Path) -> tuple[dict[str, AreaCounts], list[str], list[str]]:
-    """Per-area counts, failed test ids and skip reasons from a pytest JUnit XML file."""
+class JunitReading(NamedTuple):
+    """What a contract run's JUnit XML says."""
+
+    areas: dict[str, AreaCounts]
+    failures: list[str]
+    skips: list[str]
+    unjudged: list[str]
+
+
+def read_junit(path: Path) -> JunitReading:
+    """Per-area counts, failed test ids, skip reasons and checks not judged from a pytest JUnit XML file.
+
+    A test's area is its ``area`` property (the reporting plugin's, from its clauses), else its module's.
+    """
     areas: dict[str, AreaCounts] = {name: AreaCounts() for name in AREAS}
     failures: list[str] = []
     skips: list[str] = []
+    unjudged: list[str] = []
     root = ET.parse(path).getroot()
     for case in root.iter("testcase"):
         classname = case.get("classname", "")
-        area = areas.setdefault(area_of_classname(classname), AreaCounts())
+        properties = {prop.get("name"): prop.get("value", "") for prop in case.iter("property")}
+        area = areas.setdefault(properties.get(AREA_PROPERTY) or area_of_classname(classname), AreaCounts())
         test_id = f"{classname}::{case.get('name', '')}"
-        if case.find("failure") is not None or case.find("error") is not None:
+        if UNJUDGED_PROPERTY in properties and (case.find("failure") is not None or case.find("error") is not None):
+            area.unjudged += 1
+            unjudged.append(f"{test_id}: {properties[UNJUDGED_PROPERTY]}")
+        elif case.find("failure") is not None or case.find("error") is not None:
             area.failed += 1
             failures.append(test_id)
         elif case.find("skipped") is not None:
@@ -76,7 +104,8 @@ def read_junit(path: Path) -> tuple[dict[str, AreaCounts], list[str], list[str]]
             skips.append(f"{test_id}: {skipped.get('message', '') if skipped is not None else ''}")
         else:
             area.passed += 1
-    return {name: counts for name, counts in areas.items() if counts.passed or counts.failed or counts.skipped}, failures, skips
+    kept = {name: counts for name, counts in areas.items() if counts.passed or counts.failed or counts.skipped or counts.unjudged}
+    return JunitReading(kept, failures, skips, unjudged)
 
 
 def write_interrupted_junit(path: Path, message: str) -> None:

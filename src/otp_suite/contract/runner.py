@@ -257,12 +257,19 @@ def _stop_child(process: subprocess.Popen[str], forks: WorkerForkServer | None) 
 def _verdict(status: int, junit_path: Path, reason_line: str | None, seed: int) -> ContractOutcome:
     if status == 2 or not junit_path.is_file():
         return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason_line or f"the contract suite stopped before judging (pytest exit status {status})", seed=seed)
-    areas, failures, skips = read_junit(junit_path)
+    areas, failures, skips, unjudged = read_junit(junit_path)
     passed = sum(a.passed for a in areas.values())
     failed = sum(a.failed for a in areas.values())
     skipped = sum(a.skipped for a in areas.values())
-    common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), seed=seed)
-    if status == 1 or failed:
+    common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), unjudged=tuple(unjudged), seed=seed)
+    if failed:
+        return ContractOutcome(exit_code=ExitCode.BROKEN, **common)  # type: ignore[arg-type]
+    if unjudged:
+        # The target did not answer them: a setup or network problem, never counted as a broken contract.
+        first = unjudged[0].split(": ", 1)[-1]
+        reason = f"{len(unjudged)} check(s) could not be judged, the target did not answer them: {first}"
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason, **common)  # type: ignore[arg-type]
+    if status == 1:
         return ContractOutcome(exit_code=ExitCode.BROKEN, **common)  # type: ignore[arg-type]
     if status != 0 or passed == 0:
         return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=f"no contract test ran to a verdict (pytest exit status {status})", **common)  # type: ignore[arg-type]
