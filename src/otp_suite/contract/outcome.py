@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from otp_suite.report.junit import ERROR, FAILED, JunitCase, write_junit
+
 AREAS = ("schema", "lifecycle", "limits", "security")
 #: JUnit test-case properties the contract suite's reporting plugin writes (contract_tests/plugins/reporting.py).
 AREA_PROPERTY, CATEGORY_PROPERTY = "area", "category"
@@ -112,10 +114,10 @@ def write_interrupted_junit(path: Path, message: str) -> None:
     """A JUnit XML file holding one error, ``message``: what an interrupted run leaves when pytest
     was stopped before it could write its own, so a pipeline reading the documented path still
     finds the run, and finds it not passed."""
-    suite = ET.Element("testsuite", name="contract", tests="1", errors="1", failures="0", skipped="0")
-    case = ET.SubElement(suite, "testcase", classname="contract_tests", name="contract run interrupted")
-    ET.SubElement(case, "error", message=message).text = message
-    root = ET.Element("testsuites")
-    root.append(suite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_junit(path, "contract", [JunitCase("contract run interrupted", "contract_tests", ERROR, message)])
+
+
+def write_stopped_junit(path: Path, check: str, *, broken: bool, message: str) -> None:
+    """The JUnit XML of a run stopped before its tests: one case, ``check``, failed (the target is not the
+    API: ``broken``) or errored (it could not be judged), its message the one-line reason."""
+    write_junit(path, "contract", [JunitCase(check, "contract_tests.preflight", FAILED if broken else ERROR, message)])

@@ -24,13 +24,14 @@ from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
-from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
+from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit, write_stopped_junit
 from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
 from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted, round_trip_s
 from otp_suite.redaction import Redactor
+from otp_suite.report.junit import ERROR, JunitCase, add_junit_case
 from otp_suite.report.labels import AREA_CONTRACT
 from otp_suite.report.results_writer import write_result
 from otp_suite.report.scrub import scrub_tree
@@ -64,6 +65,8 @@ STOP_GRACE_S = 25
 PYTEST_COMMAND = (sys.executable, "-m", "pytest")
 #: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
 NOT_THE_API_CHECK = "the target answers like the OTP API"
+#: The JUnit case of a run that stopped before its tests because it could not judge the target.
+CANNOT_JUDGE_CHECK = "the contract run can judge the target"
 
 
 def _preflight(config: SuiteConfig) -> tuple[int, str] | None:
@@ -110,6 +113,9 @@ def run_contract(
     stopped = _preflight(config)
     if stopped is not None:
         code, reason = stopped[0], redact(stopped[1])
+        # A CI test tab shows the run, and why it stopped, even with no test run.
+        check = NOT_THE_API_CHECK if code == ExitCode.BROKEN else CANNOT_JUDGE_CHECK
+        write_stopped_junit(junit_path, check, broken=code == ExitCode.BROKEN, message=reason)
         if code == ExitCode.BROKEN:
             # Shown in the gate's report like any failed check, with the reason as its message.
             write_result(allure_dir, name=NOT_THE_API_CHECK, status="failed", area=AREA_CONTRACT, message=reason)
@@ -256,7 +262,10 @@ def _stop_child(process: subprocess.Popen[str], forks: WorkerForkServer | None) 
 
 def _verdict(status: int, junit_path: Path, reason_line: str | None, seed: int) -> ContractOutcome:
     if status == 2 or not junit_path.is_file():
-        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason_line or f"the contract suite stopped before judging (pytest exit status {status})", seed=seed)
+        reason = reason_line or f"the contract suite stopped before judging (pytest exit status {status})"
+        # The tests that ran stay in the file; the case added says why the rest could not be judged.
+        add_junit_case(junit_path, JunitCase(CANNOT_JUDGE_CHECK, "contract_tests.preflight", ERROR, f"cannot judge: {reason}"))
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason, seed=seed)
     areas, failures, skips, unjudged = read_junit(junit_path)
     passed = sum(a.passed for a in areas.values())
     failed = sum(a.failed for a in areas.values())

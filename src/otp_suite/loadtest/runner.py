@@ -33,8 +33,10 @@ from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
 from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import NOT_APPLICABLE, SloResult, judge, slo_table
+from otp_suite.loadtest.slo_junit import write_load_junit
 from otp_suite.loadtest.summary import write_summary
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.report.paths import ReportPaths
 
 Echo = Callable[[str], None]
 
@@ -50,6 +52,8 @@ class LoadOutcome:
     reason: str = ""
     entries: tuple[EntryStats, ...] = ()
     census: dict[str, Any] | None = None
+    #: Against a baseline: "" when nothing regressed, else why; None without a baseline.
+    regression: str | None = None
 
     @property
     def breached(self) -> tuple[str, ...]:
@@ -72,10 +76,22 @@ def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
 def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
     """Load ``config``'s target (already resolved: base_url set) as ``options`` say, and judge the SLOs.
 
-    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs) and one
-    Allure result into ``allure_dir``. Never raises for a run that cannot be judged: exit code 2,
-    with the one-line reason in ``LoadOutcome.reason`` (not echoed).
+    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs, junit.xml:
+    a case per SLO) and the Allure results into ``allure_dir``. Never raises for a run that cannot be
+    judged: exit code 2, with the one-line reason in ``LoadOutcome.reason`` (not echoed).
     """
+    junit = ReportPaths(Path(reports_dir)).load_junit
+    try:
+        outcome = _judged_run(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo)
+    except KeyboardInterrupt as interruption:
+        with signals_held():
+            write_load_junit(junit, ExitCode.CANNOT_JUDGE, (), f"interrupted by {signal_name_of(interruption)} before the run time was over; SLOs not judged")
+        raise
+    write_load_junit(junit, outcome.exit_code, outcome.slos, outcome.reason, regression=outcome.regression)
+    return outcome
+
+
+def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
     if config.base_url is None:
         return _cannot_run("no target: resolve the config first (otp_suite.target.resolved_target)", echo)
     try:
@@ -197,7 +213,8 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         reason = f"all {len(results) - not_applicable} SLOs hold" + (f" ({not_applicable} not applicable: their flows are not played)" if not_applicable else "")
         code = ExitCode.HOLDS
     echo(f"load: {reason} (summary: {summary})")
-    return LoadOutcome(code, results, summary, reason, tuple(entries), census)
+    regression = None if versus is None else (versus.reason() if versus.regressed else "")
+    return LoadOutcome(code, results, summary, reason, tuple(entries), census, regression)
 
 
 def _long_enough(config: SuiteConfig, options: LoadOptions, flows: tuple[str, ...], echo: Echo) -> tuple[LoadOptions, int]:

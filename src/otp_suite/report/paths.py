@@ -31,6 +31,21 @@ class ReportPaths:
         return self.root / "contract" / "junit.xml"
 
     @property
+    def load_junit(self) -> Path:
+        """JUnit XML of the load run, one test case per SLO (``load/junit.xml``)."""
+        return self.load_dir / "junit.xml"
+
+    @property
+    def gate_junit(self) -> Path:
+        """JUnit XML of the gate's own checks: the preflight, steps not run, the report (``gate/junit.xml``)."""
+        return self.root / "gate" / "junit.xml"
+
+    @property
+    def junit_files(self) -> tuple[Path, ...]:
+        """Every JUnit XML file a gate writes; CI templates publish them all."""
+        return (self.gate_junit, self.contract_junit, self.load_junit)
+
+    @property
     def load_dir(self) -> Path:
         """The load run's CSVs, HTML and ``summary.json`` (``load/``)."""
         return self.root / "load"
