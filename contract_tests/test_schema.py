@@ -21,6 +21,7 @@ from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
 from otp_suite.redaction import REDACT
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, replayable_schemathesis_text, shell_token
 from otp_suite.contract.session import run_config, session_token
 from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
 
@@ -39,9 +40,17 @@ def _operation_id(case: schemathesis.Case) -> str | None:
 
 
 def _redacted(failure: BaseException) -> AssertionError:
-    """Schemathesis's failure text (checks, response, curl) with secrets redacted, attached to the report."""
-    text = REDACT(str(failure))
-    allure.attach(text, name="Schemathesis failure: response and curl", attachment_type=allure.attachment_type.TEXT)
+    """Schemathesis's failure text (checks, response, curl) with secrets redacted, attached to the report.
+
+    Its curl runs as pasted: the session token as the ``otp-suite token`` command that mints it again.
+    """
+    config, token = run_config(), session_token()
+    # The "authentication not enforced" check's requests carry no token or a wrong one, never the session's.
+    probes_auth = "without authentication" in str(failure) or "Authentication not enforced" in str(failure)
+    token_text = shell_token(token, secret=config.jwt_secret, configured_token=config.jwt_token) if token and not probes_auth else UNREPRODUCIBLE_TOKEN
+    text = replayable_schemathesis_text(REDACT(str(failure)), token_text)
+    notes = replay_notes(config.seed, needs_token_variable=UNREPRODUCIBLE_TOKEN in text)
+    allure.attach(f"{text}\n\n{notes}", name="Schemathesis failure: response and curl", attachment_type=allure.attachment_type.TEXT)
     return AssertionError(text)
 
 

@@ -37,6 +37,8 @@ import requests
 
 from otp_suite.config import ConfigError
 from otp_suite.contract.client import OtpClient
+from otp_suite.contract.exchanges import Exchange
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, shell_token
 from otp_suite.redaction import REDACT
 from otp_suite.contract.clause_map import AREAS_BY_PRECEDENCE, area_of_clauses, clauses, clauses_of_test, describe
 from otp_suite.contract.outcome import AREA_PROPERTY, CATEGORY_PROPERTY, UNJUDGED_PROPERTY
@@ -205,7 +207,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             status = exchange.response.status_code if exchange.response is not None else "no answer"
             name = f"{index}. {exchange.request.method} {exchange.request.url.path} -> {status}"
             allure.attach(exchange.describe(), name=name, attachment_type=allure.attachment_type.TEXT)
-            allure.attach(exchange.curl(), name=f"{index}. curl", attachment_type=allure.attachment_type.TEXT)
+            allure.attach(replayable_curl(exchange), name=f"{index}. curl", attachment_type=allure.attachment_type.TEXT)
+
+
+def replayable_curl(exchange: Exchange) -> str:
+    """The exchange's curl line as it runs when pasted (the token as ``$(otp-suite token ...)``), with the seed."""
+    config = run_config()
+    curl = exchange.curl(token_text=lambda token: shell_token(token, secret=config.jwt_secret, configured_token=config.jwt_token))
+    return f"{curl}\n\n{replay_notes(config.seed, needs_token_variable=UNREPRODUCIBLE_TOKEN in curl)}"
 
 
 def _stamp(item: pytest.Item, error: BaseException) -> None:

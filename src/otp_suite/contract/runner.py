@@ -24,7 +24,7 @@ from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
-from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit, write_stopped_junit
+from otp_suite.contract.outcome import ContractOutcome, mark_unjudged_as_errors, read_junit, write_interrupted_junit, write_stopped_junit
 from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
 from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
@@ -143,6 +143,7 @@ def run_contract(
         status, reason_line = _run_child(command, environment, forks, redact=redact, echo=echo, allure_dir=allure_dir, junit_path=junit_path)
     if forks is not None and forks.failure:
         echo(f"note: the workers started as new Pythons (slower), not from the fork server: {redact(forks.failure)}")
+    mark_unjudged_as_errors(junit_path)
     return _verdict(status, junit_path, reason_line, seed)
 
 

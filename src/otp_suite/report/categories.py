@@ -29,7 +29,7 @@ _EXCEPTION_PREFIX = r"(?:[A-Za-z_][\w.]*: )?"
 #: "any character, newlines too" (Node 20 knows no inline ``(?s)``).
 _UNREACHABLE = (
     r"(?:Target unreachable\b|[Cc]annot judge: [\s\S]*(?:refused the connection|does not resolve|did not accept a connection|"
-    r"did not answer|timed out|failed TLS verification|could not be reached|[Uu]nreachable)"
+    r"did not answer|timed out|failed TLS verification|speaks plain HTTP|TLS handshake failed|could not be reached|[Uu]nreachable)"
     r"|httpx\.(?:Connect|Read|Write|Pool|Network|RemoteProtocol|Timeout)\w*:"
     # A gateway's 502/503/504 to every probe: the service behind it is not reachable.
     r"|OTP_BASE_URL \S+ answers all \d+ probe requests with 50[234]\b)"
