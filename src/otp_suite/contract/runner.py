@@ -58,6 +58,8 @@ FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 10
 #: wait out a lifetime of their own) while the others finish their start-up on what CPU is left.
 FIRST_WORKERS, LATER_WORKER_NICENESS = 3, 10
 _CANNOT_JUDGE_MARK = "cannot judge: "
+#: pytest-xdist's status line in quiet mode (``-q``) without a terminal, shown once.
+XDIST_STATUS_LINE = "bringing up nodes..."
 #: How long an interrupted child may take to write its JUnit XML and results before it is killed:
 #: xdist's controller waits for every worker to stop, which takes seconds on a loaded machine.
 STOP_GRACE_S = 25
@@ -176,8 +178,14 @@ def _run_child(command: list[str], environment: dict[str, str], forks: WorkerFor
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     try:
         assert process.stdout is not None
+        seen_status = False
         for line in process.stdout:
             clean = redact(line.rstrip("\n"))
+            if clean == XDIST_STATUS_LINE:
+                # xdist prints its quiet status once when the workers start and again when they have collected.
+                if seen_status:
+                    continue
+                seen_status = True
             echo(clean)
             if _CANNOT_JUDGE_MARK in clean and reason_line is None:
                 reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
