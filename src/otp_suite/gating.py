@@ -114,7 +114,7 @@ def run_gate(config: SuiteConfig, options: GateOptions, *, say: Echo, warn: Echo
     try:
         _fresh_dir(paths.allure_results)
         # No older report or JUnit file may stay beside this run's results, whichever steps run.
-        shutil.rmtree(paths.allure_report, ignore_errors=True)
+        paths.clear_gate_outputs()
         for stale in paths.junit_files:
             stale.unlink(missing_ok=True)
     except OSError as error:

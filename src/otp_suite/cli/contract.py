@@ -45,8 +45,10 @@ def contract(**options: object) -> None:
         cannot_judge(str(error))
     paths = ReportPaths(Path(config.reports_dir))
     allure_dir = paths.allure_results
-    # A fresh run's results only: Allure would merge stale results of earlier runs into the report.
+    # A fresh run's results only: Allure would merge stale results of earlier runs into the report,
+    # and an earlier gate's report would stand beside them showing its old failures.
     shutil.rmtree(allure_dir, ignore_errors=True)
+    paths.clear_gate_outputs()
     junit_path = paths.contract_junit
     try:
         with signals_interrupt(), resolved_target(config) as resolved:
