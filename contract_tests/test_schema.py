@@ -8,6 +8,8 @@ otp_suite.contract.test_range); OTP_SEED / --seed makes the generated cases repr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import allure
 import hypothesis
@@ -27,6 +29,7 @@ from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_t
 
 schema = load_contract_schema(run_config())
 install_token_auth(schema, session_token())
+T = TypeVar("T")
 #: Steps per stateful scenario and scenarios per run: enough to chain register -> resend -> verify.
 STATEFUL_STEPS = 6
 #: The stateful phase's scenarios run as this many tests, each with its own seed and its share of
@@ -54,10 +57,29 @@ def _redacted(failure: BaseException) -> AssertionError:
     return AssertionError(text)
 
 
+#: The network error each test met first (its operation, or its stateful part). Hypothesis goes on
+#: after an error, to shrink it and look for others: against a target that stopped answering, every
+#: further call waited out the request timeout (70 s for one test at a 1 s timeout). Once the target
+#: did not answer a test, the test's further calls fail at once with that error: it is not judged.
+_UNANSWERED: dict[str, BaseException] = {}
+_NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+
+
+def _answered(key: str, call: Callable[[], T]) -> T:
+    """``call()``, unless the target already left this test's call unanswered: then that error, at once."""
+    if key in _UNANSWERED:
+        raise _UNANSWERED[key]
+    try:
+        return call()
+    except _NETWORK_ERRORS as error:
+        _UNANSWERED[key] = error
+        raise
+
+
 def _sent_checked(case: schemathesis.Case, base_url: str, session: requests.Session) -> None:
     """Call and validate; a failure is re-raised with its text redacted (the target may echo a token)."""
     try:
-        case.call_and_validate(base_url=base_url, session=session)
+        _answered(case.operation.label, lambda: case.call_and_validate(base_url=base_url, session=session))
     except (FailureGroup, Failure) as failure:
         raise _redacted(failure) from None
 
@@ -82,6 +104,9 @@ def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_n
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
             return {"base_url": base_url, "session": schemathesis_session}
 
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+            return _answered(unanswered_key, lambda: super(OtpLinks, self).call(case, **kwargs))
+
         def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
             try:
                 super().validate_response(response, case, additional_checks=additional_checks, **kwargs)
@@ -91,6 +116,18 @@ def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_n
     # Each part its own seed, so the parts explore different scenarios; together at least the whole budget.
     machine = hypothesis.seed(suite_config.seed + part)(OtpLinks) if suite_config.seed is not None else OtpLinks
     scenarios = max(5, suite_config.max_examples // 3)
+    unanswered_key = f"stateful part {part}"
+    try:
+        _run_machine(machine, scenarios)
+    except Exception:
+        # A call the target left unanswered ends the scenarios at once; Hypothesis then calls that
+        # "inconsistent data generation". The network error is what happened: the test is not judged.
+        if unanswered_key in _UNANSWERED:
+            raise _UNANSWERED[unanswered_key] from None
+        raise
+
+
+def _run_machine(machine: Any, scenarios: int) -> None:
     machine.run(
         settings=hypothesis.settings(
             max_examples=math.ceil(scenarios / STATEFUL_PARTS),
