@@ -152,6 +152,12 @@ def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path,
         reason = "Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)"
         _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
         return _cannot_run(reason, echo)
+    refused_tls = _tls_refused(files.csv_prefix)
+    if refused_tls is not None:
+        # The load generator could not trust the target: a setup problem, not a breached SLO.
+        reason = f"the load's requests failed TLS verification ({refused_tls}); if a private CA signed the target's certificate, set OTP_CA_BUNDLE to that CA's PEM file (target {config.base_url})"
+        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
+        return _cannot_run(reason, echo)
     exercised = exercised_entries(flows, reads_inbox=config.fixed_code is None)
     results = judge(options.slos, {name: entry.as_dict() for name, entry in by_name.items()}, exercised)
     load_label = f"{options.arrival_rate:g} flows/s (open model)" if options.is_arrival_rate else f"{options.users} users, {options.shape}"
@@ -215,6 +221,16 @@ def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path,
     echo(f"load: {reason} (summary: {summary})")
     regression = None if versus is None else (versus.reason() if versus.regressed else "")
     return LoadOutcome(code, results, summary, reason, tuple(entries), census, regression)
+
+
+#: Words of a TLS verification failure in Locust's failures (geventhttpclient raises ssl's errors).
+_TLS_FAILURE = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLCertVerificationError")
+
+
+def _tls_refused(csv_prefix: Path) -> str | None:
+    """The most frequent failure of the run when it is a TLS verification failure, else None."""
+    failure = most_frequent_failure(csv_prefix)
+    return failure[0] if failure is not None and any(word in failure[0] for word in _TLS_FAILURE) else None
 
 
 def _long_enough(config: SuiteConfig, options: LoadOptions, flows: tuple[str, ...], echo: Echo) -> tuple[LoadOptions, int]:
