@@ -44,7 +44,7 @@ def write_allure_result(
 ) -> list[str]:
     """Write the load run's ``*-result.json`` files (and the attachments) into ``allure_dir``; returns their uuids.
 
-    One result per SLO, as the JUnit XML has one case per SLO (otp_suite.loadtest.slo_junit), so
+    One result per SLO, named as its JUnit case (otp_suite.loadtest.slo_junit), so
     Allure, the console and a CI test tab count the same: passed, failed ("SLO breached: ...") or
     skipped with the reason (not judged, not applicable). A run that could not be judged at all is
     one broken result, :data:`TEST_NAME`. The attachments are written once and shared by every result.
@@ -70,7 +70,7 @@ def write_allure_result(
     if broken_reason or not results:
         verdicts = [(TEST_NAME, "otp_suite.loadtest.slo_gate", Status.BROKEN, broken_reason or "the load run judged no SLO")]
     else:
-        verdicts = [(f"SLO {slo_case_name(r)}", f"otp_suite.loadtest.slo.{r.name}", _STATUS[r.status], slo_case(r).message) for r in results]
+        verdicts = [(slo_case_name(r), f"otp_suite.loadtest.slo.{r.name}", _STATUS[r.status], slo_case(r).message) for r in results]
     uuids = []
     for name, full_name, status, message in verdicts:
         result_uuid = str(uuid.uuid4())
