@@ -79,5 +79,6 @@ def test_scrubbed_allure_results_stay_valid_json(tmp_path):
     scrub_tree(tmp_path, Redactor(SAMPLE_TOKEN))
 
     message = json.loads(result.read_text(encoding="utf-8"))["statusDetails"]["message"]
-    assert SAMPLE_TOKEN not in message and "$OTP_JWT_TOKEN" not in message
-    assert message.startswith('curl -H "user-jwt-token: [REDACTED]"')
+    assert SAMPLE_TOKEN not in message
+    # The shell variable a reproduction carries is no token: it stays, so the line runs as pasted.
+    assert message == 'curl -H "user-jwt-token: [REDACTED]" -H "user-jwt-token: $OTP_JWT_TOKEN" http://127.0.0.1:8000/'

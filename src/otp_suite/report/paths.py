@@ -5,6 +5,7 @@ The README, ``--help`` and the CI templates name these paths; tests hold them to
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,8 @@ class ReportPaths:
         """Remove what only a gate writes (the single-file report, the gate's JUnit): a later contract or
         load run would otherwise leave an older gate's report, with its failures, beside its fresh results."""
         shutil.rmtree(self.allure_report, ignore_errors=True)
-        self.gate_junit.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a folder that cannot be written is named by the run's first write
+            self.gate_junit.unlink(missing_ok=True)
 
     @property
     def history(self) -> Path:
