@@ -118,3 +118,12 @@ def test_a_gate_whose_only_breach_is_a_load_slo_writes_junit_with_that_slo_faile
     failed = [(name, message) for path in paths.junit_files for name, outcome, message in _junit_cases(path) if outcome in ("failed", "error")]
     assert len(failed) == 1 and failed[0][0] == "verify.p50_ms <= 0.001", failed
     assert failed[0][1].startswith("SLO breached: verify.p50_ms measured ")
+
+
+def test_a_contract_run_that_cannot_reach_its_target_writes_junit_with_one_errored_case_naming_the_cause(run_suite: Callable[..., SuiteRun], refused_url: str) -> None:
+    run = run_suite("contract", env={"OTP_BASE_URL": refused_url, "OTP_JWT_SECRET": "x" * 32})
+
+    cases = _junit_cases(ReportPaths(run.reports_dir).contract_junit)
+
+    assert run.exit_code == 2, run
+    assert len(cases) == 1 and cases[0][1] == "error" and "refused the connection" in cases[0][2] and refused_url in cases[0][2], cases
