@@ -308,6 +308,9 @@ def gate_junit_cases(run: GateRun, options: GateOptions, report_problem: str | N
         cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, f"not run: {load.note}"))
     elif load is None and "contract" in steps and "interrupted" not in steps:
         cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, "not run"))
+    elif load is not None and load.exit_code == ExitCode.CANNOT_JUDGE and run.slo_lines:
+        # SLOs without samples are skipped cases of the load's file; the verdict they cause is named here.
+        cases.append(JunitCase("load smoke judged every SLO", GATE_CASES, ERROR, f"cannot judge: {load.note}"))
     if "interrupted" in steps:
         cases.append(JunitCase("gate run interrupted", GATE_CASES, ERROR, f"interrupted {steps['interrupted'].note}"))
     if not options.with_report:
