@@ -108,8 +108,8 @@ class SuiteConfig:
     policy: OtpPolicy = dataclasses.field(default_factory=OtpPolicy)
     max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
     allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
-    verify_tls: bool = setting("OTP_VERIFY_TLS", True, flag, "Check the target's TLS certificate; turn off only for a self-signed test target.")
     ca_bundle: Path | None = setting("OTP_CA_BUNDLE", None, _ca_bundle, "PEM file of the CA that signed the target's certificate (a company's internal CA); every client to the target trusts it besides the usual CAs (SSL_CERT_FILE, SSL_CERT_DIR and REQUESTS_CA_BUNDLE are read too).", default_text="none")
+    verify_tls: bool = setting("OTP_VERIFY_TLS", True, flag, "Check the target's TLS certificate; turn off only for a self-signed test target.")
     request_timeout_s: float = setting("OTP_REQUEST_TIMEOUT_S", 10.0, number, "Seconds to wait for each answer of the target.")
     # Contract runs.
     seed: int | None = setting("OTP_SEED", None, whole, "Seed of the generated cases; the run prints the one it used, so a failure can be replayed.", default_text="random")
