@@ -43,7 +43,7 @@ from otp_suite.redaction import REDACT
 from otp_suite.contract.clause_map import AREAS_BY_PRECEDENCE, area_of_clauses, clauses, clauses_of_test, describe
 from otp_suite.contract.outcome import AREA_PROPERTY, CATEGORY_PROPERTY, UNJUDGED_PROPERTY
 from otp_suite.contract.session import run_config
-from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, TARGET_UNREACHABLE, stamped
+from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SUITE_ERROR, TARGET_UNREACHABLE, stamped
 from otp_suite.report.paths import ReportPaths
 from otp_suite.report.severity import severity_of_area
 
@@ -228,14 +228,21 @@ def _stamp(item: pytest.Item, error: BaseException) -> None:
             item.stash[_ONE_LINE_KEY] = _network_error_line(item, error)
             error.args = (item.stash[_ONE_LINE_KEY],)
             item.user_properties.append((UNJUDGED_PROPERTY, item.stash[_ONE_LINE_KEY]))
-            item.user_properties[:] = [(name, value) for name, value in item.user_properties if name != CATEGORY_PROPERTY]
-            item.user_properties.append((CATEGORY_PROPERTY, TARGET_UNREACHABLE))
+            _file_under(item, TARGET_UNREACHABLE)
         return
     category = category_of_area(area_of(item))
     if isinstance(error, AssertionError):
         error.args = (stamped(category, str(error.args[0]) if error.args else "check failed"), *error.args[1:])
     elif isinstance(error, pytest.fail.Exception):
         error.msg = stamped(category, error.msg)
+    elif isinstance(error, Exception):  # skip, xfail and exit are BaseExceptions: no failure to file
+        _file_under(item, SUITE_ERROR)  # as Allure files a broken result without a stamp
+
+
+def _file_under(item: pytest.Item, category: str) -> None:
+    """Make ``category`` the check's JUnit ``category`` property (collection gave it its area's)."""
+    item.user_properties[:] = [(name, value) for name, value in item.user_properties if name != CATEGORY_PROPERTY]
+    item.user_properties.append((CATEGORY_PROPERTY, category))
 
 
 class _ConsoleLines:

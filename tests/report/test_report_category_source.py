@@ -62,3 +62,11 @@ def test_a_check_of_a_lifecycle_module_holding_a_security_clause_is_a_security_f
 def test_a_check_without_a_clause_is_filed_by_its_modules_area():
     assert _filed("contract_tests/test_security_made_up.py::test_without_a_clause", "refused") == SECURITY
     assert _filed("contract_tests/test_schema.py::test_without_a_clause", "Security: odd words") == CONTRACT_VIOLATION
+
+
+def test_junit_files_a_check_under_the_category_allure_gives_it():
+    check = CollectedCheck("contract_tests/test_lifecycle.py::test_resend_keeps_auth_code_and_new_otp_verifies", [("category", CONTRACT_VIOLATION)])
+
+    reporting._stamp(check, KeyError("authCode"))  # noqa: SLF001 - an error of the suite's own code: Allure says broken
+
+    assert [value for name, value in check.user_properties if name == "category"] == [category_of("broken", "KeyError: 'authCode'")] == ["Suite error"]
