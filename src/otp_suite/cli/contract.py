@@ -25,6 +25,7 @@ from otp_suite.report.paths import ReportPaths
 @setting_option("fixed_code", "--fixed-code")
 @setting_option("request_timeout_s", "--request-timeout")
 @setting_option("verify_tls", "--verify-tls/--no-verify-tls")
+@setting_option("ca_bundle", "--ca-bundle", metavar="PEM_FILE")
 @setting_option("spec_path", "--spec")
 @setting_option("contract_depth", "--depth", type=click.Choice(["quick", "full"]))
 @setting_option("contract_select", "--select", "-k")
