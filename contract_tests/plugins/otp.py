@@ -15,7 +15,7 @@ from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
 from otp_suite.contract.skip_causes import SkipCause, skip
-from otp_suite.tls import client_tls
+from otp_suite.tls import target_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
 
@@ -41,7 +41,7 @@ def other_number(phone_numbers: PhoneNumberSource) -> PhoneNumber:
 @pytest.fixture(scope="session")
 def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterator[OtpClient]:
     """Requests to the target as the session user."""
-    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls)
+    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, tls=target_tls(suite_config))
     yield otp_client
     otp_client.close()
 
@@ -49,7 +49,7 @@ def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterato
 @pytest.fixture(scope="session")
 def inbox(suite_config: SuiteConfig) -> Iterator[OtpInbox]:
     """Where OTPs are read: OTP_INBOX_URL (default <base>/__test__/otp) or OTP_FIXED_CODE."""
-    with httpx.Client(timeout=suite_config.request_timeout_s, verify=client_tls(suite_config.verify_tls)) as http:
+    with httpx.Client(timeout=suite_config.request_timeout_s, verify=target_tls(suite_config)) as http:
         yield OtpInbox(suite_config.resolved_inbox_url(), suite_config.fixed_code, http)
 
 

@@ -5,6 +5,7 @@ deployment sent, and every exchange is recorded so a failing test can show it an
 from __future__ import annotations
 
 import collections
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +35,12 @@ _NO_BODY: Any = object()
 class OtpClient:
     """Sends requests to one target with a token in ``user-jwt-token``; keeps the recent exchanges."""
 
-    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, verify_tls: bool = True, keep: int = 200) -> None:
+    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, tls: ssl.SSLContext | None = None, keep: int = 200) -> None:
+        """``tls``: the SSL context of the target (:func:`otp_suite.tls.target_tls`; default: verifying against the usual CAs)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.exchanges: collections.deque[Exchange] = collections.deque(maxlen=keep)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=client_tls(verify_tls), follow_redirects=False)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=tls or client_tls(True), follow_redirects=False)
 
     def close(self) -> None:
         """Close the connection pool."""

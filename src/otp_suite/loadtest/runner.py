@@ -33,8 +33,10 @@ from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
 from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import NOT_APPLICABLE, SloResult, judge, slo_table
+from otp_suite.loadtest.slo_junit import write_load_junit
 from otp_suite.loadtest.summary import write_summary
 from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.report.paths import ReportPaths
 
 Echo = Callable[[str], None]
 
@@ -50,6 +52,8 @@ class LoadOutcome:
     reason: str = ""
     entries: tuple[EntryStats, ...] = ()
     census: dict[str, Any] | None = None
+    #: Against a baseline: "" when nothing regressed, else why; None without a baseline.
+    regression: str | None = None
 
     @property
     def breached(self) -> tuple[str, ...]:
@@ -72,10 +76,22 @@ def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
 def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
     """Load ``config``'s target (already resolved: base_url set) as ``options`` say, and judge the SLOs.
 
-    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs) and one
-    Allure result into ``allure_dir``. Never raises for a run that cannot be judged: exit code 2,
-    with the one-line reason in ``LoadOutcome.reason`` (not echoed).
+    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs, junit.xml:
+    a case per SLO) and the Allure results into ``allure_dir``. Never raises for a run that cannot be
+    judged: exit code 2, with the one-line reason in ``LoadOutcome.reason`` (not echoed).
     """
+    junit = ReportPaths(Path(reports_dir)).load_junit
+    try:
+        outcome = _judged_run(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo)
+    except KeyboardInterrupt as interruption:
+        with signals_held():
+            write_load_junit(junit, ExitCode.CANNOT_JUDGE, (), f"interrupted by {signal_name_of(interruption)} before the run time was over; SLOs not judged")
+        raise
+    write_load_junit(junit, outcome.exit_code, outcome.slos, outcome.reason, regression=outcome.regression)
+    return outcome
+
+
+def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
     if config.base_url is None:
         return _cannot_run("no target: resolve the config first (otp_suite.target.resolved_target)", echo)
     try:
@@ -134,6 +150,12 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
     entries = ordered(by_name)
     if not any(entry.requests for entry in entries if entry.name != "flow"):
         reason = "Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)"
+        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
+        return _cannot_run(reason, echo)
+    refused_tls = _tls_refused(files.csv_prefix)
+    if refused_tls is not None:
+        # The load generator could not trust the target: a setup problem, not a breached SLO.
+        reason = f"the load's requests failed TLS verification ({refused_tls}); if a private CA signed the target's certificate, set OTP_CA_BUNDLE to that CA's PEM file (target {config.base_url})"
         _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
         return _cannot_run(reason, echo)
     exercised = exercised_entries(flows, reads_inbox=config.fixed_code is None)
@@ -197,7 +219,18 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         reason = f"all {len(results) - not_applicable} SLOs hold" + (f" ({not_applicable} not applicable: their flows are not played)" if not_applicable else "")
         code = ExitCode.HOLDS
     echo(f"load: {reason} (summary: {summary})")
-    return LoadOutcome(code, results, summary, reason, tuple(entries), census)
+    regression = None if versus is None else (versus.reason() if versus.regressed else "")
+    return LoadOutcome(code, results, summary, reason, tuple(entries), census, regression)
+
+
+#: Words of a TLS verification failure in Locust's failures (geventhttpclient raises ssl's errors).
+_TLS_FAILURE = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLCertVerificationError")
+
+
+def _tls_refused(csv_prefix: Path) -> str | None:
+    """The most frequent failure of the run when it is a TLS verification failure, else None."""
+    failure = most_frequent_failure(csv_prefix)
+    return failure[0] if failure is not None and any(word in failure[0] for word in _TLS_FAILURE) else None
 
 
 def _long_enough(config: SuiteConfig, options: LoadOptions, flows: tuple[str, ...], echo: Echo) -> tuple[LoadOptions, int]:
