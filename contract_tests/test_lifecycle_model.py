@@ -33,6 +33,7 @@ from fixtures.phone_numbers import PhoneNumberSource
 from fixtures.tokens import new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpClient
+from otp_suite.contract.outcome import WAIT_NOT_MADE_PROPERTY
 from otp_suite.contract.replay import shell_token
 from otp_suite.contract.sequences import Reproduction, SequenceRequest, SequenceTarget
 from otp_suite.model.oracle import Departure, Oracle
@@ -408,5 +409,5 @@ def test_every_answer_matches_the_model(sequence_run: SequenceRun, record_proper
 
     record_property("sequences", sequence_run.sequences)
     for reason in sequence_run.not_drawn.values():
-        record_property("wait not drawn", reason)
+        record_property(WAIT_NOT_MADE_PROPERTY, reason)
     assert sequence_run.sequences > 0, "no sequence ran within the budget: the target answered too slowly to judge any"
