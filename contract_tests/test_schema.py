@@ -16,7 +16,7 @@ import requests
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 
-from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
+from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
@@ -54,7 +54,7 @@ def _sent_checked(case: schemathesis.Case, base_url: str, session: requests.Sess
 
 
 @schema.parametrize()
-def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, phone_numbers: PhoneNumberSource, schemathesis_session: requests.Session) -> None:
+def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, phone_numbers: NumberAllocator, schemathesis_session: requests.Session) -> None:
     if _operation_id(case) in SENDING_OPERATIONS:
         map_into_test_range(case.body, phone_numbers)
     _sent_checked(case, base_url, schemathesis_session)
@@ -62,7 +62,7 @@ def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, p
 
 @pytest.mark.chained_requests
 @pytest.mark.parametrize("part", range(1, STATEFUL_PARTS + 1), ids=lambda part: f"part-{part}-of-{STATEFUL_PARTS}")
-def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_numbers: PhoneNumberSource, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
+def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_numbers: NumberAllocator, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
     class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: schemathesis.Case) -> None:
             if _operation_id(case) in SENDING_OPERATIONS:
@@ -94,7 +94,7 @@ def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_n
     )
 
 
-def _use_delivered_otp(case: schemathesis.Case, phone_numbers: PhoneNumberSource, inbox: OtpInbox) -> None:
+def _use_delivered_otp(case: schemathesis.Case, phone_numbers: NumberAllocator, inbox: OtpInbox) -> None:
     """A linked verify carries the authCode of the step before; give it the OTP that was really sent."""
     body = case.body
     if not isinstance(body, dict):

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
+from fixtures.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
@@ -19,22 +19,74 @@ from otp_suite.tls import client_tls
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
 
 
+SECOND_RANGE_REASON = (
+    "needs a second range of test numbers (another country code): OTP_TEST_RANGES names one ({ranges}); "
+    "set e.g. OTP_TEST_RANGES=+91:99999,+44:99999 to judge the countryCode rules"
+)
+
+
 @pytest.fixture(scope="session")
-def phone_numbers(suite_config: SuiteConfig, worker_lane: int) -> PhoneNumberSource:
-    """Fresh numbers in the configured test range; each test takes its own, so limits never carry over."""
-    return PhoneNumberSource(suite_config.test_country_code, suite_config.test_phone_prefix, lane=worker_lane)
+def phone_numbers(suite_config: SuiteConfig) -> Iterator[NumberAllocator]:
+    """The run's number allocator (fixtures.phone_numbers.NumberAllocator): fresh numbers from the
+    configured ranges, claimed in the ledger every worker of the run and later runs share; released
+    at the session's end."""
+    allocator = NumberAllocator.for_config(suite_config)
+    yield allocator
+    allocator.release()
 
 
 @pytest.fixture
-def number(phone_numbers: PhoneNumberSource) -> PhoneNumber:
-    """A test number no other test uses."""
-    return phone_numbers.next()
+def number(phone_numbers: NumberAllocator) -> PhoneNumber:
+    """A number of the first range no other check (of this run or, within a send window, an earlier one) uses."""
+    return phone_numbers.fresh()
 
 
 @pytest.fixture
-def other_number(phone_numbers: PhoneNumberSource) -> PhoneNumber:
-    """A second test number no other test uses."""
-    return phone_numbers.next()
+def other_number(phone_numbers: NumberAllocator) -> PhoneNumber:
+    """A second fresh number of the first range."""
+    return phone_numbers.fresh()
+
+
+@pytest.fixture
+def second_range(phone_numbers: NumberAllocator) -> int:
+    """Index of the second configured range; skips the check (not judged, with the reason) when only one is configured."""
+    if len(phone_numbers.ranges) < 2:
+        pytest.skip(SECOND_RANGE_REASON.format(ranges=", ".join(map(str, phone_numbers.ranges))))
+    return 1
+
+
+@pytest.fixture
+def number_in_second_range(phone_numbers: NumberAllocator, second_range: int) -> PhoneNumber:
+    """A fresh number of the second range (another country code); skips when only one range is configured."""
+    return phone_numbers.fresh(second_range)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A range used up under the send limits stops the run as "cannot judge" (exit 2), with the time to wait.
+
+    Nothing about the target is known then: its numbers are simply all sent to recently (by this
+    or an earlier run), so no check may fail for it.
+    """
+    yield
+    exhausted = _range_exhausted(call.excinfo.value if call.excinfo else None)
+    if exhausted is not None:
+        pytest.exit(f"cannot judge: {exhausted}", returncode=ExitCode.CANNOT_JUDGE)
+
+
+def _range_exhausted(error: BaseException | None) -> RangeExhausted | None:
+    """The RangeExhausted behind ``error`` (raised as is, chained, or in a group from Hypothesis)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, RangeExhausted):
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            found = next((e for e in map(_range_exhausted, error.exceptions) if e is not None), None)
+            if found is not None:
+                return found
+        error = error.__cause__ or error.__context__
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
@@ -200,9 +199,9 @@ def planned_workers(config: SuiteConfig, *, selected_node_ids: int = 0, round_tr
     lifetime. A far target (``round_trip_s``, the median answer time, of at least
     :data:`FAR_TARGET_ROUND_TRIP_S`) gets :data:`FAR_TARGET_WORKERS`. A run narrowed to a few node
     ids starts no more workers than it has ids (each worker costs a start-up and a collection).
-    A test phone prefix that leaves no room for a worker's lane allows one.
+    Workers never share a number: each claims its numbers in the run's ledger (fixtures.phone_numbers).
     """
-    return _wanted_workers(config, selected_node_ids, round_trip_s) if lane_digits_for(config.test_phone_prefix) else 1
+    return _wanted_workers(config, selected_node_ids, round_trip_s)
 
 
 def _wanted_workers(config: SuiteConfig, selected_node_ids: int, round_trip_s: float) -> int:
@@ -220,8 +219,6 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     workers = planned_workers(config, selected_node_ids=selected_node_ids, round_trip_s=round_trip_s)
     if far and not config.contract_workers and workers > 1:
         echo(f"the target answers in {round_trip_s * 1000:.0f} ms (a far target: its tests wait on the network), so {workers} workers run them side by side")
-    if workers == 1 and _wanted_workers(config, selected_node_ids, round_trip_s) > 1:
-        echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
     far_option = ["-o", f"{FAR_TARGET_INI}=true"] if far else []
     return [*xdist_options(workers, staggered=long_waits or far, worker_python=worker_python), *far_option]
 

@@ -52,14 +52,13 @@ class TestNumbers:
     __test__ = False  # not a pytest class, despite the name
 
     def __init__(self, config: SuiteConfig, lane: int) -> None:
-        self._country_code = config.test_country_code
-        self._prefix = config.test_phone_prefix
+        self._range = config.number_ranges[0]
         self.lane = lane
         self._lock = threading.Lock()
         self._source = self._new_source()
 
     def _new_source(self) -> PhoneNumberSource:
-        return PhoneNumberSource(self._country_code, self._prefix, lane=self.lane)
+        return PhoneNumberSource.for_range(self._range, lane=self.lane)
 
     def next(self) -> PhoneNumber:
         """A number no other call returned, inside the test range."""
@@ -71,5 +70,5 @@ class TestNumbers:
                 self._source = self._new_source()
                 number = self._source.next()
         if not self._source.contains(number.country_code, number.phone_number):
-            raise OutOfTestRange(f"{number} is outside the test range {self._country_code} {self._prefix}…; refusing to send")
+            raise OutOfTestRange(f"{number} is outside the test range {self._range}; refusing to send")
         return number

@@ -22,7 +22,7 @@ from otp_suite.policy import OtpPolicy
 from otp_suite.service import errors
 from otp_suite.service.auth import authenticated_user
 from otp_suite.service.bodies import COUNTRY_CODE, PHONE_NUMBER, parse_number_request, parse_verify_request
-from otp_suite.service.challenges import ChallengeStore, SendResult
+from otp_suite.service.challenges import ChallengeStore, SendLimiter, SendResult
 from otp_suite.service.clock import Clock, system_clock
 from otp_suite.service.errors import ApiError
 from otp_suite.service.faults import Faults
@@ -70,6 +70,8 @@ class OtpEndpoints:
         self.store = store
         self.clock = clock
         self.faults = settings.faults
+        # For the limits_ignore_country_code fault: limits kept per phone_number alone, beside the store's own.
+        self._limits_by_phone = SendLimiter(settings.policy, settings.faults) if "limits_ignore_country_code" in settings.faults else None
 
     async def _admit(self, request: Request, parse: Callable[[bytes, Faults], object]) -> tuple[str, object]:
         """Steps 1-4 of the order of checks: the user and the parsed body, or an ApiError."""
@@ -129,17 +131,29 @@ class OtpEndpoints:
         await asyncio.sleep(0.3)  # long enough that requests released together all pass the check, even on a busy machine
         return True
 
+    def _send_by_phone_only(self, number: tuple[str, str], send: Callable[[], SendResult]) -> SendResult:
+        """``send()``, with the limits_ignore_country_code fault also limiting by the phone_number alone."""
+        if self._limits_by_phone is None:
+            return send()
+        by_phone = ("*", number[1])
+        self._limits_by_phone.check(by_phone, self.clock())
+        result = send()
+        self._limits_by_phone.record(by_phone, self.clock())
+        return result
+
     async def register(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
-        return self._sent(self.store.register(user, body.number, limits_checked=checked), operation="register")  # type: ignore[attr-defined]
+        result = self._send_by_phone_only(body.number, lambda: self.store.register(user, body.number, limits_checked=checked))  # type: ignore[attr-defined]
+        return self._sent(result, operation="register")
 
     async def resend(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
-        return self._sent(self.store.resend(user, body.number, limits_checked=checked), operation="resend")  # type: ignore[attr-defined]
+        result = self._send_by_phone_only(body.number, lambda: self.store.resend(user, body.number, limits_checked=checked))  # type: ignore[attr-defined]
+        return self._sent(result, operation="resend")
 
     async def verify(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_verify_request)
