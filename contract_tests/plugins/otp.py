@@ -36,15 +36,20 @@ def phone_numbers(suite_config: SuiteConfig) -> Iterator[NumberAllocator]:
 
 
 @pytest.fixture
-def number(phone_numbers: NumberAllocator) -> PhoneNumber:
-    """A number of the first range no other check (of this run or, within a send window, an earlier one) uses."""
-    return phone_numbers.fresh()
+def number(phone_numbers: NumberAllocator) -> Iterator[PhoneNumber]:
+    """A number of the first range no other check (of this run or, within a send window, an earlier
+    one) uses; handed back free after the test when nothing was sent to it."""
+    fresh = phone_numbers.fresh()
+    yield fresh
+    phone_numbers.hand_back(fresh)
 
 
 @pytest.fixture
-def other_number(phone_numbers: NumberAllocator) -> PhoneNumber:
-    """A second fresh number of the first range."""
-    return phone_numbers.fresh()
+def other_number(phone_numbers: NumberAllocator) -> Iterator[PhoneNumber]:
+    """A second fresh number of the first range (handed back like :func:`number`)."""
+    fresh = phone_numbers.fresh()
+    yield fresh
+    phone_numbers.hand_back(fresh)
 
 
 @pytest.fixture
@@ -56,9 +61,11 @@ def second_range(phone_numbers: NumberAllocator) -> int:
 
 
 @pytest.fixture
-def number_in_second_range(phone_numbers: NumberAllocator, second_range: int) -> PhoneNumber:
+def number_in_second_range(phone_numbers: NumberAllocator, second_range: int) -> Iterator[PhoneNumber]:
     """A fresh number of the second range (another country code); skips when only one range is configured."""
-    return phone_numbers.fresh(second_range)
+    fresh = phone_numbers.fresh(second_range)
+    yield fresh
+    phone_numbers.hand_back(fresh)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -90,9 +97,9 @@ def _range_exhausted(error: BaseException | None) -> RangeExhausted | None:
 
 
 @pytest.fixture(scope="session")
-def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterator[OtpClient]:
-    """Requests to the target as the session user."""
-    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls)
+def client(suite_config: SuiteConfig, base_url: str, user_token: str, phone_numbers: NumberAllocator) -> Iterator[OtpClient]:
+    """Requests to the target as the session user; each register and resend tells the allocator its number was sent to."""
+    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls, on_send=phone_numbers.mark_sent)
     yield otp_client
     otp_client.close()
 

@@ -94,7 +94,7 @@ class SuiteConfig:
     fixed_code: str | None = setting("OTP_FIXED_CODE", None, _fixed_code, "The environment's fixed test OTP, used instead of an inbox.")
     test_country_code: str = setting("OTP_TEST_COUNTRY_CODE", DEFAULT_TEST_COUNTRY_CODE, _country_code, "Country code of the test number range.")
     test_phone_prefix: str = setting("OTP_TEST_PHONE_PREFIX", DEFAULT_TEST_PHONE_PREFIX, _phone_prefix, "Start of every test phone number.")
-    test_ranges: tuple[NumberRange, ...] = setting("OTP_TEST_RANGES", (), parse_ranges, "Ranges of test numbers, countryCode:prefix[:length],... e.g. +91:99999,+44:77009 (length: digits of a number, 14 unless given); replaces the two variables above; the first is the default range, a second lets the countryCode rules be judged.", default_text="OTP_TEST_COUNTRY_CODE:OTP_TEST_PHONE_PREFIX")
+    test_ranges: tuple[NumberRange, ...] = setting("OTP_TEST_RANGES", (), parse_ranges, "Ranges of test numbers, countryCode:prefix[:length],... e.g. +91:99999,+44:77009 (length: digits of a number, 14 unless given); replaces OTP_TEST_COUNTRY_CODE and OTP_TEST_PHONE_PREFIX; the first is the default range, a second lets the countryCode rules be judged.", default_text="OTP_TEST_COUNTRY_CODE:OTP_TEST_PHONE_PREFIX")
     policy: OtpPolicy = dataclasses.field(default_factory=OtpPolicy)
     max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
     allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
@@ -132,6 +132,7 @@ class SuiteConfig:
     allure_dir: Path | None = setting("OTP_ALLURE_DIR", None, path, "Allure results directory of a load run.", default_text="<reports-dir>/allure-results")
     fault: str = setting("OTP_FAULT", "", text, "Embedded/reference service only: break rules on purpose (comma-separated names from the fault catalog, e.g. slow_verify:400).", default_text="none")
     # The gate.
+    number_ledger: Path | None = setting("OTP_NUMBER_LEDGER", None, path, "File of the test numbers runs used and until when they are blocked by the send limits; keep it across runs (pipelines sharing a stage can share it).", default_text="<report history>/test-numbers.jsonl")
     report_history: Path | None = setting("OTP_REPORT_HISTORY", None, path, "Report history kept across runs for trends; cache it in CI.", default_text="<reports-dir>/history")
     gate_load: bool = setting("OTP_GATE_LOAD", True, flag, "Run the load smoke and its SLOs after the contract suite.")
     gate_smoke_users: int = setting("OTP_GATE_SMOKE_USERS", 5, whole, "Concurrent users of the gate's load smoke.")

@@ -16,3 +16,17 @@ FAR_TARGET_INI = "otp_far_target"
 def has_long_waits(config: SuiteConfig) -> bool:
     """True for a full-depth run against a policy with long waits (a production policy), which runs more workers, started in order."""
     return config.contract_depth == "full" and max(config.policy.ttl_s, config.policy.resend_cooldown_s) > LONG_WAIT_S
+
+
+#: Numbers of the first test range a whole contract run sends to, at the default OTP_MAX_EXAMPLES
+#: (30), with a margin for the numbers checks hold at once without sending: measured with
+#: benchmarks/count_contract_sends.py (README "Sizing a stage's test range"). 400 of them are the two
+#: randomness samples (200 challenges each, one send per number).
+NUMBERS_A_RUN_NEEDS = {"quick": 620, "full": 660}
+#: Numbers of the second range a run sends to (the countryCode rules: one each).
+SECOND_RANGE_NUMBERS = 2
+
+
+def numbers_needed(config: SuiteConfig) -> tuple[int, ...]:
+    """How many free numbers a whole contract run needs in each configured range (first, second; none beyond)."""
+    return (NUMBERS_A_RUN_NEEDS[config.contract_depth], SECOND_RANGE_NUMBERS)[: len(config.number_ranges)]

@@ -11,6 +11,7 @@ scrubbed of secrets, whatever the tests wrote.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import signal
@@ -24,7 +25,7 @@ from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
-from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
+from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits, numbers_needed
 from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
@@ -89,6 +90,27 @@ def _preflight(config: SuiteConfig) -> tuple[int, str] | None:
     return None
 
 
+def _test_ranges_too_used(config: SuiteConfig) -> str | None:
+    """Why a whole run cannot judge now: a test range without the free numbers it needs (earlier
+    runs' sends still count against the send limits); None when every range has them."""
+    from fixtures.phone_numbers import NumberAllocator
+
+    allocator = NumberAllocator.for_config(config)
+    for index, needed in enumerate(numbers_needed(config)):
+        chosen = allocator.ranges[index]
+        free, wait_s = allocator.free_count(index, needed=needed)
+        if free >= needed:
+            continue
+        if needed > chosen.size:
+            return f"test range {chosen} holds {chosen.size} numbers and a {config.contract_depth} contract run sends to about {needed}; configure a wider range (OTP_TEST_RANGES), or run --depth quick"
+        return (
+            f"test range {chosen}: {free} of its {chosen.size} numbers are free of the send limits that earlier runs left "
+            f"(ledger {allocator.ledger.path}), a {config.contract_depth} contract run needs about {needed}; enough are free in {math.ceil(wait_s)} s: "
+            "run again then, or configure a wider range (OTP_TEST_RANGES)"
+        )
+    return None
+
+
 def run_contract(
     config: SuiteConfig,
     *,
@@ -115,6 +137,10 @@ def run_contract(
         if code == ExitCode.BROKEN:
             return ContractOutcome(exit_code=code, failed=1, failures=(NOT_THE_API_CHECK,), reason=reason, not_the_api=True)
         return ContractOutcome(exit_code=code, reason=reason)
+    whole_run = not config.contract_select and not any("::" in arg or arg == "-k" for arg in pytest_args)
+    too_used = _test_ranges_too_used(config) if whole_run else None
+    if too_used is not None:
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=redact(too_used))
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     config = replace(config, seed=seed)
     echo(f"contract run against {config.base_url} (seed {seed}; replay with --seed {seed})")

@@ -16,7 +16,6 @@ from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
 
 
-
 class NumberSupply(Protocol):
     """Where fresh test numbers come from: fixtures.phone_numbers.NumberAllocator or PhoneNumberSource."""
 
@@ -33,16 +32,25 @@ _PHONE_RUN = re.compile(r"(?<![0-9])[0-9]{6,14}(?![0-9])")
 _BARE_COUNTRY_DIGITS = re.compile(r"[1-9][0-9]{0,2}")
 
 
-def map_into_test_range(body: Any, source: NumberSupply) -> Any:
-    """``body`` with its ``phone_number`` and ``countryCode`` moved into ``source``'s range (in place for dicts)."""
+def map_into_test_range(body: Any, source: NumberSupply, *, scratch: PhoneNumber | None = None) -> Any:
+    """``body`` with its ``phone_number`` and ``countryCode`` moved into ``source``'s range (in place for dicts).
+
+    ``scratch``: the number for bodies that name no valid number (a correct target refuses them
+    and sends nothing), so only a body that can send takes a fresh number from ``source``.
+    """
     if not isinstance(body, dict):
         return body
-    number = source.next()
+    number = source.next() if scratch is None or _names_a_valid_number(body) else scratch
     if "phone_number" in body:
         body["phone_number"] = _mapped_phone(body["phone_number"], number.phone_number)
     if "countryCode" in body:
         body["countryCode"] = _mapped_country(body["countryCode"], number.country_code)
     return body
+
+
+def _names_a_valid_number(body: dict[str, Any]) -> bool:
+    phone, country = body.get("phone_number"), body.get("countryCode")
+    return isinstance(phone, str) and PHONE_NUMBER.fullmatch(phone) is not None and isinstance(country, str) and COUNTRY_CODE.fullmatch(country) is not None
 
 
 def _is_number(value: object) -> bool:
