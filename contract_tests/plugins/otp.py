@@ -53,6 +53,17 @@ def other_number(phone_numbers: NumberAllocator) -> Iterator[PhoneNumber]:
 
 
 @pytest.fixture
+def new_number(phone_numbers: NumberAllocator) -> Iterator[PhoneNumber]:
+    """A fresh number of the first range that no run of the ledger ever verified (isNewUser is true
+    for it); not judged, with the reason, when every free number of the range was verified by one."""
+    fresh = phone_numbers.fresh_never_verified()
+    if fresh is None:
+        pytest.skip(f"every free number of the test range {phone_numbers.ranges[0]} was verified by an earlier run (ledger {phone_numbers.ledger.path}) and stays linked; isNewUser=true needs one no user verified: configure a range with numbers no run has verified (OTP_TEST_RANGES)")
+    yield fresh
+    phone_numbers.hand_back(fresh)
+
+
+@pytest.fixture
 def second_range(phone_numbers: NumberAllocator) -> int:
     """Index of the second configured range; skips the check (not judged, with the reason) when only one is configured."""
     if len(phone_numbers.ranges) < 2:
@@ -98,8 +109,8 @@ def _range_exhausted(error: BaseException | None) -> RangeExhausted | None:
 
 @pytest.fixture(scope="session")
 def client(suite_config: SuiteConfig, base_url: str, user_token: str, phone_numbers: NumberAllocator) -> Iterator[OtpClient]:
-    """Requests to the target as the session user; each register and resend tells the allocator its number was sent to."""
-    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls, on_send=phone_numbers.mark_sent)
+    """Requests to the target as the session user; each register, resend and verify tells the allocator what happened to its number."""
+    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls, on_send=phone_numbers.mark_sent, on_verified=phone_numbers.mark_verified)
     yield otp_client
     otp_client.close()
 

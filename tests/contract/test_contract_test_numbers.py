@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,13 +34,16 @@ class LongLivedTarget:
 
     url: str
     sent_to: Callable[[], list[tuple[str, str]]]
+    linked: Callable[[], set[tuple[str, str]]]
 
 
 @pytest.fixture
 def long_lived_target() -> Iterator[LongLivedTarget]:
     app = create_app(ServiceSettings(jwt_secret=KNOWN_SECRET, policy=LONG_WINDOW_POLICY))
     with ServiceThread(app) as service:
-        yield LongLivedTarget(service.url, lambda: list(app.state.store._inbox))  # noqa: SLF001 - the service's record of every number it sent to
+        store = app.state.store
+        # The service's own records: every number it sent to, every number a verify linked.
+        yield LongLivedTarget(service.url, lambda: list(store._inbox), lambda: set(store._linked))  # noqa: SLF001
 
 
 @pytest.fixture
@@ -66,11 +70,26 @@ def _in_ranges(config: SuiteConfig, sent_to: list[tuple[str, str]]) -> list[tupl
     return [number for number in sent_to if not any(r.contains(*number) for r in config.number_ranges)]
 
 
+def _ledger(reports: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(numbers blocked, numbers verified) in the ledger the runs kept in ``reports``' history."""
+    blocked: set[tuple[str, str]] = set()
+    verified: set[tuple[str, str]] = set()
+    for line in (reports / "history" / "test-numbers.jsonl").read_text(encoding="utf-8").splitlines()[1:]:
+        entry = json.loads(line)
+        country_code, phone_number = entry["number"].split(" ")
+        if entry.get("verified"):
+            verified.add((country_code, phone_number))
+        elif entry["until"] > 0:
+            blocked.add((country_code, phone_number))
+    return blocked, verified
+
+
 @pytest.mark.slow
-def test_repeated_runs_in_a_thousand_numbers_hold_or_cannot_judge_never_fail(run_against: Callable[..., ContractOutcome], long_lived_target: LongLivedTarget) -> None:
+def test_repeated_runs_in_a_thousand_numbers_hold_or_cannot_judge_never_fail(run_against: Callable[..., ContractOutcome], long_lived_target: LongLivedTarget, contract_reports: Path) -> None:
     variables = {"OTP_TEST_RANGES": THOUSAND_NUMBERS, "OTP_CONTRACT_DEPTH": "quick"}
 
     outcomes = [run_against(variables) for _ in range(3)]
+    blocked, verified = _ledger(contract_reports)
 
     codes = [outcome.exit_code for outcome in outcomes]
     assert codes[0] == 0, f"the first run in a fresh range must hold: {outcomes[0].failures} {outcomes[0].reason}"
@@ -78,6 +97,8 @@ def test_repeated_runs_in_a_thousand_numbers_hold_or_cannot_judge_never_fail(run
     assert codes[1:] == [2, 2], f"exit codes {codes}: a second quick run cannot find 620 numbers free of the first run's sends in 1000"
     assert "free of the send limits that earlier runs left" in str(outcomes[1].reason) and " s: run again then" in str(outcomes[1].reason), outcomes[1].reason
     assert _in_ranges(load_config({"OTP_TEST_RANGES": THOUSAND_NUMBERS}), long_lived_target.sent_to()) == []
+    assert set(long_lived_target.sent_to()) <= blocked, "every number the service sent to is blocked in the ledger for the send window"
+    assert long_lived_target.linked() and long_lived_target.linked() <= verified, "every number a verify linked is in the ledger as verified (never again 'new')"
 
 
 @pytest.mark.slow

@@ -158,16 +158,42 @@ def test_a_run_that_died_keeps_its_numbers_out_for_a_window_and_the_hold(ledger_
     assert exhausted.value.wait_s == pytest.approx(CLAIM_HOLD_S - 1)
 
 
-def test_a_never_seen_number_is_one_no_run_sent_to(ledger_path: Path, clock: Clock) -> None:
+def test_a_number_a_run_verified_is_never_handed_out_as_new(ledger_path: Path, clock: Clock) -> None:
     earlier_run = allocator(ledger_path, clock)
-    sent(earlier_run, earlier_run.fresh_many(999))
+    used = earlier_run.fresh_many(999)
+    sent(earlier_run, used)
+    for number in used:
+        earlier_run.mark_verified(number.country_code, number.phone_number)
     earlier_run.release()
     clock.now += WINDOW_S + 1
     source = allocator(ledger_path, clock)
 
-    never_seen = source.fresh_never_seen()
+    never_verified = source.fresh_never_verified()
 
-    assert never_seen is not None and source.fresh_never_seen() is None
+    assert never_verified is not None and never_verified.phone_number not in {n.phone_number for n in used}
+    assert source.fresh_never_verified() is None
+    assert len(source.fresh_many(999)) == 999  # verified numbers still serve checks that need no new number
+
+
+def test_verified_numbers_are_remembered_after_the_file_is_rewritten(ledger_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("fixtures.number_ledger.COMPACT_AFTER_LINES", 10)
+    earlier_run = allocator(ledger_path, clock)
+    used = earlier_run.fresh_many(999)
+    sent(earlier_run, used)
+    for number in used:
+        earlier_run.mark_verified(number.country_code, number.phone_number)
+    earlier_run.release()
+    clock.now += WINDOW_S + 1
+    rewriting = allocator(ledger_path, clock)
+    sent(rewriting, [rewriting.fresh()])
+    rewriting.release()  # rewritten: only blocked and verified numbers stay
+    source = allocator(ledger_path, clock)
+
+    never_verified = source.fresh_never_verified()
+
+    assert len(ledger_path.read_text(encoding="utf-8").splitlines()) == 1 + 1 + 999 + 1  # header, the one blocked, the verified, the new claim
+    assert never_verified is not None and never_verified.phone_number not in {n.phone_number for n in used}
+    assert source.fresh_never_verified() is None
 
 
 def test_one_phone_number_under_two_country_codes_when_the_ranges_share_it(ledger_path: Path, clock: Clock) -> None:
@@ -221,5 +247,5 @@ def test_the_ledger_file_is_rewritten_small_and_still_read_right(ledger_path: Pa
     lines = ledger_path.read_text(encoding="utf-8").splitlines()
     later = reader.fresh_many(50)
 
-    assert len(lines) == 1 + 101  # the header, the 100 numbers and the reader's one
+    assert len(lines) == 1 + 101  # the header, the 100 numbers blocked and the reader's one
     assert not {n.phone_number for n in used} & {n.phone_number for n in later}

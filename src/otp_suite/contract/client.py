@@ -32,6 +32,11 @@ def may_have_sent(path: str, status: int | None) -> bool:
     return path.rstrip("/") in SENDING_PATHS and not (status is not None and 400 <= status < 500)
 
 
+def verified(path: str, status: int | None) -> bool:
+    """True when the request was a verify answered 200 (its number is linked for good)."""
+    return path.rstrip("/") == VERIFY_PATH and status == 200
+
+
 def numbers_named(content: bytes | str | None) -> list[tuple[str, str]]:
     """Every (countryCode, phone_number) a request body could name, read as text: a body may be
     nested too deep for a JSON parser, or not be JSON, and a lenient target still send."""
@@ -52,10 +57,12 @@ _NO_BODY: Any = object()
 class OtpClient:
     """Sends requests to one target with a token in ``user-jwt-token``; keeps the recent exchanges."""
 
-    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, verify_tls: bool = True, keep: int = 200, on_send: Callable[[str, str], None] | None = None) -> None:
-        """``on_send(countryCode, phone_number)`` hears of every number a register or resend may have sent to (:func:`may_have_sent`)."""
+    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, verify_tls: bool = True, keep: int = 200, on_send: Callable[[str, str], None] | None = None, on_verified: Callable[[str, str], None] | None = None) -> None:
+        """``on_send(countryCode, phone_number)`` hears of every number a register or resend may have
+        sent to (:func:`may_have_sent`), ``on_verified`` of every number a verify linked (:func:`verified`)."""
         self.base_url = base_url.rstrip("/")
         self._on_send = on_send
+        self._on_verified = on_verified
         self.token = token
         self.exchanges: collections.deque[Exchange] = collections.deque(maxlen=keep)
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=client_tls(verify_tls), follow_redirects=False)
@@ -102,9 +109,10 @@ class OtpClient:
         return response
 
     def _report_send(self, path: str, content: bytes | None, status: int | None) -> None:
-        if self._on_send is not None and may_have_sent(path, status):
-            for country_code, phone_number in numbers_named(content):
-                self._on_send(country_code, phone_number)
+        for heard, happened in ((self._on_send, may_have_sent(path, status)), (self._on_verified, verified(path, status))):
+            if heard is not None and happened:
+                for country_code, phone_number in numbers_named(content):
+                    heard(country_code, phone_number)
 
     def call(self, operation: str, body: Any, *, token: str | None = OWN_TOKEN, **options: Any) -> httpx.Response:
         """POST ``body`` as JSON to ``operation`` (register, resend or verify)."""
