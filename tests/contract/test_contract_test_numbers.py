@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -72,16 +73,16 @@ def _in_ranges(config: SuiteConfig, sent_to: list[tuple[str, str]]) -> list[tupl
 
 def _ledger(reports: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """(numbers blocked, numbers verified) in the ledger the runs kept in ``reports``' history."""
-    blocked: set[tuple[str, str]] = set()
+    until: dict[tuple[str, str], float] = {}
     verified: set[tuple[str, str]] = set()
     for line in (reports / "history" / "test-numbers.jsonl").read_text(encoding="utf-8").splitlines()[1:]:
         entry = json.loads(line)
         country_code, phone_number = entry["number"].split(" ")
         if entry.get("verified"):
             verified.add((country_code, phone_number))
-        elif entry["until"] > 0:
-            blocked.add((country_code, phone_number))
-    return blocked, verified
+        else:
+            until[(country_code, phone_number)] = entry["until"]  # the last line of a number wins
+    return {number for number, blocked_until in until.items() if blocked_until > time.time()}, verified
 
 
 @pytest.mark.slow
