@@ -25,8 +25,12 @@ def has_long_waits(config: SuiteConfig) -> bool:
 NUMBERS_A_RUN_NEEDS = {"quick": 620, "full": 660}
 #: Numbers of the second range a run sends to (the countryCode rules: one each).
 SECOND_RANGE_NUMBERS = 2
+#: Numbers of the first range the gate's load smoke takes after the contract run (25 measured at a
+#: production policy, 5 users; claimed 16 at a time per load process), with a margin.
+LOAD_SMOKE_NUMBERS = 60
 
 
-def numbers_needed(config: SuiteConfig) -> tuple[int, ...]:
-    """How many free numbers a whole contract run needs in each configured range (first, second; none beyond)."""
-    return (NUMBERS_A_RUN_NEEDS[config.contract_depth], SECOND_RANGE_NUMBERS)[: len(config.number_ranges)]
+def numbers_needed(config: SuiteConfig, *, load_smoke: bool = False) -> tuple[int, ...]:
+    """How many free numbers a whole contract run (followed by the gate's ``load_smoke``) needs in each configured range (first, second; none beyond)."""
+    first = NUMBERS_A_RUN_NEEDS[config.contract_depth] + (LOAD_SMOKE_NUMBERS if load_smoke else 0)
+    return (first, SECOND_RANGE_NUMBERS)[: len(config.number_ranges)]

@@ -90,22 +90,23 @@ def _preflight(config: SuiteConfig) -> tuple[int, str] | None:
     return None
 
 
-def _test_ranges_too_used(config: SuiteConfig) -> str | None:
+def _test_ranges_too_used(config: SuiteConfig, *, load_smoke: bool) -> str | None:
     """Why a whole run cannot judge now: a test range without the free numbers it needs (earlier
     runs' sends still count against the send limits); None when every range has them."""
     from fixtures.phone_numbers import NumberAllocator
 
     allocator = NumberAllocator.for_config(config)
-    for index, needed in enumerate(numbers_needed(config)):
+    what = f"{config.contract_depth} contract run" + (" and the gate's load smoke" if load_smoke else "")
+    for index, needed in enumerate(numbers_needed(config, load_smoke=load_smoke)):
         chosen = allocator.ranges[index]
         free, wait_s = allocator.free_count(index, needed=needed)
         if free >= needed:
             continue
         if needed > chosen.size:
-            return f"test range {chosen} holds {chosen.size} numbers and a {config.contract_depth} contract run sends to about {needed}; configure a wider range (OTP_TEST_RANGES), or run --depth quick"
+            return f"test range {chosen} holds {chosen.size} numbers and a {what} sends to about {needed}; configure a wider range (OTP_TEST_RANGES)"
         return (
             f"test range {chosen}: {free} of its {chosen.size} numbers are free of the send limits that earlier runs left "
-            f"(ledger {allocator.ledger.path}), a {config.contract_depth} contract run needs about {needed}; enough are free in {math.ceil(wait_s)} s: "
+            f"(ledger {allocator.ledger.path}), a {what} needs about {needed}; enough are free in {math.ceil(wait_s)} s: "
             "run again then, or configure a wider range (OTP_TEST_RANGES)"
         )
     return None
@@ -119,6 +120,7 @@ def run_contract(
     echo: Callable[[str], None],
     pytest_args: Sequence[str] = (),
     pytest_command: Sequence[str] = PYTEST_COMMAND,
+    load_smoke_follows: bool = False,
 ) -> ContractOutcome:
     """Run the contract suite against ``config``'s target (already resolved: ``base_url`` set).
 
@@ -126,6 +128,8 @@ def run_contract(
     ``pytest_args`` narrows the run (e.g. ``-k``, node ids), as does ``config.contract_select``. Returns the verdict; never raises for
     a broken target or a failed run. ``pytest_command`` starts the child pytest (the suite's own
     tests pass a warm, forking one: thousands of runs would otherwise each pay the imports).
+    ``load_smoke_follows``: the gate's load smoke runs next, so a whole run checks its test range
+    has room for both (:func:`otp_suite.contract.run_plan.numbers_needed`).
     """
     redact = Redactor(config.jwt_secret, config.jwt_token)
     stopped = _preflight(config)
@@ -138,7 +142,7 @@ def run_contract(
             return ContractOutcome(exit_code=code, failed=1, failures=(NOT_THE_API_CHECK,), reason=reason, not_the_api=True)
         return ContractOutcome(exit_code=code, reason=reason)
     whole_run = not config.contract_select and not any("::" in arg or arg == "-k" for arg in pytest_args)
-    too_used = _test_ranges_too_used(config) if whole_run else None
+    too_used = _test_ranges_too_used(config, load_smoke=load_smoke_follows) if whole_run else None
     if too_used is not None:
         return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=redact(too_used))
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
