@@ -1,5 +1,13 @@
 """The OTP side of the target: a client with the session user's token, the inbox, fresh test
-numbers, and a factory for started challenges."""
+numbers, and a factory for started challenges.
+
+Numbers, all from the run's :class:`fixtures.phone_numbers.NumberAllocator` (``phone_numbers``):
+``number`` / ``other_number`` (fresh, first range), ``new_number`` (fresh and never verified by any
+run: isNewUser), ``number_in_second_range`` (fresh, second range; the check is skipped with the
+reason when one range is configured), ``second_range`` (that index, same skip). For a pool, ask the
+allocator: ``phone_numbers.fresh_many(k)``, ``phone_numbers.fresh(i)`` (range ``i``),
+``phone_numbers.fresh_in_both(0, 1)`` (one phone_number under both country codes, or None).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +25,6 @@ from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, Ot
 from otp_suite.tls import client_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
-
-
 SECOND_RANGE_REASON = (
     "needs a second range of test numbers (another country code): OTP_TEST_RANGES names one ({ranges}); "
     "set e.g. OTP_TEST_RANGES=+91:99999,+44:99999 to judge the countryCode rules"
