@@ -4,6 +4,7 @@ meets them deploy after deploy: every run's exit code, summary and wall time.
     .venv/bin/python benchmarks/contract_runs_in_a_row.py --runs 10 --depth quick
     .venv/bin/python benchmarks/contract_runs_in_a_row.py --runs 3 --depth quick --ranges +999:55501234567
     .venv/bin/python benchmarks/contract_runs_in_a_row.py --runs 10 --fresh-history   # no ledger kept between runs
+    .venv/bin/python benchmarks/contract_runs_in_a_row.py --runs 3 --fixed-code 123456   # a stage without a test inbox
 
 The service is ``otp-suite serve`` (granian, on a free loopback port) at the production-like
 default policy (cooldown 30 s, 5 sends an hour, lifetime 300 s) unless ``--test-policy``; each run
@@ -36,16 +37,19 @@ def main() -> None:
     parser.add_argument("--ranges", default="", help="OTP_TEST_RANGES of the runs (default: the suite's default range)")
     parser.add_argument("--test-policy", action="store_true", help="the fast test policy instead of the production-like default")
     parser.add_argument("--fresh-history", action="store_true", help="a new reports folder (so no ledger) for every run")
+    parser.add_argument("--fixed-code", default="", help="a stage without a test inbox: the service runs --no-inbox with this OTP_FIXED_CODE, and so do the runs")
     parser.add_argument("--max-wait-s", default="400", help="OTP_MAX_WAIT_S of the runs (400 lets the full depth wait out a 300 s lifetime)")
     args = parser.parse_args()
     clean = {key: value for key, value in os.environ.items() if key not in KNOWN_VARIABLES}
     policy = FAST_TEST_POLICY.as_environment() if args.test_policy else {}
-    with ServiceProcess({**clean, **policy, "OTP_JWT_SECRET": SECRET, "OTP_SERVE_PORT": "0"}) as service, tempfile.TemporaryDirectory() as work:
+    fixed = {"OTP_FIXED_CODE": args.fixed_code} if args.fixed_code else {}
+    serve_args = ("--no-inbox",) if args.fixed_code else ()
+    with ServiceProcess({**clean, **policy, **fixed, "OTP_JWT_SECRET": SECRET, "OTP_SERVE_PORT": "0"}, serve_args) as service, tempfile.TemporaryDirectory() as work:
         print(f"otp-suite serve at {service.url} ({'fast test policy' if args.test_policy else 'default policy: cooldown 30 s, 5 sends/hour, lifetime 300 s'})", flush=True)
         codes = []
         for run in range(1, args.runs + 1):
             reports = Path(work) / (f"reports-{run}" if args.fresh_history else "reports")
-            env = {**clean, **policy, "OTP_BASE_URL": service.url, "OTP_JWT_SECRET": SECRET, "OTP_REPORTS_DIR": str(reports), "OTP_CONTRACT_DEPTH": args.depth, "OTP_MAX_WAIT_S": args.max_wait_s}
+            env = {**clean, **policy, **fixed, "OTP_BASE_URL": service.url, "OTP_JWT_SECRET": SECRET, "OTP_REPORTS_DIR": str(reports), "OTP_CONTRACT_DEPTH": args.depth, "OTP_MAX_WAIT_S": args.max_wait_s}
             if args.ranges:
                 env["OTP_TEST_RANGES"] = args.ranges
             started = time.monotonic()

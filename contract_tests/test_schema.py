@@ -8,7 +8,6 @@ otp_suite.contract.test_range); OTP_SEED / --seed makes the generated cases repr
 from __future__ import annotations
 
 import math
-from urllib.parse import urlsplit
 
 import allure
 import hypothesis
@@ -19,7 +18,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.config import SuiteConfig
-from otp_suite.contract.client import OtpInbox, may_have_sent, numbers_named, verified
+from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
 from otp_suite.redaction import REDACT
 from otp_suite.contract.session import run_config, session_token
@@ -52,20 +51,6 @@ def _sent_checked(case: schemathesis.Case, base_url: str, session: requests.Sess
         case.call_and_validate(base_url=base_url, session=session)
     except (FailureGroup, Failure) as failure:
         raise _redacted(failure) from None
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _sends_reported(schemathesis_session: requests.Session, phone_numbers: NumberAllocator) -> None:
-    """Schemathesis's calls tell the allocator which numbers may have been sent to, and which were verified."""
-
-    def report(response: requests.Response, *args: object, **kwargs: object) -> None:
-        path = urlsplit(response.request.url or "").path
-        for mark, happened in ((phone_numbers.mark_sent, may_have_sent(path, response.status_code)), (phone_numbers.mark_verified, verified(path, response.status_code))):
-            if happened:
-                for country_code, phone_number in numbers_named(response.request.body):
-                    mark(country_code, phone_number)
-
-    schemathesis_session.hooks["response"].append(report)
 
 
 @pytest.fixture(scope="session")

@@ -7,21 +7,26 @@ run: isNewUser), ``number_in_second_range`` (fresh, second range; the check is s
 reason when one range is configured), ``second_range`` (that index, same skip). For a pool, ask the
 allocator: ``phone_numbers.fresh_many(k)``, ``phone_numbers.fresh(i)`` (range ``i``),
 ``phone_numbers.fresh_in_both(0, 1)`` (one phone_number under both country codes, or None).
+Requests through ``client`` or the ``schemathesis_session`` report what they sent and verified; a
+number sent to another way must be reported with ``phone_numbers.mark_sent(countryCode, number)``,
+or it is handed back free at the session's end while its target still limits it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import requests
 
 from fixtures.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
-from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
+from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox, may_have_sent, numbers_named, verified
 from otp_suite.tls import client_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
@@ -111,6 +116,21 @@ def _range_exhausted(error: BaseException | None) -> RangeExhausted | None:
                 return found
         error = error.__cause__ or error.__context__
     return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schemathesis_calls_reported(schemathesis_session: requests.Session, phone_numbers: NumberAllocator) -> None:
+    """Calls through the Schemathesis session (any test's) tell the allocator which numbers may have
+    been sent to and which were verified, as the client's do: a number sent to is never handed back free."""
+
+    def report(response: requests.Response, *args: object, **kwargs: object) -> None:
+        path = urlsplit(response.request.url or "").path
+        for mark, happened in ((phone_numbers.mark_sent, may_have_sent(path, response.status_code)), (phone_numbers.mark_verified, verified(path, response.status_code))):
+            if happened:
+                for country_code, phone_number in numbers_named(response.request.body):
+                    mark(country_code, phone_number)
+
+    schemathesis_session.hooks["response"].append(report)
 
 
 @pytest.fixture(scope="session")
