@@ -140,3 +140,14 @@ def test_ranges_sharing_no_phone_number_judge_the_binding_and_send_only_inside_t
     assert (outcome.passed, outcome.skipped) == (1, 1), outcome.summary()
     assert "share no phone_number, and no OTP is sent outside them" in outcome.skip_reasons[0], outcome.skip_reasons
     assert _in_ranges(load_config(variables), long_lived_target.sent_to()) == []
+
+
+@pytest.mark.slow
+def test_a_ledger_that_cannot_be_written_is_cannot_judge_naming_it(run_against: Callable[..., ContractOutcome], tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("", encoding="utf-8")
+
+    outcome = run_against({"OTP_NUMBER_LEDGER": str(not_a_folder / "test-numbers.jsonl")})
+
+    assert outcome.exit_code == 2 and outcome.passed == 0, outcome.summary()
+    assert f"the ledger of test numbers {not_a_folder / 'test-numbers.jsonl'} cannot be used" in str(outcome.reason) and "OTP_NUMBER_LEDGER" in str(outcome.reason), outcome.reason

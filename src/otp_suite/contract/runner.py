@@ -99,7 +99,10 @@ def _test_ranges_too_used(config: SuiteConfig, *, load_smoke: bool) -> str | Non
     what = f"{config.contract_depth} contract run" + (" and the gate's load smoke" if load_smoke else "")
     for index, needed in enumerate(numbers_needed(config, load_smoke=load_smoke)):
         chosen = allocator.ranges[index]
-        free, wait_s = allocator.free_count(index, needed=needed)
+        try:
+            free, wait_s = allocator.free_count(index, needed=needed)
+        except OSError as error:
+            return f"the ledger of test numbers {allocator.ledger.path} cannot be used ({error}); set OTP_NUMBER_LEDGER (or OTP_REPORT_HISTORY) to a writable place"
         if free >= needed:
             continue
         if needed > chosen.size:
