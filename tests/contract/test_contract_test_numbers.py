@@ -104,10 +104,12 @@ def test_repeated_runs_in_a_thousand_numbers_hold_or_cannot_judge_never_fail(run
 
 @pytest.mark.slow
 def test_a_range_used_up_during_a_run_is_cannot_judge(run_against: Callable[..., ContractOutcome]) -> None:
-    # A hundred numbers: the randomness sample wants 200. A narrowed run is not checked beforehand.
+    # A hundred numbers: each randomness sample wants 200. A narrowed run is not checked beforehand;
+    # two tests, so two xdist workers, each stopped by the range.
     variables = {"OTP_TEST_RANGES": "+999:555012345678"}
+    samples = ["contract_tests/test_lifecycle_randomness.py::test_auth_codes_are_random", "contract_tests/test_lifecycle_randomness.py::test_otps_are_uniform_over_all_six_digit_codes"]
 
-    outcome = run_against(variables, ["contract_tests/test_lifecycle_randomness.py::test_auth_codes_are_random"])
+    outcome = run_against(variables, samples)
 
     assert outcome.exit_code == 2, f"exit {outcome.exit_code}: {outcome.failures} {outcome.reason}"
     assert "test range +999:555012345678 (100 numbers) is used up" in str(outcome.reason) and "free in" in str(outcome.reason), outcome.reason
