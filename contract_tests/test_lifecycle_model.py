@@ -29,7 +29,7 @@ from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from contract_tests.plugins.identities import Identities
-from fixtures.phone_numbers import PhoneNumberSource
+from fixtures.phone_numbers import NumberAllocator
 from fixtures.tokens import new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpClient
@@ -60,7 +60,7 @@ class SequenceRun:
     config: SuiteConfig
     client: OtpClient
     identities: Identities
-    numbers: PhoneNumberSource
+    numbers: NumberAllocator
     deadline: float
     fixed_user: str | None
     failed_at: float | None = None
@@ -382,7 +382,7 @@ def _budget_s(config: SuiteConfig) -> float:
 
 
 @pytest.fixture
-def sequence_run(suite_config: SuiteConfig, client: OtpClient, identities: Identities, phone_numbers: PhoneNumberSource) -> Iterator[SequenceRun]:
+def sequence_run(suite_config: SuiteConfig, client: OtpClient, identities: Identities, phone_numbers: NumberAllocator) -> Iterator[SequenceRun]:
     """The shared context of one sequence test, with its budget starting now."""
     yield SequenceRun(
         config=suite_config,
