@@ -59,7 +59,7 @@ def answer_counts(responses: list[httpx.Response]) -> Counter[str]:
     return counts
 
 
-def answered_after(response: httpx.Response, code: str, clock: "Stopwatch", seconds: float) -> bool:
+def answered_after(response: httpx.Response, code: str, clock: Stopwatch, seconds: float) -> bool:
     """True when ``response`` is the error ``code`` but came back ``seconds`` or more after ``clock`` started.
 
     A busy machine can delay a request past an edge the test aimed inside of; such an answer

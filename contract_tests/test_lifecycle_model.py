@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import jwt
 import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
-from hypothesis.errors import Flaky
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from contract_tests.plugins.identities import Identities
@@ -35,8 +35,8 @@ from fixtures.tokens import new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.outcome import WAIT_NOT_MADE_PROPERTY
-from otp_suite.contract.run_plan import MODEL_NUMBERS_PER_LANE, MODEL_SHRINK_NUMBERS
 from otp_suite.contract.replay import shell_token
+from otp_suite.contract.run_plan import MODEL_NUMBERS_PER_LANE, MODEL_SHRINK_NUMBERS
 from otp_suite.contract.sequences import Reproduction, SequenceRequest, SequenceTarget
 from otp_suite.model.oracle import Departure, Oracle
 from otp_suite.model.rules import ContractRules, Number

@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-
 from fixtures.phone_numbers import NumberAllocator
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong
 from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
@@ -15,7 +16,6 @@ from otp_suite.contract.expectations import expect_challenge, expect_error, expe
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
-from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong
 
 Start = Callable[..., Challenge]
 

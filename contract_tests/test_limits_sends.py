@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answer_counts, at_once
 from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
@@ -16,7 +17,6 @@ from otp_suite.contract.expectations import expect_challenge, expect_error, expe
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
 from otp_suite.policy import OtpPolicy
-from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answer_counts, at_once
 
 Start = Callable[..., Challenge]
 CONCURRENT_SENDS = 8

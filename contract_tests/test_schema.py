@@ -22,10 +22,10 @@ from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
-from otp_suite.redaction import REDACT
 from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, replayable_schemathesis_text, shell_token
 from otp_suite.contract.session import run_config, session_token
 from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
+from otp_suite.redaction import REDACT
 
 schema = load_contract_schema(run_config())
 install_token_auth(schema, session_token())

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from contract_tests.plugins.bodies import OPERATIONS, valid_body
 from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error
-from contract_tests.plugins.bodies import OPERATIONS, valid_body
 
 
 @dataclass(frozen=True)

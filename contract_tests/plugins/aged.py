@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from contract_tests.steps import EXPIRY_MARGIN_S, guess_wrong
 from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
@@ -28,7 +29,6 @@ from otp_suite.contract.expectations import expect_verified
 from otp_suite.contract.scheduling import EXPIRED_CHALLENGES_FIXTURE
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
-from contract_tests.steps import EXPIRY_MARGIN_S, guess_wrong
 
 #: state -> failed attempts to make before the lifetime runs out (None: verify it, consuming it).
 STATES: dict[str, int | None] = {

@@ -14,10 +14,10 @@ import pytest
 
 from fixtures.tokens import bad_token, mint_token, new_user_id
 from otp_suite.config import SuiteConfig
-from otp_suite.exit_codes import ExitCode
-from otp_suite.redaction import REDACT
 from otp_suite.contract.session import session_token
 from otp_suite.contract.skip_causes import SkipCause, skip
+from otp_suite.exit_codes import ExitCode
+from otp_suite.redaction import REDACT
 
 #: Bad-token variants whose badness does not depend on knowing the environment's secret.
 SECRETLESS_VARIANTS = frozenset({"alg_none", "wrong_secret", "not_a_jwt", "empty"})

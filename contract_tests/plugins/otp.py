@@ -24,10 +24,10 @@ import requests
 
 from fixtures.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.config import SuiteConfig
-from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox, may_have_sent, numbers_named, verified
 from otp_suite.contract.skip_causes import SkipCause, skip
+from otp_suite.exit_codes import ExitCode
 from otp_suite.tls import target_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
@@ -157,7 +157,7 @@ def distinct_codes(inbox: OtpInbox) -> None:
 
 
 @pytest.fixture
-def started(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> Callable[..., Challenge]:
+def started(client: OtpClient, inbox: OtpInbox, phone_numbers: NumberAllocator) -> Callable[..., Challenge]:
     """``started(number, operation="register", token=...)``: a challenge the target started, with its OTP.
 
     When the target answers 200 but the inbox has nothing for the number, one control register of

@@ -36,13 +36,13 @@ import pytest
 import requests
 
 from otp_suite.config import ConfigError
+from otp_suite.contract.clause_map import AREAS_BY_PRECEDENCE, area_of_clauses, clauses, clauses_of_test, describe
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.exchanges import Exchange
-from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, shell_token
-from otp_suite.redaction import REDACT
-from otp_suite.contract.clause_map import AREAS_BY_PRECEDENCE, area_of_clauses, clauses, clauses_of_test, describe
 from otp_suite.contract.outcome import AREA_PROPERTY, CATEGORY_PROPERTY, UNJUDGED_PROPERTY
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, shell_token
 from otp_suite.contract.session import run_config
+from otp_suite.redaction import REDACT
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SUITE_ERROR, TARGET_UNREACHABLE, stamped
 from otp_suite.report.paths import ReportPaths
 from otp_suite.report.severity import severity_of_area

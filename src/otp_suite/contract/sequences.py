@@ -22,8 +22,8 @@ import httpx
 
 from otp_suite.api import INBOX_PATH, TOKEN_HEADER
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient
-from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes
 from otp_suite.contract.expectations import expect_challenge, expect_retry_after, expect_verified, json_body
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes
 from otp_suite.model.moments import Moment
 from otp_suite.model.oracle import ModelRequest, Observed, Oracle
 from otp_suite.model.rules import Number, code_value
@@ -161,10 +161,10 @@ def observe(operation: str, response: httpx.Response) -> Observed:
         body = expect_challenge(response, f"a {operation} that sends answers authCode and isNewUser")
         return Observed(200, auth_code=body["authCode"], is_new_user=body["isNewUser"])
     try:
-        body = response.json()
+        error_body: Any = response.json()
     except ValueError:
-        body = None
-    code = body.get("code") if isinstance(body, dict) and set(body) == {"code", "message"} and isinstance(body.get("code"), str) else None
+        error_body = None
+    code = error_body.get("code") if isinstance(error_body, dict) and set(error_body) == {"code", "message"} and isinstance(error_body.get("code"), str) else None
     if code is None:
         return Observed(response.status_code, code=f"(not an error body: {response.text[:80]!r})")
     json_body(response, "every error body is {\"code\", \"message\"} served as application/json")
