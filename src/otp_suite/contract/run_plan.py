@@ -23,9 +23,9 @@ def has_long_waits(config: SuiteConfig) -> bool:
 #: benchmarks/count_contract_sends.py (README "Sizing a stage's test range"). 400 of them are the two
 #: randomness samples (200 challenges each, one send per number).
 #: Fresh numbers the model test (contract_tests/test_lifecycle_model.py) takes at most per lane (two
-#: lanes; up to three a sequence, each when a step first names it); a failure may take
+#: lanes; up to two a sequence, each when a step first names it); a failure may take
 #: MODEL_SHRINK_NUMBERS more to shrink it.
-MODEL_NUMBERS_PER_LANE = {"quick": 45, "full": 90}
+MODEL_NUMBERS_PER_LANE = {"quick": 60, "full": 120}
 MODEL_SHRINK_NUMBERS = 30
 NUMBERS_A_RUN_NEEDS = {depth: measured + 2 * MODEL_NUMBERS_PER_LANE[depth] for depth, measured in {"quick": 620, "full": 660}.items()}
 #: Numbers of the second range a run sends to (the countryCode rules: one each).
