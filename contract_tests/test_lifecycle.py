@@ -102,6 +102,19 @@ def test_otp_is_bound_to_its_auth_code(client: OtpClient, started: Start, number
     expect_error(response, 401, "INVALID_OTP", "the right OTP with another authCode is refused")
 
 
+@pytest.mark.parametrize(("field", "position"), [("otp", position) for position in range(6)] + [("authCode", position) for position in range(4)])
+def test_every_digit_of_the_codes_matters(client: OtpClient, started: Start, number: PhoneNumber, field: str, position: int) -> None:
+    challenge = started(number)
+    right = challenge.otp if field == "otp" else challenge.auth_code
+    changed = right[:position] + str((int(right[position]) + 5) % 10) + right[position + 1 :]
+    codes = {"otp": challenge.otp, "authCode": challenge.auth_code} | {field: changed}
+
+    response = client.verify(number, codes["authCode"], codes["otp"])
+
+    expect_error(response, 401, "INVALID_OTP", f"every digit is compared: the {field} with digit {position + 1} changed ({changed} for {right}) is refused")
+    expect_verified(client.verify(number, challenge.auth_code, challenge.otp), "the challenge itself still verifies with its own codes")
+
+
 def test_number_never_verified_is_new(started: Start, new_number: PhoneNumber) -> None:
     challenge = started(new_number)
 

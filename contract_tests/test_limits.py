@@ -29,6 +29,17 @@ def test_lockout_after_max_wrong_guesses_refuses_even_the_right_otp(client: OtpC
     expect_error(response, 429, "TOO_MANY_ATTEMPTS", f"after {policy.max_verify_attempts} wrong guesses the right OTP is refused")
 
 
+def test_wrong_guesses_of_another_user_do_not_lock_my_challenge(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, other_user_token: str) -> None:
+    mine = started(number)
+    for attempt in range(1, policy.max_verify_attempts + 1):
+        response = client.verify(number, mine.auth_code, mine.wrong_otp(attempt), token=other_user_token)
+        expect_error(response, 401, "INVALID_OTP", f"another user's wrong guess {attempt} on my number is refused (that user has no challenge)")
+
+    response = client.verify(number, mine.auth_code, mine.otp)
+
+    expect_verified(response, "failed attempts belong to the challenge: another user's wrong guesses on the same number do not lock mine")
+
+
 def test_lockout_answer_carries_retry_after(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy) -> None:
     challenge = started(number)
     guess_wrong(client, challenge, policy.max_verify_attempts)
@@ -139,6 +150,24 @@ def test_refused_send_sends_nothing(client: OtpClient, started: Start, number: P
 
 @pytest.mark.slow
 @pytest.mark.policy_wait
+@pytest.mark.policy_wait
+def test_resends_count_toward_the_send_window(client: OtpClient, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
+    allowed = policy.max_sends_per_window
+    if allowed * policy.resend_cooldown_s >= policy.send_window_s:
+        skip(SkipCause.POLICY, f"with cooldown {policy.resend_cooldown_s:g} s the window {policy.send_window_s:g} s never holds {allowed + 1} sends")
+    gap = policy.resend_cooldown_s
+    waiter.ensure_affordable(allowed * (gap + 1.0), f"{allowed} resend cooldowns to fill the send window")
+    expect_challenge(client.register(number), "the first send of the window, a register, is accepted")
+    for send in range(2, allowed + 1):
+        waiter.wait(gap, "the resend cooldown between sends")
+        expect_challenge(client.resend(number), f"send {send} of the {allowed} the window allows, a resend, is accepted")
+    waiter.wait(gap, "the resend cooldown between sends")
+
+    response = client.register(number)
+
+    expect_error(response, 429, "TOO_MANY_REQUESTS", f"register and resend count together: after a register and {allowed - 1} resends, send {allowed + 1} within the window is refused")
+
+
 def test_send_window_limits_sends_with_retry_after(client: OtpClient, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     allowed = policy.max_sends_per_window
     if allowed * policy.resend_cooldown_s >= policy.send_window_s:

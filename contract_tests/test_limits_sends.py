@@ -13,7 +13,7 @@ from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answer_counts, at
 from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
-from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, explain
+from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, expect_verified, explain
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
 from otp_suite.policy import OtpPolicy
@@ -30,6 +30,17 @@ def _no_cooldown_to_observe(policy: OtpPolicy) -> None:
     if policy.resend_cooldown_s < 1:
         skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
 
+
+
+def test_verify_leaves_the_send_limits_as_they_were(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy) -> None:
+    if policy.resend_cooldown_s < 1:
+        skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
+    challenge = started(number)
+    expect_verified(client.verify(number, challenge.auth_code, challenge.otp), "the arranged challenge verifies")
+
+    response = client.register(number)
+
+    expect_error(response, 429, "TOO_MANY_REQUESTS", "a verify is not a send and clears nothing: a register within the cooldown of the last send is still refused")
 
 @pytest.mark.policy_wait
 def test_refused_send_does_not_restart_the_cooldown(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:

@@ -44,6 +44,15 @@ def test_same_user_id_with_another_client_verifies(client: OtpClient, identities
     expect_verified(response, "the user is the token's user_id, not namespaced_third_party_user_id (<client_id>___<user_id>): the same user_id through another client verifies")
 
 
+def test_user_id_differing_only_in_letter_case_is_another_user(client: OtpClient, identities: Identities, started: Start, number: PhoneNumber) -> None:
+    owner = new_user_id()
+    challenge = started(number, token=identities.token_with(owner))
+
+    response = client.verify(number, challenge.auth_code, challenge.otp, token=identities.token_with(owner.upper()))
+
+    expect_error(response, 401, "INVALID_OTP", f"user ids are compared exactly: {owner.upper()!r} is not {owner!r} and cannot verify its challenge")
+
+
 def test_user_id_in_the_body_is_ignored(client: OtpClient, identities: Identities, started: Start, number: PhoneNumber) -> None:
     owner = new_user_id()
     challenge = started(number, token=identities.token_with(owner))
