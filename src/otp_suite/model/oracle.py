@@ -124,12 +124,19 @@ def allows(answer: Answer, observed: Observed) -> bool:
             return False
         if observed.is_new_user != answer.is_new_user:
             return False
-    if answer.code == "TOO_MANY_REQUESTS" and answer.wait_s is not None:
-        # Retry-After in whole seconds, rounded up from the wait, at least 1: never more than a second past the longest wait.
-        ceiling = max(1, math.ceil(answer.wait_s[1])) + 1
-        if observed.retry_after is None or observed.retry_after > ceiling:
-            return False
+    if answer.code == "TOO_MANY_REQUESTS" and observed.retry_after is not None and observed.retry_after > retry_after_ceiling(answer):
+        return False
     return True
+
+
+def retry_after_ceiling(answer: Answer) -> int:
+    """The longest Retry-After a send refusal may carry: the whole limit that refused it (cooldown or window), plus a second.
+
+    The contract asks only for whole seconds, at least 1 (the answer's shape checks that); a target
+    may give the time left or the whole limit, never more.
+    """
+    longest = max(answer.limit_s or 0.0, answer.wait_s[1] if answer.wait_s else 0.0)
+    return max(1, math.ceil(longest)) + 1
 
 
 def _learn(answer: Answer, observed: Observed, state: ModelState) -> None:
@@ -230,8 +237,8 @@ def _detail(answer: Answer) -> str:
     if answer.sent:
         code = f"authCode {answer.auth_code}" if answer.auth_code else "a new authCode"
         return f" ({code}, isNewUser {str(answer.is_new_user).lower()})"
-    if answer.code == "TOO_MANY_REQUESTS" and answer.wait_s is not None:
-        return f" (Retry-After at most {max(1, math.ceil(answer.wait_s[1])) + 1} s)"
+    if answer.code == "TOO_MANY_REQUESTS":
+        return f" (Retry-After at most {retry_after_ceiling(answer)} s)"
     return ""
 
 

@@ -91,6 +91,7 @@ class Answer:
 
     ``auth_code`` of a send is the code the body must carry (None: a new one, any 4 digits);
     ``wait_s`` bounds the seconds until the refused thing would be allowed (429 only);
+    ``limit_s``: the length of the limit that refused a send (the cooldown or the window);
     ``sent``: an OTP was sent to the number; ``challenge``: the challenge the answer started or renewed.
     """
 
@@ -99,6 +100,7 @@ class Answer:
     auth_code: str | None = None
     is_new_user: bool | None = None
     wait_s: tuple[float, float] | None = None
+    limit_s: float | None = None
     sent: bool = False
     challenge: ChallengeKey | None = None
 
@@ -155,9 +157,9 @@ class ContractRules:
         """429 TOO_MANY_REQUESTS with the wait when a send to ``key`` at ``now`` is not allowed, else None."""
         sends = self._live_sends(state, key, now)
         if sends and decide(within(now, sends[-1], self.policy.resend_cooldown_s), "the cooldown of the last send"):
-            return Answer(429, "TOO_MANY_REQUESTS", wait_s=self.wait_for_send(state, key, now))
+            return Answer(429, "TOO_MANY_REQUESTS", wait_s=self.wait_for_send(state, key, now), limit_s=self.policy.resend_cooldown_s)
         if decide(self._window_full(sends, now), "the send window"):
-            return Answer(429, "TOO_MANY_REQUESTS", wait_s=self.wait_for_send(state, key, now))
+            return Answer(429, "TOO_MANY_REQUESTS", wait_s=self.wait_for_send(state, key, now), limit_s=self.policy.send_window_s)
         return None
 
     def record_send(self, state: ModelState, key: Number, now: Moment) -> None:
