@@ -63,25 +63,7 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
     """
     try:
         config = load_config(**settings)
-        options = load_options(
-            config,
-            users=config.load_users,
-            spawn_rate=config.load_spawn_rate,
-            run_time=config.load_run_time,
-            shape=config.load_shape,
-            shape_params=config.load_shape_params,
-            tags=config.load_tags,
-            exclude_tags=config.load_exclude_tags,
-            workers=config.load_workers,
-            remote_workers=config.load_expect_workers,
-            master_port=config.load_master_bind_port,
-            slo=slo,
-            max_regression=max_regression,
-            arrival_rate=config.arrival_rate,
-            max_flows=config.arrival_max_flows,
-            samples_csv=config.load_samples_csv,
-            baseline=config.baseline,
-        )
+        options = load_options(config, slo=slo, max_regression=max_regression)
         if not config.is_embedded:
             assert config.base_url is not None
             check_load_allowed(config.base_url, config)
