@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from otp_suite.config import ConfigError, SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
-from otp_suite.preflight import TargetUnreachable, check_reachable
+from otp_suite.preflight import PreflightFailed, TargetChecked, check_target
 from otp_suite.report.build import ReportError, build_report, scrub_reports
 from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
 from otp_suite.report.paths import ReportPaths
@@ -134,10 +134,11 @@ def _target(config: SuiteConfig) -> Iterator[SuiteConfig]:
 
 def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> None:
     started = int(time.time() * 1000)
-    say(f"[1/4] preflight: is {target.base_url} reachable?")
+    say(f"[1/4] preflight: is {target.base_url} reachable, and does it take the suite's token?")
     try:
-        check_reachable(target)
-    except TargetUnreachable as error:
+        # The one preflight of the run: the contract and load steps are handed it, not repeating it.
+        checked = check_target(target)
+    except PreflightFailed as error:
         echo(str(error))
         write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started)
         run.record("preflight", ExitCode.CANNOT_JUDGE, str(error))
@@ -147,7 +148,7 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
     run.record("preflight", ExitCode.HOLDS)
 
     say("[2/4] contract suite")
-    contract_code, note, not_the_api = _contract_step(target, run.paths, echo)
+    contract_code, note, not_the_api = _contract_step(target, run.paths, echo, checked)
     run.record("contract", contract_code, note)
     # Written after the contract run, which starts from an empty results folder.
     write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="passed", area=AREA_PREFLIGHT, started_ms=preflight_ms[0], stopped_ms=preflight_ms[1])
@@ -167,18 +168,18 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
         return
     size = f"{target.arrival_rate:g} flows/s" if target.arrival_rate else f"{target.gate_smoke_users} users"
     say(f"[3/4] load smoke: {size} for {target.gate_smoke_run_time:g} s, with SLOs")
-    load_code, note, run.slo_lines = _load_step(target, run.paths, echo)
+    load_code, note, run.slo_lines = _load_step(target, run.paths, echo, checked)
     run.record("load smoke", load_code, note)
     echo(f"load smoke: {note}")
 
 
-def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple[int, str, bool]:
+def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked: TargetChecked) -> tuple[int, str, bool]:
     """(exit code, note for the summary, whether the target answers nothing like the API)."""
     try:
         from otp_suite.contract.runner import run_contract
     except ImportError as error:
         return ExitCode.CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
-    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo)
+    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo, checked=checked)
     if outcome.not_the_api:
         return outcome.exit_code, f"no test run: {outcome.reason}", True
     if outcome.exit_code == ExitCode.CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
@@ -191,7 +192,7 @@ def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple
     return outcome.exit_code, note, False
 
 
-def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple[int, str, list[tuple[str, str]]]:
+def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked: TargetChecked) -> tuple[int, str, list[tuple[str, str]]]:
     try:
         from otp_suite.loadtest.options import gate_smoke_options
         from otp_suite.loadtest.runner import run_load
@@ -201,7 +202,7 @@ def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo) -> tuple[int
         options = gate_smoke_options(target)
     except ConfigError as error:
         return ExitCode.CANNOT_JUDGE, str(error), []
-    outcome = run_load(target, options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo)
+    outcome = run_load(target, options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo, checked=checked)
     slo_lines = [(_slo_line(result), _SLO_WORDS.get(result.status, result.status)) for result in outcome.slos]
     return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == ExitCode.HOLDS else "SLO breached"), slo_lines
 
