@@ -30,7 +30,7 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -141,6 +141,8 @@ class CorrectedReport:
     schedule: dict[str, Any] | None  # ScheduleCounters.as_dict() plus the plan, in arrival mode
     dropped: dict[str, int]
     intervals: list[IntervalRow]
+    #: The run-wide HdrHistograms, encoded, by entry and kind ("locust", "corrected").
+    histograms: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 #: Stands for the rows in the JSON document until they are streamed into the file (see write_report).
@@ -191,7 +193,7 @@ def read_report(prefix: str | Path) -> CorrectedReport | None:
         return None
     document = json.loads(path.read_text(encoding="utf-8"))
     rows = rows_from_lists(document.get("intervals", {}).get("rows", ()))
-    return CorrectedReport(document["mode"], document["entries"], document.get("schedule"), {k: int(v) for k, v in document.get("dropped", {}).items()}, rows)
+    return CorrectedReport(document["mode"], document["entries"], document.get("schedule"), {k: int(v) for k, v in document.get("dropped", {}).items()}, rows, document.get("histograms") or {})
 
 
 class SampleRow(NamedTuple):

@@ -108,7 +108,8 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         figures = _run_locust(run)
         results = _judge_slos(run, figures)
         _plot(run, figures)
-        versus = None if baseline is None else compare(baseline, [entry.as_dict() for entry in figures.entries], regression_limits, arrival=run.options.is_arrival_rate)
+        histograms = figures.corrected.histograms if figures.corrected is not None else {}
+        versus = None if baseline is None else compare(baseline, [entry.as_dict() for entry in figures.entries], regression_limits, arrival=run.options.is_arrival_rate, now_histograms=histograms)
         summary = _write_summary(run, figures, results, versus)
         table = entry_table(figures.entries)
         _write_allure(run, results, entry_table=table)
@@ -235,7 +236,7 @@ def _write_summary(run: _Run, figures: _Figures, results: tuple[SloResult, ...],
         "latency_precision": "HdrHistogram, 3 significant digits",
         "html": str(files.html),
     }
-    return write_summary(files.summary, figures.entries, results, run=run_info, baseline=versus)
+    return write_summary(files.summary, figures.entries, results, run=run_info, baseline=versus, histograms=figures.corrected.histograms if figures.corrected is not None else None)
 
 
 def _print_tables(echo: Echo, table: list[str], results: tuple[SloResult, ...], versus: BaselineVerdict | None) -> None:
