@@ -43,7 +43,7 @@ from otp_suite.loadtest.flows import FLOW_STEPS, Flow
 from otp_suite.loadtest.identities import UserToken
 from otp_suite.loadtest.latency_collector import LatencyCollector
 from otp_suite.loadtest.locust_options import add_setting_arguments, with_locust_options
-from otp_suite.loadtest.locust_run import attach, build_run, run_of, tolerate_busy_workers
+from otp_suite.loadtest.locust_run import LocustRun, attach, build_run, run_of, tolerate_busy_workers
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError
 from otp_suite.loadtest.pacing import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
@@ -277,14 +277,30 @@ def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
         log.error("otp-suite: %s", refusal)
         environment.process_exit_code = 2
         environment.runner.quit()
+        return
+    watch_live(run, environment)
+
+
+def watch_live(run: LocustRun, environment) -> None:  # type: ignore[no-untyped-def]
+    """Abort on breach and /metrics (otp_suite.loadtest.live_run), when asked for; one watch per test."""
+    if run.live is not None:
+        run.live.stop()  # a new test from the web UI
+        run.live = None
+    if run.config.abort_on_breach or run.config.metrics_port:
+        from otp_suite.loadtest.live_run import LiveRun
+
+        run.live = LiveRun(environment, run.config, LATENCY)
+        run.live.start()
 
 
 @events.quitting.add_listener
-def stop_embedded_service(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def stop_what_this_process_started(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
     try:
         run = run_of(environment)
     except RuntimeError:
         return  # quitting before init finished (a bad option): nothing was started
+    if run.live is not None:
+        run.live.stop()
     if run.embedded_service is not None:
         run.embedded_service.__exit__(None, None, None)
 

@@ -42,6 +42,9 @@ from otp_suite.target import resolved_target
 @setting_option("load_master_bind_port", "--master-bind-port", type=click.IntRange(1, 65535))
 @setting_option("slo", "--slo", multiple=True, help=SETTINGS["slo"].help + " Repeatable.")
 @setting_option("load_samples_csv", "--samples-csv/--no-samples-csv")
+@setting_option("abort_on_breach", "--abort-on-breach/--no-abort-on-breach")
+@setting_option("metrics_port", "--metrics-port", type=click.IntRange(0, 65535))
+@setting_option("metrics_host", "--metrics-host")
 @setting_option("baseline", "--baseline", type=click.Path(path_type=Path))
 @setting_option("max_regression", "--max-regression", multiple=True, help=SETTINGS["max_regression"].help + " Repeatable; changes under 50 ms or 1 point are noise.")
 @setting_option("reports_dir", "--reports-dir", type=click.Path(file_okay=False, path_type=Path), help="Reports go to <dir>/load (CSV, HTML, summary.json, latency.png).")
@@ -55,7 +58,9 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
     --arrival-rate, flows start on schedule (open model) and latency is also measured from each
     request's intended start (corrected for coordinated omission).
     With --baseline, the run is also compared with an earlier one: a figure that grew beyond
-    --max-regression (and beyond the noise guard) fails it, named.
+    --max-regression (and beyond both runs' 99% confidence intervals) fails it, named.
+    With --abort-on-breach, a run whose SLO is breached beyond doubt stops early (exit 1, named);
+    with --metrics-port, live Prometheus metrics are served at /metrics during the run.
     Exit 0: every SLO held (and nothing regressed); 1: an SLO was breached or a figure regressed
     (named); 2: the run could not be judged (an SLO without samples is never counted as held),
     also when interrupted (Ctrl-C, SIGTERM): Locust and the service are stopped and summary.json

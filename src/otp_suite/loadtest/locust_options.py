@@ -22,6 +22,8 @@ LOCUST_SETTINGS: dict[str, str] = {
     "--arrival-rate": "arrival_rate",
     "--max-flows": "arrival_max_flows",
     "--samples-csv": "load_samples_csv",
+    "--abort-on-breach": "abort_on_breach",
+    "--metrics-port": "metrics_port",
 }
 
 

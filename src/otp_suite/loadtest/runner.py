@@ -89,6 +89,11 @@ class _Figures:
     corrected: CorrectedReport | None
     census: dict[str, Any] | None
 
+    @property
+    def aborted(self) -> dict[str, Any] | None:
+        """Why the run stopped before its run time (--abort-on-breach), or None."""
+        return self.corrected.aborted if self.corrected is not None else None
+
 
 def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo, checked: TargetChecked | None = None) -> LoadOutcome:
     """Load ``config``'s target (already resolved: base_url set) as ``options`` say, and judge the SLOs.
@@ -116,7 +121,7 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         _print_tables(echo, table, results, versus)
     except _CannotJudge as error:
         return LoadOutcome(ExitCode.CANNOT_JUDGE, reason=str(error))
-    code, reason = _verdict(run, results, versus)
+    code, reason = _verdict(run, results, versus, figures.aborted)
     echo(f"load: {reason} (summary: {summary})")
     return LoadOutcome(code, results, summary, reason, tuple(figures.entries), figures.census)
 
@@ -191,7 +196,10 @@ def _run_locust(run: _Run) -> _Figures:
     entries = ordered(by_name)
     if not any(entry.requests for entry in entries if entry.name != "flow"):
         raise run.broken("Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)")
-    return _Figures(by_name, entries, corrected, census)
+    figures = _Figures(by_name, entries, corrected, census)
+    if figures.aborted:
+        run.echo(f"load: stopped before its run time (--abort-on-breach): {figures.aborted['reason']}")
+    return figures
 
 
 def _judge_slos(run: _Run, figures: _Figures) -> tuple[SloResult, ...]:
@@ -235,6 +243,7 @@ def _write_summary(run: _Run, figures: _Figures, results: tuple[SloResult, ...],
         "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}" if options.samples_csv else None,
         "latency_precision": "HdrHistogram, 3 significant digits",
         "html": str(files.html),
+        "aborted": figures.aborted,
     }
     return write_summary(files.summary, figures.entries, results, run=run_info, baseline=versus, histograms=figures.corrected.histograms if figures.corrected is not None else None)
 
@@ -245,9 +254,15 @@ def _print_tables(echo: Echo, table: list[str], results: tuple[SloResult, ...], 
         echo(line)
 
 
-def _verdict(run: _Run, results: tuple[SloResult, ...], versus: BaselineVerdict | None) -> tuple[int, str]:
-    """(exit code, reason): 1 an SLO breached or a figure regressed, 2 an SLO not judged, 0 all hold."""
+def _verdict(run: _Run, results: tuple[SloResult, ...], versus: BaselineVerdict | None, aborted: dict[str, Any] | None = None) -> tuple[int, str]:
+    """(exit code, reason): 1 an SLO breached (or the run stopped on one) or a figure regressed, 2 an SLO not judged, 0 all hold."""
     breached = [result.name for result in results if result.breached]
+    if aborted is not None:
+        # Stopped on a breach beyond doubt: that SLO failed the run, whatever the shortened run's figures say.
+        breached += [] if aborted["slo"] in breached else [str(aborted["slo"])]
+        aborted_note = f"; stopped at {aborted['at_s']:.0f} s of {run.options.run_time_s} s (--abort-on-breach): {aborted['reason']}"
+    else:
+        aborted_note = ""
     unjudged = [result.name for result in results if not result.judged]
     regressed = versus is not None and versus.regressed
     if breached:
@@ -259,7 +274,7 @@ def _verdict(run: _Run, results: tuple[SloResult, ...], versus: BaselineVerdict 
             reason += f"; not judged: {', '.join(unjudged)}"
         if versus is not None and regressed:
             reason += "; " + versus.reason()
-        return ExitCode.BROKEN, reason
+        return ExitCode.BROKEN, reason + aborted_note
     if versus is not None and regressed:
         return ExitCode.BROKEN, versus.reason()
     if unjudged:
