@@ -34,7 +34,7 @@ def far_run(tmp_path_factory: pytest.TempPathFactory) -> FarRun:
     """``far_run(fault="", baseline=None, busy=False)``: one run through a 50 ms link, optionally with a core kept busy."""
 
     def run(fault: str = "", baseline: Path | None = None, busy: bool = False) -> QuickRun:
-        config = quick_config(think_time_s=1.0)
+        config = dataclasses.replace(quick_config(), think_time_s=1.0)
         with resolved_target(config, policy=EMBEDDED_LOAD_POLICY, fault=fault) as service, delayed_link(str(service.base_url), round_trip_s=ROUND_TRIP_S) as link:
             target = dataclasses.replace(service, base_url=link.url, inbox_url=None)
             with _busy_core(RUN_S + 60) if busy else contextlib.nullcontext():
