@@ -59,7 +59,7 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_GATE_REPORT": ("0", False),
     "OTP_ABORT_ON_BREACH": ("1", True),
     "OTP_METRICS_PORT": ("9646", 9646),
-    "OTP_METRICS_HOST": ("0.0.0.0", "0.0.0.0"),
+    "OTP_METRICS_HOST": ("127.0.0.3", "127.0.0.3"),
     "OTP_SERVE_HOST": ("127.0.0.2", "127.0.0.2"),
     "OTP_SERVE_PORT": ("8123", 8123),
     "OTP_SERVE_INBOX": ("0", False),
