@@ -41,7 +41,8 @@ def add_setting_arguments(parser: Any, *, choices: dict[str, list[str]] | None =
     group = parser.add_argument_group("otp-suite")
     for option, name in LOCUST_SETTINGS.items():
         described = SETTINGS[name]
-        text = f"{described.help} ({described.variable}; default {described.default_text})"
+        # argparse formats help with %: a setting's "99%" would break --help.
+        text = f"{described.help} ({described.variable}; default {described.default_text})".replace("%", "%%")
         if described.parse is flag:
             group.add_argument(option, action="store_true", default=None, env_var=described.variable, help=text)
         else:
