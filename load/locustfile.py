@@ -25,6 +25,11 @@ the response times, each flow in its own greenlet (at most --max-flows at once);
 start on time are dropped and counted (otp_suite.loadtest.arrival). --users and the shape are then
 ignored: one scheduler runs per process. With --csv, the run's latency corrected for coordinated
 omission (otp_suite.loadtest.corrected) is written to <prefix>_corrected.json.
+
+The suite's options here (--shape, --arrival-rate, --abort-on-breach, --metrics-port, ...) are made
+from their settings (otp_suite.loadtest.locust_options) and shown in the web UI. --abort-on-breach
+stops the test once an SLO (OTP_SLO over the defaults) is breached beyond doubt; --metrics-port
+serves live Prometheus metrics at /metrics (otp_suite.loadtest.live_run).
 """
 
 from __future__ import annotations
