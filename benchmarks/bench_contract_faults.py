@@ -4,6 +4,7 @@ false failures over repeated runs of the correct service; wall time of ``otp-sui
     .venv/bin/python benchmarks/bench_contract_faults.py                 # everything (hours: full suite per fault)
     .venv/bin/python benchmarks/bench_contract_faults.py --mapped --no-st --correct-runs 10 --timing-runs 3
     .venv/bin/python benchmarks/bench_contract_faults.py --faults no_lockout,leak_otp --correct-runs 2 --timing-runs 0
+    .venv/bin/python benchmarks/bench_contract_faults.py --only contract_tests/test_lifecycle_model.py --no-st --timing-runs 0   # the model test alone
 
 Both sides run against the same embedded reference service (one fresh process per fault), in
 this process tree. By default the suite runs in full against every fault; ``--mapped`` runs only
@@ -40,10 +41,10 @@ def mapped_node_ids(fault: str) -> list[str]:
     return [f"contract_tests/{entry}" for entry in entries]
 
 
-def suite_kills(fault: str, reports: Path, *, mapped: bool = False) -> tuple[bool, float]:
+def suite_kills(fault: str, reports: Path, *, mapped: bool = False, only: list[str] | None = None, depth: str = "full") -> tuple[bool, float]:
     started = time.monotonic()
-    with resolved_target(load_config({}, jwt_secret=SECRET), fault=fault) as config:
-        args = mapped_node_ids(fault) if mapped and fault else []
+    with resolved_target(load_config({}, jwt_secret=SECRET, contract_depth=depth), fault=fault) as config:
+        args = only or (mapped_node_ids(fault) if mapped and fault else [])
         lines: list[str] = []
         outcome = run_contract(config, allure_dir=reports / "allure", junit_path=reports / "junit.xml", echo=lines.append, pytest_args=args)
     if not fault and outcome.exit_code != 0:
@@ -71,16 +72,19 @@ def main() -> None:
     parser.add_argument("--st-max-examples", type=int, default=30, help="max examples for plain st run (the suite's default budget)")
     parser.add_argument("--mapped", action="store_true", help="run only the tests of the clauses each fault breaks")
     parser.add_argument("--no-st", action="store_true", help="skip plain st run (the slow side)")
+    parser.add_argument("--only", default="", help="comma-separated contract test paths: run only these on the suite's side (e.g. the model test)")
+    parser.add_argument("--depth", default="full", choices=("quick", "full"), help="contract depth of the suite's side")
     parser.add_argument("--no-suite", action="store_true", help="skip the suite's side (tests/contract/test_contract_faults.py proves its kills)")
     args = parser.parse_args()
     faults = [f for f in args.faults.split(",") if f]
+    only = [path for path in args.only.split(",") if path] or None
     with tempfile.TemporaryDirectory() as tmp:
         reports = Path(tmp)
         print(f"{'fault':28} {'suite':>8} {'st run':>8}")
         suite_total = st_total = 0
         for fault in faults:
             try:
-                suite, suite_s = (False, 0.0) if args.no_suite else suite_kills(fault, reports, mapped=args.mapped)
+                suite, suite_s = (False, 0.0) if args.no_suite else suite_kills(fault, reports, mapped=args.mapped, only=only, depth=args.depth)
                 st, st_s = (False, 0.0) if args.no_st else st_run_kills(fault, args.st_max_examples)
             except (RuntimeError, OSError, subprocess.SubprocessError) as error:
                 # The benchmark's own trouble (e.g. the service did not start), not a verdict on the suite.
@@ -94,7 +98,7 @@ def main() -> None:
         print(f"{'killed/total':28} {suite_total:>5}/{len(faults)} {st_total:>5}/{len(faults)}")
         false_failures = 0
         for run in range(args.correct_runs):
-            failed, run_s = suite_kills("", reports)
+            failed, run_s = suite_kills("", reports, only=only, depth=args.depth)
             false_failures += failed
             print(f"correct service run {run + 1}: {'FAILED' if failed else 'passed'} ({run_s:.0f} s)", flush=True)
         if args.correct_runs:

@@ -95,6 +95,31 @@ class Stopwatch:
             time.sleep(remaining)
 
 
+#: Sends a check makes before "the OTP did not change" is the target's defect and not chance: a
+#: correct target draws each OTP uniformly from 10^6 codes, so one send repeats a given OTP with
+#: chance 1e-6, and two sends in a row with chance 1e-12 (the false failure rate of the check).
+NEW_OTP_SENDS = 2
+
+
+def sent_anew(send: Callable[[], Challenge], previous: Challenge, clock: Stopwatch, gap_s: float, why: str) -> Challenge:
+    """``send()`` once ``gap_s`` after ``clock``'s start (a cooldown), and again while its OTP is ``previous``'s.
+
+    Returns the first challenge whose OTP differs from ``previous.otp``; fails, with the evidence,
+    when :data:`NEW_OTP_SENDS` sends in a row repeat it. Never skips: a repeated OTP cannot be told
+    from a target that does not draw a new one, except by drawing again.
+    """
+    for _ in range(NEW_OTP_SENDS):
+        clock.wait_until(gap_s, why)
+        challenge = send()
+        clock.restart()  # after the answer: the target's send is earlier, so the next wait is at least gap_s
+        if challenge.otp != previous.otp:
+            return challenge
+    raise AssertionError(
+        f"{NEW_OTP_SENDS} sends in a row to {previous.number} delivered the same OTP as the challenge before them:"
+        f" each send draws a new OTP, uniform over 10^6 codes (chance of this on a correct target 1e-{6 * NEW_OTP_SENDS})"
+    )
+
+
 def leaked(response: httpx.Response, secrets: dict[str, str]) -> list[str]:
     """Names of the ``secrets`` (name -> value) found in any header or the body of ``response``.
 

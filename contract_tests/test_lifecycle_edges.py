@@ -11,6 +11,7 @@ from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error, expect_verified
+from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
 from contract_tests.steps import Stopwatch, answered_after
@@ -25,7 +26,7 @@ LATE_IN_LIFETIME_S = 0.7
 @pytest.mark.policy_wait
 def test_otp_verifies_late_in_its_lifetime(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     if policy.ttl_s <= 2 * LATE_IN_LIFETIME_S:
-        pytest.skip(f"OTP_TTL_S={policy.ttl_s:g} is too short to use an OTP late in its lifetime")
+        skip(SkipCause.POLICY, f"OTP_TTL_S={policy.ttl_s:g} is too short to use an OTP late in its lifetime")
     clock = Stopwatch(waiter)  # started before the send: the target's age of the OTP is at most ours
     challenge = started(number)
     clock.wait_until(policy.ttl_s - LATE_IN_LIFETIME_S, "the OTP lifetime OTP_TTL_S, nearly all of it")
@@ -33,7 +34,7 @@ def test_otp_verifies_late_in_its_lifetime(client: OtpClient, started: Start, nu
     response = client.verify(number, challenge.auth_code, challenge.otp)
 
     if answered_after(response, "OTP_EXPIRED", clock, policy.ttl_s - 0.05):
-        pytest.skip(f"the verify was answered {clock.elapsed():.2f} s after the send began (a busy machine); the edge {LATE_IN_LIFETIME_S:g} s before the end of the lifetime was not reached in time")
+        skip(SkipCause.TIMING, f"the verify was answered {clock.elapsed():.2f} s after the send began (a busy machine); the edge {LATE_IN_LIFETIME_S:g} s before the end of the lifetime was not reached in time")
     expect_verified(response, f"an OTP {policy.ttl_s - LATE_IN_LIFETIME_S:g} s old (lifetime {policy.ttl_s:g} s) is not older than its lifetime and verifies")
 
 

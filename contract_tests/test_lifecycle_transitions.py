@@ -13,10 +13,11 @@ from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_verified
+from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
 from otp_suite.policy import OtpPolicy
 from contract_tests.plugins.aged import ExpiredChallenges
-from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answered_after, guess_wrong
+from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answered_after, guess_wrong, sent_anew
 
 Start = Callable[..., Challenge]
 
@@ -27,7 +28,7 @@ def _after_cooldown(policy: OtpPolicy) -> float:
 
 def _still_pending_after_cooldown(policy: OtpPolicy) -> None:
     if _after_cooldown(policy) >= policy.ttl_s - CLOCK_MARGIN_S:
-        pytest.skip(f"the cooldown ({policy.resend_cooldown_s:g} s) is not well inside the OTP lifetime ({policy.ttl_s:g} s): no pending challenge survives it")
+        skip(SkipCause.POLICY, f"the cooldown ({policy.resend_cooldown_s:g} s) is not well inside the OTP lifetime ({policy.ttl_s:g} s): no pending challenge survives it")
 
 
 @pytest.mark.policy_wait
@@ -50,10 +51,7 @@ def test_register_on_pending_challenge_kills_its_otp(client: OtpClient, started:
     _still_pending_after_cooldown(policy)
     first = started(number)
     clock = Stopwatch(waiter)
-    clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering again")
-    second = started(number)
-    if second.otp == first.otp:
-        pytest.skip("the new OTP happens to equal the previous one (1 in a million); nothing to tell apart")
+    second = sent_anew(lambda: started(number), first, clock, _after_cooldown(policy), "the resend cooldown before registering again")
 
     response = client.verify(number, second.auth_code, first.otp)
 
@@ -69,7 +67,7 @@ def test_resend_restarts_the_otp_lifetime(client: OtpClient, started: Start, num
     resend_at = max(_after_cooldown(policy), CLOCK_MARGIN_S + 0.5)
     verify_at = policy.ttl_s + CLOCK_MARGIN_S
     if resend_at >= policy.ttl_s - 0.5:
-        pytest.skip(f"the cooldown ({policy.resend_cooldown_s:g} s) leaves no time to resend inside the OTP lifetime ({policy.ttl_s:g} s)")
+        skip(SkipCause.POLICY, f"the cooldown ({policy.resend_cooldown_s:g} s) leaves no time to resend inside the OTP lifetime ({policy.ttl_s:g} s)")
     waiter.ensure_affordable(verify_at, "the resend cooldown and the OTP lifetime")
     started(number)
     clock = Stopwatch(waiter)  # the first send happened before this: its OTP is at least this old
@@ -81,7 +79,7 @@ def test_resend_restarts_the_otp_lifetime(client: OtpClient, started: Start, num
     response = client.verify(number, resent.auth_code, resent.otp)
 
     if answered_after(response, "OTP_EXPIRED", clock, policy.ttl_s - 0.05):
-        pytest.skip(f"the verify was answered {clock.elapsed():.2f} s after the resend began (a busy machine); the resent OTP's lifetime could be over")
+        skip(SkipCause.TIMING, f"the verify was answered {clock.elapsed():.2f} s after the resend began (a busy machine); the resent OTP's lifetime could be over")
     expect_verified(response, f"resend restarts the lifetime: the resent OTP is about {verify_at - resend_at:g} s old though the challenge began over {verify_at:g} s ago (lifetime {policy.ttl_s:g} s)")
 
 
@@ -96,6 +94,19 @@ def test_resend_after_lockout_starts_a_new_challenge(client: OtpClient, started:
     response = client.verify(number, resent.auth_code, resent.otp)
 
     expect_verified(response, "a locked challenge is not pending: resend behaves like register and the new OTP verifies")
+
+
+@pytest.mark.policy_wait
+def test_register_after_lockout_starts_a_challenge_with_no_failed_attempts(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
+    locked = started(number)
+    clock = Stopwatch(waiter)
+    guess_wrong(client, locked, policy.max_verify_attempts)
+    clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering again")
+    fresh = started(number)
+
+    response = client.verify(number, fresh.auth_code, fresh.otp)
+
+    expect_verified(response, "register always starts a new challenge: the lock of the one it replaces does not carry over, and the new OTP verifies")
 
 
 @pytest.mark.policy_wait
@@ -114,7 +125,7 @@ def test_resend_after_verify_starts_a_new_challenge(client: OtpClient, started: 
 @pytest.mark.policy_wait
 def test_resend_after_expiry_starts_with_no_failed_attempts(client: OtpClient, started: Start, policy: OtpPolicy, expired_challenges: ExpiredChallenges) -> None:
     if policy.resend_cooldown_s > policy.ttl_s:
-        pytest.skip(f"the cooldown ({policy.resend_cooldown_s:g} s) outlasts the OTP lifetime ({policy.ttl_s:g} s)")
+        skip(SkipCause.POLICY, f"the cooldown ({policy.resend_cooldown_s:g} s) outlasts the OTP lifetime ({policy.ttl_s:g} s)")
     worn = expired_challenges.take("worn")  # max-1 failed attempts, then past its lifetime
     resent = started(worn.number, operation="resend")
     guess_wrong(client, resent, 1)

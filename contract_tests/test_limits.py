@@ -12,6 +12,7 @@ from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, expect_verified, explain
+from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
 from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong
@@ -87,14 +88,14 @@ def test_concurrent_right_verifies_succeed_exactly_once(client: OtpClient, start
 
 def test_second_send_within_cooldown_refused_with_retry_after(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     if policy.resend_cooldown_s < 1:
-        pytest.skip(f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
+        skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
     started(number)
     clock = Stopwatch(waiter)
 
     response = client.resend(number)
 
     if response.status_code == 200 and clock.elapsed() >= policy.resend_cooldown_s:
-        pytest.skip(f"the resend was answered {clock.elapsed():.2f} s after the first send (a busy machine), past the cooldown")
+        skip(SkipCause.TIMING, f"the resend was answered {clock.elapsed():.2f} s after the first send (a busy machine), past the cooldown")
     expect_error(response, 429, "TOO_MANY_REQUESTS", "a second send within the resend cooldown is refused")
     retry_after = expect_retry_after(response, "the cooldown 429 carries Retry-After")
     assert retry_after <= math.ceil(policy.resend_cooldown_s) + 1, explain(response, f"Retry-After {retry_after} s exceeds the cooldown OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}")
@@ -102,7 +103,7 @@ def test_second_send_within_cooldown_refused_with_retry_after(client: OtpClient,
 
 def test_cooldown_counts_sends_for_every_user(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, other_user_token: str) -> None:
     if policy.resend_cooldown_s < 1:
-        pytest.skip(f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
+        skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
     started(number)
 
     response = client.register(number, token=other_user_token)
@@ -112,7 +113,7 @@ def test_cooldown_counts_sends_for_every_user(client: OtpClient, started: Start,
 
 def test_refused_send_sends_nothing(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, distinct_codes: None) -> None:
     if policy.resend_cooldown_s < 1:
-        pytest.skip(f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
+        skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
     challenge = started(number)
     expect_error(client.resend(number), 429, "TOO_MANY_REQUESTS", "a resend within the cooldown is refused")
 
@@ -126,7 +127,7 @@ def test_refused_send_sends_nothing(client: OtpClient, started: Start, number: P
 def test_send_window_limits_sends_with_retry_after(client: OtpClient, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     allowed = policy.max_sends_per_window
     if allowed * policy.resend_cooldown_s >= policy.send_window_s:
-        pytest.skip(f"with cooldown {policy.resend_cooldown_s:g} s the window {policy.send_window_s:g} s never holds {allowed + 1} sends")
+        skip(SkipCause.POLICY, f"with cooldown {policy.resend_cooldown_s:g} s the window {policy.send_window_s:g} s never holds {allowed + 1} sends")
     gap = policy.resend_cooldown_s
     waiter.ensure_affordable(allowed * (gap + 1.0), f"{allowed} resend cooldowns to fill the send window")
     for send in range(1, allowed + 1):

@@ -8,6 +8,8 @@ otp_suite.contract.test_range); OTP_SEED / --seed makes the generated cases repr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import allure
 import hypothesis
@@ -21,11 +23,13 @@ from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
 from otp_suite.redaction import REDACT
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, replayable_schemathesis_text, shell_token
 from otp_suite.contract.session import run_config, session_token
 from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
 
 schema = load_contract_schema(run_config())
 install_token_auth(schema, session_token())
+T = TypeVar("T")
 #: Steps per stateful scenario and scenarios per run: enough to chain register -> resend -> verify.
 STATEFUL_STEPS = 6
 #: The stateful phase's scenarios run as this many tests, each with its own seed and its share of
@@ -39,16 +43,43 @@ def _operation_id(case: schemathesis.Case) -> str | None:
 
 
 def _redacted(failure: BaseException) -> AssertionError:
-    """Schemathesis's failure text (checks, response, curl) with secrets redacted, attached to the report."""
-    text = REDACT(str(failure))
-    allure.attach(text, name="Schemathesis failure: response and curl", attachment_type=allure.attachment_type.TEXT)
+    """Schemathesis's failure text (checks, response, curl) with secrets redacted, attached to the report.
+
+    Its curl runs as pasted: the session token as the ``otp-suite token`` command that mints it again.
+    """
+    config, token = run_config(), session_token()
+    # The "authentication not enforced" check's requests carry no token or a wrong one, never the session's.
+    probes_auth = "without authentication" in str(failure) or "Authentication not enforced" in str(failure)
+    token_text = shell_token(token, secret=config.jwt_secret, configured_token=config.jwt_token) if token and not probes_auth else UNREPRODUCIBLE_TOKEN
+    text = replayable_schemathesis_text(REDACT(str(failure)), token_text)
+    notes = replay_notes(config.seed, needs_token_variable=UNREPRODUCIBLE_TOKEN in text)
+    allure.attach(f"{text}\n\n{notes}", name="Schemathesis failure: response and curl", attachment_type=allure.attachment_type.TEXT)
     return AssertionError(text)
+
+
+#: The network error each test met first (its operation, or its stateful part). Hypothesis goes on
+#: after an error, to shrink it and look for others: against a target that stopped answering, every
+#: further call waited out the request timeout (70 s for one test at a 1 s timeout). Once the target
+#: did not answer a test, the test's further calls fail at once with that error: it is not judged.
+_UNANSWERED: dict[str, BaseException] = {}
+_NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+
+
+def _answered(key: str, call: Callable[[], T]) -> T:
+    """``call()``, unless the target already left this test's call unanswered: then that error, at once."""
+    if key in _UNANSWERED:
+        raise _UNANSWERED[key]
+    try:
+        return call()
+    except _NETWORK_ERRORS as error:
+        _UNANSWERED[key] = error
+        raise
 
 
 def _sent_checked(case: schemathesis.Case, base_url: str, session: requests.Session) -> None:
     """Call and validate; a failure is re-raised with its text redacted (the target may echo a token)."""
     try:
-        case.call_and_validate(base_url=base_url, session=session)
+        _answered(case.operation.label, lambda: case.call_and_validate(base_url=base_url, session=session))
     except (FailureGroup, Failure) as failure:
         raise _redacted(failure) from None
 
@@ -73,6 +104,9 @@ def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_n
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
             return {"base_url": base_url, "session": schemathesis_session}
 
+        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+            return _answered(unanswered_key, lambda: super(OtpLinks, self).call(case, **kwargs))
+
         def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
             try:
                 super().validate_response(response, case, additional_checks=additional_checks, **kwargs)
@@ -82,6 +116,18 @@ def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_n
     # Each part its own seed, so the parts explore different scenarios; together at least the whole budget.
     machine = hypothesis.seed(suite_config.seed + part)(OtpLinks) if suite_config.seed is not None else OtpLinks
     scenarios = max(5, suite_config.max_examples // 3)
+    unanswered_key = f"stateful part {part}"
+    try:
+        _run_machine(machine, scenarios)
+    except Exception:
+        # A call the target left unanswered ends the scenarios at once; Hypothesis then calls that
+        # "inconsistent data generation". The network error is what happened: the test is not judged.
+        if unanswered_key in _UNANSWERED:
+            raise _UNANSWERED[unanswered_key] from None
+        raise
+
+
+def _run_machine(machine: Any, scenarios: int) -> None:
     machine.run(
         settings=hypothesis.settings(
             max_examples=math.ceil(scenarios / STATEFUL_PARTS),

@@ -1,6 +1,7 @@
 """Near misses of each field's form (contract, 'Fields' and 'Order of checks'): strings that look
 like digits but are not ASCII digits, trailing newline or junk, over-long values, signs, booleans,
-fractions and out-of-range integers. Each is sent carrying the *right* values where it can, so a
+fractions and out-of-range integers, and the extremes of JSON around the right value (beyond any
+float, wrapping a fixed-width integer, thousands of digits, inside an array or an object). Each is sent carrying the *right* values where it can, so a
 target that wrongly normalises it would answer 200: only exactly 400 INVALID_REQUEST holds.
 
 Safety: a near miss of a phone number is the test number itself in another form, so a target that
@@ -18,6 +19,7 @@ from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error
+from otp_suite.contract.json_text import JsonLiteral, escaped_string
 
 Start = Callable[..., Challenge]
 MAX_BODY_BYTES = 16 * 1024
@@ -39,7 +41,21 @@ CODE_NEAR_MISSES: dict[str, Callable[[str], object]] = {
     "out_of_range_by_modulus": lambda v: int(v) + 10 ** len(v),
     "negative": lambda v: -int(v) if int(v) else -1,
     "boolean_true": lambda v: True,
+    # The extremes of JSON (issue 22): numbers no double holds, integers that wrap onto the right
+    # value in a fixed-width integer, the right value inside an array or an object.
+    "beyond_any_float": lambda v: JsonLiteral(f"{int(v)}e400"),
+    "beyond_any_float_negative": lambda v: JsonLiteral(f"-{int(v)}e400"),
+    "plus_2_to_the_32": lambda v: int(v) + 2**32,
+    "plus_2_to_the_64": lambda v: int(v) + 2**64,
+    "minus_2_to_the_64": lambda v: int(v) - 2**64,
+    "plus_10_to_the_400": lambda v: int(v) + 10**400,  # also the right value modulo 2**n for every n <= 400
+    "five_thousand_digits": lambda v: JsonLiteral("9" * (5000 - len(v)) + v),
+    "escaped_arabic_indic_digits": lambda v: escaped_string(v.translate(ARABIC_INDIC)),
+    "one_element_array": lambda v: [v],
+    "one_element_integer_array": lambda v: [int(v)],
+    "object_holding_it": lambda v: {"value": v},
 }
+
 
 
 def _near_miss_verify(client: OtpClient, challenge: Challenge, field: str, form: str) -> object:

@@ -53,6 +53,7 @@ from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError
 from otp_suite.loadtest.pacing import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.shapes import SHAPES, ShapeError, ShapeSpec, parse_shape_params, plan
+from otp_suite.tls import gevent_context_factory
 
 log = logging.getLogger("otp-suite")
 
@@ -66,6 +67,8 @@ class OtpUserBase(FastHttpUser):
     def __init__(self, environment) -> None:  # type: ignore[no-untyped-def]
         self.load_run = run_of(environment)
         self.insecure = not self.load_run.config.verify_tls  # FastHttpUser skips certificate checks unless told otherwise
+        # geventhttpclient trusts only certifi's CAs: the suite's trust (OTP_CA_BUNDLE, SSL_CERT_FILE, ...) instead.
+        self.ssl_context_factory = gevent_context_factory(self.load_run.config)
         self.network_timeout = self.connection_timeout = self.load_run.config.request_timeout_s
         super().__init__(environment)
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from fixtures.phone_numbers import PhoneNumber
+from otp_suite.contract.skip_causes import SkipCause, skip
 
 OPERATIONS = ("register", "resend", "verify")
 #: An authCode and OTP of the right form; no challenge matches them, so a verify carrying them is a 401.
@@ -33,7 +32,7 @@ def _without(field: str) -> Callable[[dict[str, Any], PhoneNumber], Any]:
 
 def _numeric_phone(body: dict[str, Any], number: PhoneNumber) -> Any:
     if number.phone_number.startswith("0"):
-        pytest.skip("the test prefix starts with 0, so the number as a JSON number would leave the test range")
+        skip(SkipCause.SETUP, "the test prefix starts with 0, so the number as a JSON number would leave the test range")
     return {**body, "phone_number": int(number.phone_number)}
 
 
@@ -78,4 +77,10 @@ MALFORMED_FOR_VERIFY: dict[str, Callable[[dict[str, Any], PhoneNumber], Any]] = 
     "otp_out_of_range": _replace("otp", 1_000_000),
     "otp_five_digits": _replace("otp", "65432"),
     "otp_with_letters": _replace("otp", "65432a"),
+    "otp_minus_one": _replace("otp", -1),
+    "auth_code_object": _replace("authCode", {"authCode": "4321"}),
+    "otp_nested_array": _replace("otp", [["654321"]]),
+    "auth_code_of_5000_digits": _replace("authCode", "4321" * 1250),
+    "otp_of_4800_digits": _replace("otp", "654321" * 800),
+    "phone_number_of_5000_digits": _replace("phone_number", "5" * 5000),  # on verify only: it sends nothing
 }

@@ -17,6 +17,7 @@ from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.redaction import REDACT
 from otp_suite.contract.session import session_token
+from otp_suite.contract.skip_causes import SkipCause, skip
 
 #: Bad-token variants whose badness does not depend on knowing the environment's secret.
 SECRETLESS_VARIANTS = frozenset({"alg_none", "wrong_secret", "not_a_jwt", "empty"})
@@ -48,7 +49,7 @@ class Identities:
     def require_minting(self) -> str:
         """The secret, or skip the calling test with the reason."""
         if not self.secret:
-            pytest.skip(NEEDS_SECRET)
+            skip(SkipCause.SETUP, NEEDS_SECRET)
         return self.secret
 
     def token_for(self, user_id: str | None = None) -> str:

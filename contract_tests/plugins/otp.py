@@ -14,7 +14,8 @@ from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
-from otp_suite.tls import client_tls
+from otp_suite.contract.skip_causes import SkipCause, skip
+from otp_suite.tls import target_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
 
@@ -40,7 +41,7 @@ def other_number(phone_numbers: PhoneNumberSource) -> PhoneNumber:
 @pytest.fixture(scope="session")
 def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterator[OtpClient]:
     """Requests to the target as the session user."""
-    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, verify_tls=suite_config.verify_tls)
+    otp_client = OtpClient(base_url, user_token, timeout_s=suite_config.request_timeout_s, tls=target_tls(suite_config))
     yield otp_client
     otp_client.close()
 
@@ -48,7 +49,7 @@ def client(suite_config: SuiteConfig, base_url: str, user_token: str) -> Iterato
 @pytest.fixture(scope="session")
 def inbox(suite_config: SuiteConfig) -> Iterator[OtpInbox]:
     """Where OTPs are read: OTP_INBOX_URL (default <base>/__test__/otp) or OTP_FIXED_CODE."""
-    with httpx.Client(timeout=suite_config.request_timeout_s, verify=client_tls(suite_config.verify_tls)) as http:
+    with httpx.Client(timeout=suite_config.request_timeout_s, verify=target_tls(suite_config)) as http:
         yield OtpInbox(suite_config.resolved_inbox_url(), suite_config.fixed_code, http)
 
 
@@ -56,18 +57,47 @@ def inbox(suite_config: SuiteConfig) -> Iterator[OtpInbox]:
 def distinct_codes(inbox: OtpInbox) -> None:
     """Skip the test when every OTP is the same fixed code."""
     if not inbox.tells_codes_apart:
-        pytest.skip(FIXED_CODE_REASON)
+        skip(SkipCause.SETUP, FIXED_CODE_REASON)
 
 
 @pytest.fixture
-def started(client: OtpClient, inbox: OtpInbox) -> Callable[..., Challenge]:
-    """``started(number, operation="register", token=...)``: a challenge the target started, with its OTP."""
+def started(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> Callable[..., Challenge]:
+    """``started(number, operation="register", token=...)``: a challenge the target started, with its OTP.
+
+    When the target answers 200 but the inbox has nothing for the number, one control register of
+    a fresh number tells the causes apart: if the inbox has that one's OTP, it works, and the
+    number's OTP is read once more (an inbox that lags has it by now); still none means the target
+    claimed a send it never made (a failure). If the control's OTP is missing too, the setup cannot
+    read OTPs (exit 2, cannot judge).
+    """
 
     def start(number: PhoneNumber, *, operation: str = "register", token: Any = OWN_TOKEN) -> Challenge:
-        try:
-            return start_challenge(client, inbox, number, operation=operation, token=token)
-        except InboxUnavailable as error:
+        def otp_missing(error: InboxUnavailable) -> str:
+            if error.status == 404 and _inbox_delivers(client, inbox, phone_numbers.next()):
+                try:
+                    return inbox.latest(number)
+                except InboxUnavailable:
+                    raise AssertionError(
+                        f"{operation} of {number} answered 200, so an OTP was sent, but the test inbox has none for it (404, read twice),"
+                        " while it has the OTP of a fresh number registered in between: the target did not send what it said it sent"
+                    ) from None
             # Without the OTP no lifecycle rule can be judged; that is the setup's fault, not the target's.
             pytest.exit(f"cannot judge: {error}", returncode=ExitCode.CANNOT_JUDGE)
 
+        try:
+            return start_challenge(client, inbox, number, operation=operation, token=token, otp_missing=otp_missing)
+        except InboxUnavailable as error:
+            pytest.exit(f"cannot judge: {error}", returncode=ExitCode.CANNOT_JUDGE)
+
     return start
+
+
+def _inbox_delivers(client: OtpClient, inbox: OtpInbox, control: PhoneNumber) -> bool:
+    """True when a register of ``control`` is answered 200 and the inbox then has its OTP."""
+    if client.register(control).status_code != 200:
+        return False
+    try:
+        inbox.latest(control)
+    except InboxUnavailable:
+        return False
+    return True

@@ -1,7 +1,8 @@
 """Report labels, identity, categories and evidence of the contract suite's results.
 
-Area labels: each test module belongs to one area (``test_<area>.py`` or ``test_<area>_<topic>.py``:
-schema, lifecycle, limits, security). A test marked ``@pytest.mark.clause(id)`` is labelled with its
+Area labels: a test's area (schema, lifecycle, limits, security) is that of the clauses it holds
+(``contract_tests/clauses.toml``), or its module's (``test_<area>.py`` or ``test_<area>_<topic>.py``)
+when it holds none. A test marked ``@pytest.mark.clause(id)`` is labelled with its
 clause, and its failure message starts with the clause id and the contract's sentence. In Allure the area is the ``parentSuite`` and the ``feature`` label, plus a custom
 ``area`` label; in JUnit it is a test property ``area``. A failing test gets the exchanges it made
 (request and response, token redacted) and a curl for each attached to its Allure result, and
@@ -11,10 +12,14 @@ Identity: a test that pytest does not parametrize itself but that carries an id 
 per-operation tests, ``test_operation_conforms_to_openapi[POST /…/register]``) gets that id as an
 Allure parameter, so each has its own ``historyId`` and none is counted as a retry of another.
 
-Categories: a failed security check's message starts with "Security: " and a network error's
-with "Target unreachable: " (otp_suite.report.categories), so Allure 2 and 3 file both alike.
-A network error is one line on the console, naming the request and the cause; its traceback is
-written to ``<reports>/logs/`` and named in that line.
+Categories follow the area, never the wording of a message: a failed check's message starts with
+its category's stamp, "Security: " in the security area and "Contract violation: " in the others,
+and a network error's with "Target unreachable: " (otp_suite.report.categories), so Allure 2 and 3
+file each alike; JUnit carries the same category as the property ``category``.
+A network error (refused, reset, timed out, TLS) means the check could not be judged: one line on
+the console naming the request and the cause, its traceback written to ``<reports>/logs/`` and
+named in that line, and the JUnit property ``cannot_judge`` holding that line, so the runner
+counts it apart from the failures (exit 2, not 1).
 """
 
 from __future__ import annotations
@@ -28,27 +33,44 @@ from pathlib import Path
 import allure
 import httpx
 import pytest
+import requests
 
 from otp_suite.config import ConfigError
 from otp_suite.contract.client import OtpClient
+from otp_suite.contract.exchanges import Exchange
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, shell_token
 from otp_suite.redaction import REDACT
-from otp_suite.contract.clause_map import clauses, clauses_of_test, describe
+from otp_suite.contract.clause_map import AREAS_BY_PRECEDENCE, area_of_clauses, clauses, clauses_of_test, describe
+from otp_suite.contract.outcome import AREA_PROPERTY, CATEGORY_PROPERTY, UNJUDGED_PROPERTY
 from otp_suite.contract.session import run_config
-from otp_suite.report.categories import SECURITY, TARGET_UNREACHABLE, stamped
+from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SUITE_ERROR, TARGET_UNREACHABLE, stamped
 from otp_suite.report.paths import ReportPaths
 from otp_suite.report.severity import severity_of_area
 
-AREAS = ("schema", "lifecycle", "limits", "security")
 _ATTACHED_EXCHANGES = 8
 #: The parameter that tells apart the tests of one function that pytest did not parametrize.
 CASE_PARAMETER = "case"
 
 
+#: Errors on the way to the target: the check could not be judged (httpx: the scenario flows; requests: Schemathesis).
+TRANSPORT_ERRORS = (httpx.TransportError, requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+
+
 def area_of(item: pytest.Item) -> str:
-    """The area of a test: its module name without ``test_`` (``contract_tests/test_limits.py`` -> limits)."""
+    """The area of a test: its clauses' (the most serious), else its module's (``test_limits.py`` -> limits)."""
+    return area_of_clauses(clause_ids(item)) or module_area_of(item)
+
+
+def category_of_area(area: str) -> str:
+    """The report category of a failed check of ``area``."""
+    return SECURITY if area == "security" else CONTRACT_VIOLATION
+
+
+def module_area_of(item: pytest.Item) -> str:
+    """The area named by a test's module: its name without ``test_`` (``contract_tests/test_limits.py`` -> limits)."""
     module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
     area = module.split("_", 1)[0]  # test_<area>.py or test_<area>_<topic>.py
-    return area if area in AREAS else "other"
+    return area if area in AREAS_BY_PRECEDENCE else "other"
 
 
 def case_id_of(item: pytest.Item) -> str | None:
@@ -75,7 +97,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.allure_label(area, label_type="feature"))
         item.add_marker(pytest.mark.allure_label(area, label_type="area"))
         item.add_marker(pytest.mark.allure_label(severity_of_area(area), label_type="severity"))
-        item.user_properties.append(("area", area))
+        item.user_properties.append((AREA_PROPERTY, area))
+        item.user_properties.append((CATEGORY_PROPERTY, category_of_area(area)))
         for clause_id in clause_ids(item):
             if clause_id not in clauses():
                 raise pytest.UsageError(f"{item.nodeid} is marked with clause {clause_id!r}, which contract_tests/clauses.toml does not list; add it there or fix the id")
@@ -132,12 +155,13 @@ _CLIENT_KEY = pytest.StashKey[OtpClient]()
 _ONE_LINE_KEY = pytest.StashKey[str]()
 
 
-def _network_error_line(item: pytest.Item, error: httpx.TransportError) -> str:
+def _network_error_line(item: pytest.Item, error: BaseException) -> str:
     """``Target unreachable: POST <url>: ConnectError: <cause> (traceback: <file>)``; the traceback is saved."""
     try:
-        request = f"{error.request.method} {error.request.url}"
-    except RuntimeError:  # an error raised before a request was attached
-        request = "a request"
+        sent = getattr(error, "request", None)  # httpx raises RuntimeError when none was attached
+    except RuntimeError:
+        sent = None
+    request = f"{sent.method} {sent.url}" if sent is not None else "a request"
     cause = REDACT(str(error).strip().splitlines()[0] if str(error).strip() else "no detail")
     where = _save_traceback(item, error)
     saved = f" (traceback: {where})" if where else ""
@@ -183,20 +207,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             status = exchange.response.status_code if exchange.response is not None else "no answer"
             name = f"{index}. {exchange.request.method} {exchange.request.url.path} -> {status}"
             allure.attach(exchange.describe(), name=name, attachment_type=allure.attachment_type.TEXT)
-            allure.attach(exchange.curl(), name=f"{index}. curl", attachment_type=allure.attachment_type.TEXT)
+            allure.attach(replayable_curl(exchange), name=f"{index}. curl", attachment_type=allure.attachment_type.TEXT)
+
+
+def replayable_curl(exchange: Exchange) -> str:
+    """The exchange's curl line as it runs when pasted (the token as ``$(otp-suite token ...)``), with the seed."""
+    config = run_config()
+    curl = exchange.curl(token_text=lambda token: shell_token(token, secret=config.jwt_secret, configured_token=config.jwt_token))
+    return f"{curl}\n\n{replay_notes(config.seed, needs_token_variable=UNREPRODUCIBLE_TOKEN in curl)}"
 
 
 def _stamp(item: pytest.Item, error: BaseException) -> None:
-    """Start the error's message with its category's stamp (Allure's message is ``str()`` of it)."""
-    if isinstance(error, httpx.TransportError):
+    """Start the error's message with its category's stamp (Allure's message is ``str()`` of it).
+
+    A failed check gets its area's category (:func:`category_of_area`) whatever its message says;
+    a network error is "Target unreachable" and marks the check as not judged.
+    """
+    if isinstance(error, TRANSPORT_ERRORS):
         if _ONE_LINE_KEY not in item.stash:
             item.stash[_ONE_LINE_KEY] = _network_error_line(item, error)
             error.args = (item.stash[_ONE_LINE_KEY],)
-    elif area_of(item) == "security":
-        if isinstance(error, AssertionError):
-            error.args = (stamped(SECURITY, str(error.args[0]) if error.args else "check failed"), *error.args[1:])
-        elif isinstance(error, pytest.fail.Exception):
-            error.msg = stamped(SECURITY, error.msg)
+            item.user_properties.append((UNJUDGED_PROPERTY, item.stash[_ONE_LINE_KEY]))
+            _file_under(item, TARGET_UNREACHABLE)
+        return
+    category = category_of_area(area_of(item))
+    if isinstance(error, AssertionError):
+        error.args = (stamped(category, str(error.args[0]) if error.args else "check failed"), *error.args[1:])
+    elif isinstance(error, pytest.fail.Exception):
+        error.msg = stamped(category, error.msg)
+    elif isinstance(error, Exception):  # skip, xfail and exit are BaseExceptions: no failure to file
+        _file_under(item, SUITE_ERROR)  # as Allure files a broken result without a stamp
+
+
+def _file_under(item: pytest.Item, category: str) -> None:
+    """Make ``category`` the check's JUnit ``category`` property (collection gave it its area's)."""
+    item.user_properties[:] = [(name, value) for name, value in item.user_properties if name != CATEGORY_PROPERTY]
+    item.user_properties.append((CATEGORY_PROPERTY, category))
 
 
 class _ConsoleLines:
@@ -207,7 +253,7 @@ class _ConsoleLines:
         """After Allure has read the full trace: the console's report of a network error is its one line."""
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
-        if call.excinfo is not None and isinstance(call.excinfo.value, httpx.TransportError) and _ONE_LINE_KEY in item.stash:
+        if call.excinfo is not None and isinstance(call.excinfo.value, TRANSPORT_ERRORS) and _ONE_LINE_KEY in item.stash:
             report.longrepr = item.stash[_ONE_LINE_KEY]
 
     @pytest.hookimpl(trylast=True)

@@ -71,6 +71,18 @@ def _phone_prefix(name: str, value: object) -> str:
     return stripped
 
 
+def _ca_bundle(name: str, value: object) -> Path:
+    """A PEM file holding at least one certificate, as an absolute path (children run elsewhere)."""
+    bundle = path(name, value).expanduser().resolve()
+    try:
+        content = bundle.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{name}={value} cannot be read ({error.strerror}); set it to the PEM file of the CA that signed the target's certificate") from None
+    if b"-----BEGIN CERTIFICATE-----" not in content:
+        raise ConfigError(f"{name}={value} holds no PEM certificate (-----BEGIN CERTIFICATE-----); set it to the CA's certificate in PEM form")
+    return bundle
+
+
 def _fixed_code(name: str, value: object) -> str:
     stripped = str(value).strip()
     if not (stripped.isdigit() and len(stripped) == 6):
@@ -96,7 +108,9 @@ class SuiteConfig:
     policy: OtpPolicy = dataclasses.field(default_factory=OtpPolicy)
     max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
     allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
+    ca_bundle: Path | None = setting("OTP_CA_BUNDLE", None, _ca_bundle, "PEM file of the CA that signed the target's certificate (a company's internal CA); every client to the target trusts it besides the usual CAs (SSL_CERT_FILE, SSL_CERT_DIR and REQUESTS_CA_BUNDLE are read too).", default_text="none")
     verify_tls: bool = setting("OTP_VERIFY_TLS", True, flag, "Check the target's TLS certificate; turn off only for a self-signed test target.")
+    clock_margin_s: float = setting("OTP_CLOCK_MARGIN_S", 0.1, number, "Slack the model test allows either side of each exchange for the target's clock, seconds; raise it to 1 for a target that keeps whole-second timestamps.")
     request_timeout_s: float = setting("OTP_REQUEST_TIMEOUT_S", 10.0, number, "Seconds to wait for each answer of the target.")
     # Contract runs.
     seed: int | None = setting("OTP_SEED", None, whole, "Seed of the generated cases; the run prints the one it used, so a failure can be replayed.", default_text="random")

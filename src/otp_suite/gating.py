@@ -23,6 +23,7 @@ from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import PreflightFailed, TargetChecked, check_target
 from otp_suite.report.build import ReportError, build_report, scrub_reports
+from otp_suite.report.junit import ERROR, PASSED, SKIPPED, JunitCase, write_junit
 from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
 from otp_suite.report.paths import ReportPaths
 from otp_suite.report.results_writer import write_result
@@ -95,6 +96,10 @@ def run_gate(config: SuiteConfig, *, say: Echo, warn: Echo) -> GateRun:
     paths = ReportPaths(Path(config.reports_dir))
     try:
         _fresh_dir(paths.allure_results)
+        # No older report or JUnit file may stay beside this run's results, whichever steps run.
+        paths.clear_gate_outputs()
+        for stale in paths.junit_files:
+            stale.unlink(missing_ok=True)
     except OSError as error:
         raise GateCannotStart(f"cannot write the results folder {paths.allure_results} ({error.strerror}); set OTP_REPORTS_DIR to a writable folder") from None
     run = GateRun(config=config, paths=paths, secrets=[config.jwt_secret, config.jwt_token])
@@ -159,12 +164,12 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
         return
     if contract_code == ExitCode.CANNOT_JUDGE:
         say("[3/4] load smoke: not run, the contract step could not judge the target")
-        run.record("load smoke", None)
+        run.record("load smoke", None, "the contract step could not judge the target")
         return
     if not_the_api:
         # Load on a target that answers nothing like the API measures nothing.
         say("[3/4] load smoke: not run, the target does not answer like the OTP API")
-        run.record("load smoke", None)
+        run.record("load smoke", None, "the target does not answer like the OTP API")
         return
     size = f"{target.arrival_rate:g} flows/s" if target.arrival_rate else f"{target.gate_smoke_users} users"
     say(f"[3/4] load smoke: {size} for {target.gate_smoke_run_time:g} s, with SLOs")
@@ -185,6 +190,8 @@ def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked:
     if outcome.exit_code == ExitCode.CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
         return outcome.exit_code, outcome.reason or "the contract suite did not run", False
     note = f"{target.contract_depth} depth: {outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
+    if outcome.skipped:
+        note += f" ({outcome.skip_counts()})"
     if target.contract_select:
         note += f" (only the tests matching OTP_CONTRACT_SELECT={target.contract_select!r})"
     if getattr(outcome, "reason", None):
@@ -239,6 +246,7 @@ def _finish(run: GateRun, *, say: Echo, warn: Echo) -> int:
         problem = "--no-report"
     # The last steps are short and must not be cut: a half-done scrub would leave a token behind.
     with signals_held(deliver=False):
+        write_junit(run.paths.gate_junit, "gate", gate_junit_cases(run, problem))
         try:
             scrub_reports(run.paths.root, run.secrets)
         except ReportError as error:
@@ -254,6 +262,43 @@ def _finish(run: GateRun, *, say: Echo, warn: Echo) -> int:
             report_problem=problem,
         ))
     return exit_code
+
+
+#: The gate's JUnit cases (``reports/gate/junit.xml``); the checks of the contract and the SLOs have files of their own.
+GATE_CASES = "otp_suite.gate"
+
+
+def gate_junit_cases(run: GateRun, report_problem: str | None) -> list[JunitCase]:
+    """What only the gate knows, as JUnit cases: the preflight, the steps it did not run and why, the report.
+
+    The contract's checks and the SLOs are in their own files, so no failure is counted twice. Which
+    steps were asked for is ``run.config``'s (OTP_GATE_LOAD, OTP_GATE_REPORT).
+    """
+    steps = {step.name: step for step in run.steps}
+    cases: list[JunitCase] = []
+    preflight = steps.get("target") or steps.get("preflight")
+    if preflight is not None:
+        cannot = preflight.exit_code != ExitCode.HOLDS
+        cases.append(JunitCase(f"preflight: {PREFLIGHT_CHECK}", GATE_CASES, ERROR if cannot else PASSED, f"cannot judge: {preflight.note}" if cannot else ""))
+    if "contract" not in steps and preflight is not None and preflight.exit_code != ExitCode.HOLDS:
+        cases.append(JunitCase("contract suite", GATE_CASES, SKIPPED, "not run: the preflight could not judge the target"))
+    load = steps.get("load smoke")
+    if not run.config.gate_load:
+        cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, "not run: --no-load (OTP_GATE_LOAD=0)"))
+    elif load is not None and load.exit_code is None:
+        cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, f"not run: {load.note}"))
+    elif load is None and "contract" in steps and "interrupted" not in steps:
+        cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, "not run"))
+    elif load is not None and load.exit_code == ExitCode.CANNOT_JUDGE and run.slo_lines:
+        # SLOs without samples are skipped cases of the load's file; the verdict they cause is named here.
+        cases.append(JunitCase("load smoke judged every SLO", GATE_CASES, ERROR, f"cannot judge: {load.note}"))
+    if "interrupted" in steps:
+        cases.append(JunitCase("gate run interrupted", GATE_CASES, ERROR, f"interrupted {steps['interrupted'].note}"))
+    if not run.config.gate_report:
+        cases.append(JunitCase("single-file report built", GATE_CASES, SKIPPED, "not built: --no-report (OTP_GATE_REPORT=0)"))
+    else:
+        cases.append(JunitCase("single-file report built", GATE_CASES, ERROR if report_problem else PASSED, f"not built: {report_problem}" if report_problem else ""))
+    return cases
 
 
 def _mark_interrupted(run: GateRun, interruption: BaseException, warn: Echo) -> None:

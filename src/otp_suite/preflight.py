@@ -9,16 +9,19 @@ The answer is one line naming the target and the cause, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from otp_suite.api import REGISTER_PATH, TOKEN_HEADER
 from otp_suite.config import SuiteConfig
-from otp_suite.tls import client_tls
+from otp_suite.tls import target_tls
 
 
 class PreflightFailed(Exception):
@@ -33,8 +36,8 @@ class NoCredentials(PreflightFailed):
     """Neither a JWT secret nor a token is configured; ``str()`` is the one-line reason."""
 
 
-def describe_transport_error(url: str, error: BaseException, timeout_s: float) -> str:
-    """A one-line diagnosis of why ``url`` could not be reached."""
+def describe_transport_error(url: str, error: BaseException, timeout_s: float, *, ca_bundle: Path | None = None) -> str:
+    """A one-line diagnosis of why ``url`` could not be reached; ``ca_bundle``: OTP_CA_BUNDLE, named when it did not help."""
     text = str(error) or type(error).__name__
     causes = _causes(error)
     chain = " ".join(f"{type(e).__name__} {e}" for e in causes).lower()
@@ -46,13 +49,36 @@ def describe_transport_error(url: str, error: BaseException, timeout_s: float) -
         return f"OTP_BASE_URL {url} accepted the connection but did not answer within {timeout_s:g} s (read timeout)"
     if isinstance(error, httpx.TimeoutException):
         return f"OTP_BASE_URL {url} timed out after {timeout_s:g} s ({type(error).__name__})"
-    if "certificate" in chain or "ssl" in chain or isinstance(error.__context__, ssl.SSLError):
-        return f"OTP_BASE_URL {url} failed TLS verification ({text}); fix the certificate or set OTP_VERIFY_TLS=0 to opt out"
+    if "certificate" in chain:
+        return f"OTP_BASE_URL {url} failed TLS verification ({text}); {_trust_advice(ca_bundle)}"
+    if "ssl" in chain or any(isinstance(e, ssl.SSLError) for e in causes):
+        if urlsplit(url).scheme == "https" and speaks_plain_http(url, timeout_s):
+            plain = urlunsplit(urlsplit(url)._replace(scheme="http"))
+            return f"OTP_BASE_URL {url} names a port that speaks plain HTTP, not TLS (the TLS handshake got an HTTP answer); use {plain} or the target's HTTPS port"
+        return f"OTP_BASE_URL {url}: the TLS handshake failed ({text}); check that the URL names the target's HTTPS port"
     if "name or service not known" in chain or "nodename nor servname" in chain or "name resolution" in chain or "getaddrinfo" in chain:
         return f"OTP_BASE_URL {url}: the host name does not resolve; check the URL"
     if "refused" in chain:
         return f"OTP_BASE_URL {url} refused the connection; is the service running?"
     return f"OTP_BASE_URL {url} could not be reached ({type(error).__name__}: {text})"
+
+
+def _trust_advice(ca_bundle: Path | None) -> str:
+    if ca_bundle is not None:
+        return f"its certificate is not signed by the CA of OTP_CA_BUNDLE={ca_bundle} nor a usual CA: set OTP_CA_BUNDLE to the PEM file of the CA that signed it"
+    return "if a private CA signed its certificate, set OTP_CA_BUNDLE to that CA's PEM file; for a self-signed test target set OTP_VERIFY_TLS=0 to opt out"
+
+
+def speaks_plain_http(url: str, timeout_s: float) -> bool:
+    """Whether the host and port of ``url`` answer a plain-HTTP request: an https:// URL on an http port."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=min(timeout_s, 3.0)) as connection:
+            connection.sendall(b"HEAD / HTTP/1.0\r\nHost: " + (parts.hostname or "").encode() + b"\r\n\r\n")
+            return connection.recv(5) == b"HTTP/"
+    except OSError:
+        return False
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -151,13 +177,13 @@ def probe_request(config: SuiteConfig, path: str, *, token: str | None = None, b
     if token is not None:
         headers[TOKEN_HEADER] = token
     try:
-        return asyncio.run(_probe(url.rstrip("/") + path, headers=headers, body=body, verify=config.verify_tls, deadline_s=deadline_s))
+        return asyncio.run(_probe(url.rstrip("/") + path, headers=headers, body=body, tls=target_tls(config), deadline_s=deadline_s))
     except TimeoutError:
         raise TargetUnreachable(
             f"OTP_BASE_URL {url} did not finish answering within {deadline_s:g} s (total request timeout, OTP_REQUEST_TIMEOUT_S)"
         ) from None
     except httpx.TransportError as error:
-        raise TargetUnreachable(describe_transport_error(url, error, deadline_s)) from None
+        raise TargetUnreachable(describe_transport_error(url, error, deadline_s, ca_bundle=config.ca_bundle)) from None
 
 
 def describe_redirect(url: str, response: httpx.Response) -> str:
@@ -171,8 +197,8 @@ def describe_redirect(url: str, response: httpx.Response) -> str:
     )
 
 
-async def _probe(url: str, *, headers: dict[str, str], body: bytes, verify: bool, deadline_s: float) -> httpx.Response:
-    async with httpx.AsyncClient(verify=client_tls(verify), timeout=httpx.Timeout(deadline_s), follow_redirects=False) as client:
+async def _probe(url: str, *, headers: dict[str, str], body: bytes, tls: ssl.SSLContext, deadline_s: float) -> httpx.Response:
+    async with httpx.AsyncClient(verify=tls, timeout=httpx.Timeout(deadline_s), follow_redirects=False) as client:
         return await asyncio.wait_for(client.post(url, content=body, headers=headers), deadline_s)
 
 
@@ -191,7 +217,7 @@ def round_trip_s(config: SuiteConfig) -> float:
     url = config.base_url.rstrip("/") + REGISTER_PATH
     timings = []
     try:
-        with httpx.Client(verify=client_tls(config.verify_tls), timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False, headers={"content-type": "application/json"}) as client:
+        with httpx.Client(verify=target_tls(config), timeout=httpx.Timeout(config.request_timeout_s), follow_redirects=False, headers={"content-type": "application/json"}) as client:
             client.post(url, content=b"{}")  # opens the connection
             for _ in range(ROUND_TRIP_SAMPLES):
                 started = time.perf_counter()

@@ -30,7 +30,10 @@ MIN_TOKEN_PART_LENGTH = 16
 #: signature; an empty signature (alg none, ``xxx.yyy.``) still matches.
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
 # The value stops before a quote, a backslash (an escaped quote inside JSON text) or a separator.
-TOKEN_HEADER_VALUE = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED\])([^\s\"'\\,;}\]]+)")
+# A placeholder is no token and is left alone: a mark in brackets (ours, Schemathesis' "[Filtered]":
+# matched up to its "]" it became "[REDACTED]]"), a shell variable or command ("$OTP_JWT_TOKEN",
+# "$(otp-suite token ...)" in a reproduction's curl line).
+TOKEN_HEADER_VALUE = re.compile(r"(?i)(user-jwt-token[\"']?\s*[:=]\s*[\"']?)(?!(?:\[[A-Za-z ]+\]|\$[A-Za-z_]\w*)(?![^\s\"'\\,;}\]])|\$\()([^\s\"'\\,;}\]]+)")
 
 
 class Redactor:

@@ -76,6 +76,15 @@ def test_token_without_a_secret_is_one_line_naming_the_variable_and_exit_2(otp_s
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("otp-suite: OTP_JWT_SECRET is not set")
 
 
+def test_token_refuses_a_secret_under_32_bytes_in_one_line_naming_its_length_and_exit_2(otp_suite):
+    result = otp_suite("token", "--user-id", "alice", OTP_JWT_SECRET="short")
+
+    assert result.exit_code == ExitCode.CANNOT_JUDGE
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("otp-suite: OTP_JWT_SECRET is 5 bytes; HS256 needs at least 32")
+    assert "short" not in result.stderr  # the secret itself is never printed
+
+
 def test_the_readmes_literal_secrets_are_long_enough_for_hs256():
     # PyJWT warns (InsecureKeyLengthWarning) below 32 bytes, the HS256 minimum of RFC 7518.
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

@@ -84,3 +84,27 @@ def test_secrets_stay_out_of_the_printable_forms():
 )
 def test_loopback_is_recognised_by_address(url, loopback):
     assert is_loopback_url(url) is loopback
+
+
+def test_otp_ca_bundle_that_cannot_be_read_is_refused_naming_it_and_the_fix(tmp_path: Path):
+    missing = tmp_path / "missing-ca.pem"
+
+    with pytest.raises(ConfigError, match=r"OTP_CA_BUNDLE=.*missing-ca.pem cannot be read .*PEM file of the CA"):
+        load_config({"OTP_CA_BUNDLE": str(missing)})
+
+
+def test_otp_ca_bundle_without_a_certificate_is_refused(tmp_path: Path):
+    not_pem = tmp_path / "ca.der"
+    not_pem.write_bytes(b"\x30\x82\x01\x0a")
+
+    with pytest.raises(ConfigError, match="holds no PEM certificate"):
+        load_config({"OTP_CA_BUNDLE": str(not_pem)})
+
+
+def test_a_relative_otp_ca_bundle_reaches_the_children_as_an_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    config = load_config({"OTP_CA_BUNDLE": "ca.pem"})
+
+    assert config.to_environment({})["OTP_CA_BUNDLE"] == str(tmp_path / "ca.pem")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import certifi
 import pytest
 
 from otp_suite.config import KNOWN_VARIABLES, PROJECT_ROOT, SETTINGS, ConfigError, SuiteConfig, load_config
@@ -23,6 +24,7 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_MAX_WAIT_S": ("12.5", 12.5),
     "OTP_ALLOW_LOAD": ("1", True),
     "OTP_VERIFY_TLS": ("0", False),
+    "OTP_CA_BUNDLE": (certifi.where(), Path(certifi.where()).resolve()),  # a real PEM file: the setting reads it
     "OTP_REQUEST_TIMEOUT_S": ("3", 3.0),
     "OTP_SEED": ("42", 42),
     "OTP_MAX_EXAMPLES": ("7", 7),

@@ -106,10 +106,31 @@ def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, s
     assert "test inbox" in _single_reason_line(output)
 
 
+@pytest.mark.slow
+def test_exit_2_when_the_test_inbox_has_no_otp_for_any_number(contract_cli_env: dict[str, str | None], faulty_target: Callable) -> None:
+    with faulty_target("") as target:
+        env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
+        # An inbox URL that answers 404 for every number: the control register's OTP is missing too.
+        exit_code, output, _ = _invoke(["--base-url", target.base_url, "--inbox-url", target.base_url + "/no-such-inbox", "-k", "test_registered_otp_verifies"], env)
+
+    assert exit_code == 2
+    assert "test inbox" in _single_reason_line(output)
+
+
+@pytest.mark.slow
+def test_exit_1_when_a_send_answered_200_left_the_working_inbox_empty(contract_cli_env: dict[str, str | None], faulty_target: Callable) -> None:
+    with faulty_target("resend_sends_nothing") as target:
+        env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
+        exit_code, output, _ = _invoke(["--base-url", target.base_url, "-k", "test_resend_without_pending_challenge_behaves_like_register"], env)
+
+    assert exit_code == 1
+    assert "the target did not send what it said it sent" in output
+
+
 def test_an_interrupted_run_whose_pytest_wrote_no_junit_leaves_one_that_reads_as_not_passed(tmp_path: Path) -> None:
     path = tmp_path / "contract" / "junit.xml"
     write_interrupted_junit(path, "interrupted by SIGTERM: the contract run stopped before it finished")
 
-    areas, failures, _ = read_junit(path)
+    areas, failures, _, _ = read_junit(path)
     assert failures == ["contract_tests::contract run interrupted"]
     assert sum(counts.failed for counts in areas.values()) == 1 and not any(counts.passed for counts in areas.values())

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from helpers.failsafe import KNOWN_SECRET, KNOWN_TOKEN, BusyCommand, GateOnKnownSecrets, command_environment, run_gate_against, suite_command
-from helpers.failsafe_targets import FAILSAFE_SECRET, KILL_AFTER_S, ReferenceTarget, SuiteRun, reference_env
+from helpers.failsafe_targets import FAILSAFE_SECRET, KILL_AFTER_S, PrivateCaTarget, ReferenceTarget, SuiteRun, reference_env
 from helpers.misbehaving_servers import MisbehavingServer
 from helpers.suite_children import LATENCY_SLOS_OFF, NARROW_CONTRACT
 from helpers.tls import untrusted_certificate
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.service import ServiceSettings, create_app
+from otp_suite.service.faults import parse_faults
 from otp_suite.service.server import ServiceThread
 
 # --- broken targets and bad configuration (test_failsafe_targets.py, test_failsafe_config.py) ------
@@ -73,6 +74,25 @@ def self_signed_target(tmp_path: Path) -> Iterator[ReferenceTarget]:
     certificate = untrusted_certificate(tmp_path)
     settings = ServiceSettings(jwt_secret=FAILSAFE_SECRET, policy=FAST_TEST_POLICY)
     with ServiceThread(create_app(settings), tls=certificate.tls) as service:
+        yield ReferenceTarget(service.url, reference_env(service.url))
+
+
+@pytest.fixture
+def private_ca_target(tmp_path: Path) -> Iterator[PrivateCaTarget]:
+    """A correct reference service over HTTPS, its certificate signed by a CA made for the test (a
+    company's internal CA, as a stage has it), and that CA's PEM file to trust it with."""
+    certificate = untrusted_certificate(tmp_path)
+    settings = ServiceSettings(jwt_secret=FAILSAFE_SECRET, policy=FAST_TEST_POLICY)
+    with ServiceThread(create_app(settings), tls=certificate.tls) as service:
+        yield PrivateCaTarget(ReferenceTarget(service.url, reference_env(service.url)), certificate.ca)
+
+
+@pytest.fixture
+def faulty_target(request: pytest.FixtureRequest) -> Iterator[ReferenceTarget]:
+    """The reference service over plain HTTP breaking the faults its test names:
+    ``@pytest.mark.parametrize("faulty_target", ["slow_verify:3000"], indirect=True)``."""
+    settings = ServiceSettings(jwt_secret=FAILSAFE_SECRET, policy=FAST_TEST_POLICY, faults=parse_faults(request.param))
+    with ServiceThread(create_app(settings)) as service:
         yield ReferenceTarget(service.url, reference_env(service.url))
 
 

@@ -7,6 +7,7 @@ credential rows point at a correct reference service, so the credentials are the
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,17 +17,25 @@ from click.testing import CliRunner
 from fixtures.tokens import mint_token
 from helpers.failsafe_targets import SHORT_RUN_ARGS, ReferenceTarget, SuiteRun, assert_fails_safe
 from otp_suite.cli import main
+from otp_suite.loadtest.slo_junit import LOAD_RUN_CASE
 
 COMMANDS = ("contract", "load", "gate")
-#: What a contract or load run writes as soon as it starts: the contract's JUnit file, Locust's CSVs.
-WORK_STARTED = ("junit.xml", "locust*.csv")
+#: What a load run writes as soon as it starts: Locust's CSVs.
+WORK_STARTED = ("locust*.csv",)
+#: JUnit cases that say why a run stopped or what the gate checked itself: written whatever happens, so
+#: a CI test tab shows the cause; any other case is a contract test or an SLO that ran.
+NOT_WORK = {"contract_tests.preflight", "otp_suite.gate"}
 
 
 def work_started(run: SuiteRun) -> list[str]:
-    """Files under the run's reports folder that only a started contract or load run writes."""
+    """What under the run's reports folder only a started contract or load run writes: Locust's CSVs, a test's JUnit case."""
     if run.reports_dir is None or not run.reports_dir.is_dir():
         return []
-    return [str(path) for pattern in WORK_STARTED for path in run.reports_dir.rglob(pattern)]
+    started = [str(path) for pattern in WORK_STARTED for path in run.reports_dir.rglob(pattern)]
+    for junit in run.reports_dir.rglob("junit.xml"):
+        cases = ET.parse(junit).getroot().iter("testcase")
+        started += [f"{junit}: {case.get('name')}" for case in cases if case.get("classname") not in NOT_WORK and case.get("name") != LOAD_RUN_CASE]
+    return started
 
 
 def _assert_config_refused(run: SuiteRun, command: str, *, names: str, causes: tuple[str, ...]) -> None:

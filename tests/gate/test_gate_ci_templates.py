@@ -135,13 +135,24 @@ def test_the_gitlab_ci_schema_rejects_a_junit_report_in_the_wrong_place(tmp_path
     assert _check_jsonschema("vendor.gitlab-ci", broken).returncode == 1
 
 
-def test_gitlab_publishes_the_contract_junit_where_the_gate_writes_it():
+def test_gitlab_publishes_every_junit_file_the_gate_writes():
     from otp_suite.report.paths import ReportPaths
 
     gate = yaml.safe_load((PROJECT_ROOT / ".gitlab-ci.yml").read_text(encoding="utf-8"))["gate"]
-    written = ReportPaths(Path(gate["variables"]["OTP_REPORTS_DIR"])).contract_junit
+    written = ReportPaths(Path(gate["variables"]["OTP_REPORTS_DIR"])).junit_files
 
-    assert gate["artifacts"]["reports"]["junit"] == written.as_posix()
+    assert sorted(gate["artifacts"]["reports"]["junit"]) == sorted(path.as_posix() for path in written)
+
+
+def test_github_publishes_every_junit_file_the_gate_writes_whatever_the_verdict():
+    from otp_suite.report.paths import ReportPaths
+
+    gate = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["gate"]
+    published = next(step for step in _steps(gate) if "junit" in step.get("uses", ""))
+    written = ReportPaths(Path(gate["env"]["OTP_REPORTS_DIR"])).junit_files
+
+    assert published["if"] == "always()"
+    assert all(path.match(published["with"]["report_paths"].replace("**/", "*/")) for path in written), published["with"]
 
 
 def test_github_writes_the_closing_table_to_the_job_summary_whatever_the_verdict():

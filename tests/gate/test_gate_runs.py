@@ -6,11 +6,12 @@ import re
 
 import pytest
 
-from helpers.report import SAMPLE_SECRET, readable_texts
+from helpers.report import SAMPLE_SECRET, allure2_categories, allure2_report, allure3_shown, junit_cases, readable_texts
 from helpers.suite_children import GATE_TEST_TIMEOUT_S
 from otp_suite.report.browser import CATEGORY, TOTAL, rendered_dom, shown_totals, texts_by_test_id
-from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH
-from otp_suite.report.totals import count_results
+from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, category_of
+from otp_suite.report.paths import ReportPaths
+from otp_suite.report.totals import area_of, count_results, read_results
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(GATE_TEST_TIMEOUT_S)]
 
@@ -65,3 +66,28 @@ def test_a_gate_narrowed_by_otp_contract_select_says_so_in_its_summary(faulty_ga
 
 def test_a_whole_gate_run_says_nothing_of_a_selection(passing_gate_run):
     assert "OTP_CONTRACT_SELECT" not in passing_gate_run.output
+
+
+def test_faulty_target_console_allure2_allure3_and_junit_count_and_file_the_same_failures(faulty_gate_run, tmp_path):
+    paths = ReportPaths(faulty_gate_run.reports_dir)
+    results = [r for r in read_results(paths.allure_results) if r["status"] in ("failed", "broken")]
+    # The rules' own reading of each failure, and what its area (from its clauses) says it must be.
+    filed = {r["name"]: category_of(r["status"], (r.get("statusDetails") or {}).get("message", "")) for r in results}
+    expected = {r["name"]: {"security": SECURITY, "slo": SLO_BREACH}.get(area_of(r), CONTRACT_VIOLATION) for r in results}
+    by_category = {category: sorted(name for name, filed_as in filed.items() if filed_as == category) for category in set(filed.values())}
+    junit = [(name, outcome) for path in paths.junit_files if path.is_file() for _, name, outcome in junit_cases(path)]
+    console = _console_failures_by_area(faulty_gate_run.output)
+
+    assert filed == expected and {SECURITY, CONTRACT_VIOLATION, SLO_BREACH} <= set(filed.values()), filed
+    assert sorted(name for name, outcome in junit if outcome in ("failed", "error")) == sorted(filed)
+    assert console == {area: counts.get("failed", 0) + counts.get("broken", 0) for area, counts in count_results(paths.allure_results).by_area.items()}
+    assert sum(console.values()) == len(filed)
+    assert allure2_categories(allure2_report(paths.allure_results, tmp_path / "allure2")) == by_category
+    assert allure3_shown(faulty_gate_run.html_path).categories == by_category
+
+
+def _console_failures_by_area(output: str) -> dict[str, int]:
+    """Failed plus broken checks per area, from the gate's closing table on the console."""
+    table = output.split("checks by area", 1)[1].split("\n    total", 1)[0]
+    rows = [line.split() for line in table.splitlines()[1:] if line.strip()]
+    return {row[0]: int(row[2]) + int(row[3]) for row in rows}

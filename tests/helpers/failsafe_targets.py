@@ -88,5 +88,13 @@ class ReferenceTarget:
     env: dict[str, str]
 
 
+@dataclass(frozen=True)
+class PrivateCaTarget:
+    """A reference service over HTTPS whose certificate a CA of the test's own signed, and that CA's PEM file."""
+
+    target: ReferenceTarget
+    ca: Path
+
+
 def reference_env(url: str) -> dict[str, str]:
     return {"OTP_BASE_URL": url, "OTP_JWT_SECRET": FAILSAFE_SECRET, **FAST_TEST_POLICY.as_environment()}

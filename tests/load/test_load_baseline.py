@@ -15,7 +15,7 @@ import pytest
 
 from helpers.load import QUICK_RUN, QuickRun, quick_config, quick_load
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY
-from otp_suite.loadtest.baseline import BaselineError, Comparison, compare, parse_max_regression
+from otp_suite.loadtest.baseline import BaselineError, Comparison, baseline_table, compare, parse_max_regression
 from otp_suite.loadtest.slo import apply_overrides
 from otp_suite.target import resolved_target
 
@@ -114,3 +114,13 @@ def test_a_tail_percentile_of_enough_requests_is_judged():
     verdict = compare(before, now, parse_max_regression([]), arrival=False)
 
     assert {c.name for c in verdict.regressed} == {"verify.p95", "verify.p99"}
+
+
+def test_the_closing_table_shows_no_change_for_zero_to_zero_and_from_0_for_a_new_error():
+    before = {"entries": [{"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}, {"name": "register", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}]}
+    now = [{"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}, {"name": "register", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.02}]
+
+    rows = {line.split()[0]: line.split() for line in baseline_table(compare(before, now, parse_max_regression([]), arrival=False))[1:]}
+
+    assert rows["verify.error_ratio"][3] == "+0%"
+    assert rows["register.error_ratio"][3:5] == ["from", "0"]

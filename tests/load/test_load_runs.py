@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -96,14 +97,17 @@ def test_no_secret_or_token_appears_in_any_output(healthy_load_run):
     assert secret not in printed and not JWT_SHAPE.search(printed)
 
 
-def test_the_allure_result_has_one_step_per_slo_and_the_run_files_attached(healthy_load_run):
+def test_allure_and_junit_hold_one_result_per_slo_with_the_run_files_attached(healthy_load_run):
     run = healthy_load_run.run
 
-    [result_file] = list(run.allure_dir.glob("*-result.json"))
-    result = json.loads(result_file.read_text())
-    attached = {attachment["name"]: attachment for attachment in result["attachments"]}
-    assert result["status"] == "passed"
-    assert [step["name"].split(" ")[0] for step in result["steps"]] == [slo.name for slo in run.outcome.slos]
+    results = [json.loads(path.read_text()) for path in run.allure_dir.glob("*-result.json")]
+    cases = ET.parse(run.load_dir / "junit.xml").getroot().iter("testcase")
+
+    expected = sorted(f"{slo.name} {slo.comparison} {slo.threshold:g}" for slo in run.outcome.slos)
+    assert sorted(result["name"] for result in results) == expected
+    assert sorted(case.get("name") for case in cases) == expected
+    assert {result["status"] for result in results} == {"passed"}
+    attached = {attachment["name"]: attachment for attachment in results[0]["attachments"]}
     assert {"locust_stats.csv", "locust.html", "latency.png"} <= set(attached)
     assert (run.allure_dir / attached["latency.png"]["source"]).read_bytes().startswith(b"\x89PNG")
 

@@ -6,6 +6,8 @@ import base64
 import json
 import shutil
 
+import pytest
+
 from helpers.report import SAMPLE_SECRET, SAMPLE_TOKEN, readable_texts, secret_needles
 from otp_suite.redaction import REDACTED, Redactor
 from otp_suite.report.scrub import find_secrets, scrub_tree
@@ -79,5 +81,21 @@ def test_scrubbed_allure_results_stay_valid_json(tmp_path):
     scrub_tree(tmp_path, Redactor(SAMPLE_TOKEN))
 
     message = json.loads(result.read_text(encoding="utf-8"))["statusDetails"]["message"]
-    assert SAMPLE_TOKEN not in message and "$OTP_JWT_TOKEN" not in message
-    assert message.startswith('curl -H "user-jwt-token: [REDACTED]"')
+    assert SAMPLE_TOKEN not in message
+    # The shell variable a reproduction carries is no token: it stays, so the line runs as pasted.
+    assert message == 'curl -H "user-jwt-token: [REDACTED]" -H "user-jwt-token: $OTP_JWT_TOKEN" http://127.0.0.1:8000/'
+
+
+@pytest.mark.parametrize("line", [
+    "curl -X POST -H 'user-jwt-token: [Filtered]' http://127.0.0.1:8000/",  # Schemathesis' own mark
+    "curl -X POST -H 'user-jwt-token: [REDACTED]' http://127.0.0.1:8000/",
+    'curl -H "user-jwt-token: $(otp-suite token --user-id suite-1)" http://127.0.0.1:8000/',
+    'curl -H "user-jwt-token: $OTP_JWT_TOKEN" http://127.0.0.1:8000/',
+])  # fmt: skip
+def test_a_placeholder_in_a_token_header_is_left_as_it_is_no_doubled_bracket(line):
+    assert Redactor().redact(line) == line
+
+
+def test_a_token_header_value_that_only_starts_like_a_placeholder_is_still_redacted():
+    assert Redactor().redact("user-jwt-token: $notavariable.but-a-token") == "user-jwt-token: [REDACTED]"
+    assert Redactor().redact("user-jwt-token: opaque-token-value") == "user-jwt-token: [REDACTED]"

@@ -39,6 +39,26 @@ def test_token_in_authorization_header_instead_of_user_jwt_token_is_401(api: Otp
     _assert_unauthorized(response)
 
 
+@pytest.mark.parametrize(
+    ("where", "headers"),
+    [
+        ("cookie", lambda t: {"cookie": f"user-jwt-token={t}"}),
+        ("underscored header", lambda t: {"user_jwt_token": t}),
+        ("prefixed header", lambda t: {"x-user-jwt-token": t}),
+    ],
+)
+def test_token_anywhere_but_the_user_jwt_token_header_is_401(api: OtpApi, number, where, headers) -> None:
+    response = api.client.post(REGISTER, json=number.body(), headers=headers(api.token))
+
+    _assert_unauthorized(response)
+
+
+def test_token_header_name_is_case_insensitive(api: OtpApi, number) -> None:
+    response = api.client.post(REGISTER, json=number.body(), headers={"User-JWT-Token": api.token})
+
+    assert response.status_code == 200
+
+
 def test_valid_hs256_token_is_accepted(api: OtpApi, number) -> None:
     assert api.register(number).status_code == 200
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers.service import REGISTER, VERIFY, OtpApi
+from otp_suite.contract.json_text import escaped_string
 
 NOT_INTEGERS = [True, False, None, [], {}, [1234], {"value": 1234}]
 
@@ -134,3 +137,51 @@ def test_body_that_is_not_json_is_400(api: OtpApi, content) -> None:
 @pytest.mark.parametrize("content", ["[]", '"text"', "1234", "null", "true", '[{"phone_number": "9876543219", "countryCode": "+91"}]'])
 def test_body_that_is_not_an_object_is_400(api: OtpApi, content) -> None:
     _assert_invalid_request(api.post(REGISTER, content=content))
+
+
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "1" + "0" * 40, "9" * 400, "9" * 5000])
+@pytest.mark.parametrize("field", ["authCode", "otp", "phone_number", "countryCode"])
+def test_number_at_a_json_extreme_is_400_not_500(api: OtpApi, number, field, literal) -> None:
+    text = json.dumps({**number.body(authCode="1234", otp="123456"), field: "EXTREME"}).replace('"EXTREME"', literal)
+
+    _assert_invalid_request(api.post(VERIFY, content=text))
+
+
+@pytest.mark.parametrize("literal", ["1e400", "9" * 400])
+def test_extra_field_at_a_json_extreme_is_ignored(api: OtpApi, number, literal) -> None:
+    text = json.dumps(number.body(note="EXTREME")).replace('"EXTREME"', literal)
+
+    assert api.post(REGISTER, content=text).status_code == 200
+
+
+#: form -> the authCode as JSON text: integer forms with an exponent or a zero fraction, and the string escaped.
+AUTH_CODE_FORMS = {
+    "negative_exponent": lambda code: f"{int(code)}0e-1",
+    "zero_fraction": lambda code: f"{int(code)}.0",
+    "exponent": lambda code: f"{int(code)}e0",
+    "escaped_string": lambda code: str(escaped_string(code)),
+}
+
+
+@pytest.mark.parametrize("form", list(AUTH_CODE_FORMS))
+def test_auth_code_in_any_integer_or_escaped_form_is_accepted(api: OtpApi, number, form) -> None:
+    challenge = api.start_challenge(number)
+    text = json.dumps(number.body(authCode="AUTH", otp=challenge.otp)).replace('"AUTH"', AUTH_CODE_FORMS[form](challenge.auth_code))
+
+    assert api.post(VERIFY, content=text).status_code == 200
+
+
+@pytest.mark.parametrize("zero", ["-0", "-0.0", "0.0", "0e5"])
+def test_zero_in_any_integer_form_is_judged_by_value(api: OtpApi, number, zero) -> None:
+    text = json.dumps(number.body(authCode="AUTH", otp="123456")).replace('"AUTH"', zero)
+
+    response = api.post(VERIFY, content=text)
+
+    assert (response.status_code, response.json()["code"]) == (401, "INVALID_OTP")
+
+
+@pytest.mark.parametrize("wrapped", [2**32, 2**64, -(2**64)])
+def test_auth_code_plus_a_power_of_two_is_400(api: OtpApi, number, wrapped) -> None:
+    challenge = api.start_challenge(number)
+
+    _assert_invalid_request(api.verify(number, int(challenge.auth_code) + wrapped, challenge.otp))

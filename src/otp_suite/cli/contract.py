@@ -25,6 +25,7 @@ from otp_suite.report.paths import ReportPaths
 @setting_option("fixed_code", "--fixed-code")
 @setting_option("request_timeout_s", "--request-timeout")
 @setting_option("verify_tls", "--verify-tls/--no-verify-tls")
+@setting_option("ca_bundle", "--ca-bundle", metavar="PEM_FILE")
 @setting_option("spec_path", "--spec")
 @setting_option("contract_depth", "--depth", type=click.Choice(["quick", "full"]))
 @setting_option("contract_select", "--select", "-k")
@@ -45,8 +46,10 @@ def contract(**options: object) -> None:
         cannot_judge(str(error))
     paths = ReportPaths(Path(config.reports_dir))
     allure_dir = paths.allure_results
-    # A fresh run's results only: Allure would merge stale results of earlier runs into the report.
+    # A fresh run's results only: Allure would merge stale results of earlier runs into the report,
+    # and an earlier gate's report would stand beside them showing its old failures.
     shutil.rmtree(allure_dir, ignore_errors=True)
+    paths.clear_gate_outputs()
     junit_path = paths.contract_junit
     try:
         with signals_interrupt(), resolved_target(config) as resolved:
@@ -67,5 +70,7 @@ def contract(**options: object) -> None:
         cannot_judge(f"the embedded reference service did not start ({detail})")
     if outcome.exit_code == ExitCode.CANNOT_JUDGE:
         cannot_judge(outcome.reason or "unknown reason")
+    for line in outcome.skip_report():
+        click.echo(line)
     click.echo(outcome.summary())
     raise SystemExit(outcome.exit_code)

@@ -20,6 +20,7 @@ from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, load_options, run_load
 from otp_suite.loadtest.options import MAX_WORKERS
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.shapes import SHAPES
+from otp_suite.report.paths import ReportPaths
 from otp_suite.service.faults import UnknownFault, parse_faults
 from otp_suite.target import resolved_target
 
@@ -78,6 +79,8 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
     except (ConfigError, LoadRefused, UnknownFault) as error:
         cannot_judge(str(error))
     allure_dir = config.allure_dir or config.reports_dir / "allure-results"
+    # An earlier gate's report would stand beside this run's results, showing its old verdict.
+    ReportPaths(config.reports_dir).clear_gate_outputs()
     try:
         with signals_interrupt(), resolved_target(config, policy=EMBEDDED_LOAD_POLICY, fault=config.fault) as target:
             if config.is_embedded:

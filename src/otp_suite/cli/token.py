@@ -8,6 +8,9 @@ from otp_suite.cli.errors import usage_error
 from otp_suite.cli.options import env_option, setting_option
 from otp_suite.config import ConfigError, load_config
 
+#: HS256's shortest key (RFC 7518, section 3.2): the README's "at least 32 bytes".
+MIN_SECRET_BYTES = 32
+
 
 @click.command()
 @env_option()
@@ -28,6 +31,9 @@ def token(**settings: object) -> None:
         config = load_config(**settings)
     except ConfigError as error:
         usage_error(str(error))
+    if config.jwt_secret and len(config.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        # A token it printed would work against the embedded service, and teach a secret HS256 calls too weak (RFC 7518).
+        usage_error(f"OTP_JWT_SECRET is {len(config.jwt_secret.encode())} bytes; HS256 needs at least {MIN_SECRET_BYTES}: use the target's real secret, or make one with export OTP_JWT_SECRET=$(openssl rand -hex 32)")
     if config.jwt_secret:
         lifetime_s = int(config.token_lifetime_s)
         if config.token_client_id:

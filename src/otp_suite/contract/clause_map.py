@@ -16,6 +16,9 @@ from pathlib import Path
 from otp_suite.config import PROJECT_ROOT
 
 CLAUSES_FILE = PROJECT_ROOT / "contract_tests" / "clauses.toml"
+#: The areas of the contract suite, the most serious first: a test holding clauses of several
+#: areas is counted in the first of them (a leak found by a lifecycle test is a security failure).
+AREAS_BY_PRECEDENCE = ("security", "limits", "lifecycle", "schema")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Clause:
     sentence: str
     tests: tuple[str, ...]
     faults: tuple[str, ...]
+    #: Where a failure of the clause is counted and filed (console, Allure category and severity, JUnit).
+    area: str = "schema"
 
 
 class ClauseMapError(ValueError):
@@ -40,6 +45,7 @@ def load_clauses(path: Path = CLAUSES_FILE) -> dict[str, Clause]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ClauseMapError(f"cannot read the clause map {path}: {error}") from None
     clauses: dict[str, Clause] = {}
+    section_areas = document.get("areas", {})
     for entry in document.get("clause", []):
         clause_id = entry.get("id", "")
         for key in ("id", "section", "sentence", "tests", "faults"):
@@ -47,7 +53,10 @@ def load_clauses(path: Path = CLAUSES_FILE) -> dict[str, Clause]:
                 raise ClauseMapError(f"clause {clause_id or '(no id)'} in {path.name} lacks {key!r}")
         if clause_id in clauses:
             raise ClauseMapError(f"clause id {clause_id} appears twice in {path.name}")
-        clauses[clause_id] = Clause(clause_id, entry["section"], entry["sentence"], tuple(entry["tests"]), tuple(entry["faults"]))
+        area = entry.get("area", section_areas.get(entry["section"]))
+        if area not in AREAS_BY_PRECEDENCE:
+            raise ClauseMapError(f"clause {clause_id} in {path.name} has area {area!r}; name one of {', '.join(AREAS_BY_PRECEDENCE)} (its own 'area', or its section's in [areas])")
+        clauses[clause_id] = Clause(clause_id, entry["section"], entry["sentence"], tuple(entry["tests"]), tuple(entry["faults"]), area)
     return clauses
 
 
@@ -84,6 +93,12 @@ def _entries_by_test() -> dict[str, list[tuple[str, str]]]:
         for entry in clause.tests:
             index.setdefault(entry.split("[", 1)[0], []).append((entry, clause.id))
     return index
+
+
+def area_of_clauses(clause_ids: list[str]) -> str | None:
+    """The area of a test holding ``clause_ids``: the most serious of theirs; None without a known clause."""
+    areas = {clauses()[clause_id].area for clause_id in clause_ids if clause_id in clauses()}
+    return next((area for area in AREAS_BY_PRECEDENCE if area in areas), None)
 
 
 def describe(clause_id: str) -> str:

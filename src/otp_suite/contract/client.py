@@ -5,6 +5,7 @@ deployment sent, and every exchange is recorded so a failing test can show it an
 from __future__ import annotations
 
 import collections
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.contract.exchanges import Exchange
+from otp_suite.contract.json_text import json_bytes
 from otp_suite.tls import client_tls
 
 #: The suite's short operation names -> path.
@@ -33,11 +35,12 @@ _NO_BODY: Any = object()
 class OtpClient:
     """Sends requests to one target with a token in ``user-jwt-token``; keeps the recent exchanges."""
 
-    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, verify_tls: bool = True, keep: int = 200) -> None:
+    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, tls: ssl.SSLContext | None = None, keep: int = 200) -> None:
+        """``tls``: the SSL context of the target (:func:`otp_suite.tls.target_tls`; default: verifying against the usual CAs)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.exchanges: collections.deque[Exchange] = collections.deque(maxlen=keep)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=client_tls(verify_tls), follow_redirects=False)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=tls or client_tls(True), follow_redirects=False)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -55,7 +58,7 @@ class OtpClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request: ``json`` is serialised, or ``content`` goes as is with ``content_type``.
+        """Send one request: ``json`` is serialised (a :class:`~otp_suite.contract.json_text.JsonLiteral` in it verbatim), or ``content`` goes as is with ``content_type``.
 
         ``token=None`` sends no token header; by default the client's own token is sent.
         """
@@ -64,9 +67,7 @@ class OtpClient:
         if chosen is not None:
             all_headers[TOKEN_HEADER] = chosen
         if json is not _NO_BODY:
-            import json as json_module
-
-            content = json_module.dumps(json).encode()
+            content = json_bytes(json)
         if content is not None and content_type is not None:
             all_headers["content-type"] = content_type
         all_headers.update(headers or {})
@@ -98,7 +99,14 @@ class OtpClient:
 
 
 class InboxUnavailable(Exception):
-    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer."""
+    """The test inbox did not give an OTP; ``str()`` names the inbox and the answer.
+
+    ``status``: the inbox's HTTP status, when it answered (404: it has nothing for the number).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -131,7 +139,7 @@ class OtpInbox:
         except httpx.TransportError as error:
             raise InboxUnavailable(f"test inbox {self.inbox_url} could not be reached ({type(error).__name__}); set OTP_INBOX_URL or OTP_FIXED_CODE") from None
         if response.status_code != 200:
-            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE")
+            raise InboxUnavailable(f"test inbox {self.inbox_url} answered {response.status_code} for {number}; set OTP_INBOX_URL or OTP_FIXED_CODE", response.status_code)
         try:
             otp = response.json()["otp"]
         except (ValueError, KeyError, TypeError):

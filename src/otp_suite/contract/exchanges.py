@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -12,6 +13,8 @@ from otp_suite.redaction import REDACT, Redactor
 
 #: Header names whose value is a credential; shown as a shell variable in curl commands.
 CREDENTIAL_HEADERS = {TOKEN_HEADER: "$OTP_JWT_TOKEN", "authorization": "$OTP_AUTHORIZATION"}
+#: Shell text standing for a token in a curl line, e.g. ``$(otp-suite token --user-id u1)`` (otp_suite.contract.replay).
+TokenText = Callable[[str], str]
 _BODY_LIMIT = 4096
 #: Headers the HTTP client adds on its own; curl adds its own too, and they say nothing about the case.
 _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
@@ -24,9 +27,9 @@ class Exchange:
     request: httpx.Request
     response: httpx.Response | None
 
-    def curl(self, redact: Redactor = REDACT) -> str:
-        """A curl command that replays the request; credentials become shell variables."""
-        return curl_command(self.request, redact)
+    def curl(self, redact: Redactor = REDACT, *, token_text: TokenText | None = None) -> str:
+        """A curl command that replays the request; credentials become shell text (see :func:`curl_command`)."""
+        return curl_command(self.request, redact, token_text=token_text)
 
     def describe(self, redact: Redactor = REDACT) -> str:
         """Request and response as redacted text, for a report or an assertion message."""
@@ -51,20 +54,29 @@ def _header_value(name: str, value: str) -> str:
     return CREDENTIAL_HEADERS.get(name.lower(), value) if name.lower() in CREDENTIAL_HEADERS else value
 
 
+def _credential_text(name: str, value: str, token_text: TokenText | None) -> str:
+    if token_text is None:
+        return CREDENTIAL_HEADERS[name]
+    if name == TOKEN_HEADER:
+        return token_text(value.strip())
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} {token_text(token.strip())}" if scheme.lower() == "bearer" and token else CREDENTIAL_HEADERS[name]
+
+
 def _shorten(content: bytes) -> str:
     text = content[:_BODY_LIMIT].decode("utf-8", errors="replace")
     return text + (f"... ({len(content)} bytes)" if len(content) > _BODY_LIMIT else "")
 
 
-def curl_command(request: httpx.Request, redact: Redactor = REDACT) -> str:
-    """``curl`` replaying ``request``; the token header reads ``$OTP_JWT_TOKEN`` instead of the token."""
+def curl_command(request: httpx.Request, redact: Redactor = REDACT, *, token_text: TokenText | None = None) -> str:
+    """``curl`` replaying ``request``; never the token: ``token_text(token)`` in its place, by default ``$OTP_JWT_TOKEN``."""
     parts = ["curl", "-sS", "-i", "-X", request.method]
     for name, value in request.headers.items():
         if name.lower() in _TRANSPORT_HEADERS:
             continue
         if name.lower() in CREDENTIAL_HEADERS:
-            # Double quotes so the shell expands the variable the reader sets.
-            parts.append(f'-H "{name}: {CREDENTIAL_HEADERS[name.lower()]}"')
+            # Double quotes so the shell expands the variable or command in place of the token.
+            parts.append(f'-H "{name}: {_credential_text(name.lower(), value, token_text)}"')
             continue
         parts.append("-H " + shlex.quote(f"{name}: {value}"))
     body = request.content

@@ -16,6 +16,7 @@ from schemathesis.schemas import BaseSchema
 
 from otp_suite.api import TOKEN_HEADER
 from otp_suite.config import SuiteConfig
+from otp_suite.tls import requests_verify
 
 #: Operations whose success sends an SMS: their bodies are moved into the test range before sending.
 SENDING_OPERATIONS = frozenset({"registerOtp", "resendOtp"})
@@ -40,7 +41,8 @@ def schemathesis_settings(config: SuiteConfig) -> dict[str, Any]:
     generation["max-examples"] = config.max_examples
     # Shrinking re-sends a failing request many times; the first failing example is what a reader needs.
     settings["request-timeout"] = config.request_timeout_s
-    settings["tls-verify"] = config.verify_tls
+    # A path, not True: requests alone would trust neither OTP_CA_BUNDLE nor SSL_CERT_FILE (otp_suite.tls).
+    settings["tls-verify"] = requests_verify(config)
     phases = settings.setdefault("phases", {})
     for phase in ("examples", "coverage", "fuzzing", "stateful"):
         phases.setdefault(phase, {}).setdefault("enabled", True)

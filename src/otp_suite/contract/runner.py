@@ -24,13 +24,14 @@ from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
-from otp_suite.contract.outcome import ContractOutcome, read_junit, write_interrupted_junit
+from otp_suite.contract.outcome import ContractOutcome, mark_unjudged_as_errors, read_junit, write_interrupted_junit, write_stopped_junit
 from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
 from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.preflight import PreflightFailed, TargetChecked, check_target, round_trip_s
 from otp_suite.redaction import Redactor
+from otp_suite.report.junit import ERROR, JunitCase, add_junit_case
 from otp_suite.report.labels import AREA_CONTRACT
 from otp_suite.report.results_writer import write_result
 from otp_suite.report.scrub import scrub_tree
@@ -57,6 +58,8 @@ FAR_TARGET_ROUND_TRIP_S, FAR_TARGET_WORKERS = 0.020, 10
 #: wait out a lifetime of their own) while the others finish their start-up on what CPU is left.
 FIRST_WORKERS, LATER_WORKER_NICENESS = 3, 10
 _CANNOT_JUDGE_MARK = "cannot judge: "
+#: pytest-xdist's status line in quiet mode (``-q``) without a terminal, shown once.
+XDIST_STATUS_LINE = "bringing up nodes..."
 #: How long an interrupted child may take to write its JUnit XML and results before it is killed:
 #: xdist's controller waits for every worker to stop, which takes seconds on a loaded machine.
 STOP_GRACE_S = 25
@@ -64,6 +67,8 @@ STOP_GRACE_S = 25
 PYTEST_COMMAND = (sys.executable, "-m", "pytest")
 #: The check made before the tests (otp_suite.api_probe); named like a test in failures and the report.
 NOT_THE_API_CHECK = "the target answers like the OTP API"
+#: The JUnit case of a run that stopped before its tests because it could not judge the target.
+CANNOT_JUDGE_CHECK = "the contract run can judge the target"
 
 
 def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> tuple[int, str] | None:
@@ -110,6 +115,9 @@ def run_contract(
     stopped = _preflight(config, checked)
     if stopped is not None:
         code, reason = stopped[0], redact(stopped[1])
+        # A CI test tab shows the run, and why it stopped, even with no test run.
+        check = NOT_THE_API_CHECK if code == ExitCode.BROKEN else CANNOT_JUDGE_CHECK
+        write_stopped_junit(junit_path, check, broken=code == ExitCode.BROKEN, message=reason)
         if code == ExitCode.BROKEN:
             # Shown in the gate's report like any failed check, with the reason as its message.
             write_result(allure_dir, name=NOT_THE_API_CHECK, status="failed", area=AREA_CONTRACT, message=reason)
@@ -137,6 +145,7 @@ def run_contract(
         status, reason_line = _run_child(command, environment, forks, redact=redact, echo=echo, allure_dir=allure_dir, junit_path=junit_path)
     if forks is not None and forks.failure:
         echo(f"note: the workers started as new Pythons (slower), not from the fork server: {redact(forks.failure)}")
+    mark_unjudged_as_errors(junit_path)
     return _verdict(status, junit_path, reason_line, seed)
 
 
@@ -169,8 +178,14 @@ def _run_child(command: list[str], environment: dict[str, str], forks: WorkerFor
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     try:
         assert process.stdout is not None
+        seen_status = False
         for line in process.stdout:
             clean = redact(line.rstrip("\n"))
+            if clean == XDIST_STATUS_LINE:
+                # xdist prints its quiet status once when the workers start and again when they have collected.
+                if seen_status:
+                    continue
+                seen_status = True
             echo(clean)
             if _CANNOT_JUDGE_MARK in clean and reason_line is None:
                 reason_line = clean.split(_CANNOT_JUDGE_MARK, 1)[1].strip().rstrip("!").strip()
@@ -256,13 +271,23 @@ def _stop_child(process: subprocess.Popen[str], forks: WorkerForkServer | None) 
 
 def _verdict(status: int, junit_path: Path, reason_line: str | None, seed: int) -> ContractOutcome:
     if status == 2 or not junit_path.is_file():
-        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason_line or f"the contract suite stopped before judging (pytest exit status {status})", seed=seed)
-    areas, failures, skips = read_junit(junit_path)
+        reason = reason_line or f"the contract suite stopped before judging (pytest exit status {status})"
+        # The tests that ran stay in the file; the case added says why the rest could not be judged.
+        add_junit_case(junit_path, JunitCase(CANNOT_JUDGE_CHECK, "contract_tests.preflight", ERROR, f"cannot judge: {reason}"))
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason, seed=seed)
+    areas, failures, skips, unjudged = read_junit(junit_path)
     passed = sum(a.passed for a in areas.values())
     failed = sum(a.failed for a in areas.values())
     skipped = sum(a.skipped for a in areas.values())
-    common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), seed=seed)
-    if status == 1 or failed:
+    common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), unjudged=tuple(unjudged), seed=seed)
+    if failed:
+        return ContractOutcome(exit_code=ExitCode.BROKEN, **common)  # type: ignore[arg-type]
+    if unjudged:
+        # The target did not answer them: a setup or network problem, never counted as a broken contract.
+        first = unjudged[0].split(": ", 1)[-1]
+        reason = f"{len(unjudged)} check(s) could not be judged, the target did not answer them: {first}"
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason, **common)  # type: ignore[arg-type]
+    if status == 1:
         return ContractOutcome(exit_code=ExitCode.BROKEN, **common)  # type: ignore[arg-type]
     if status != 0 or passed == 0:
         return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=f"no contract test ran to a verdict (pytest exit status {status})", **common)  # type: ignore[arg-type]

@@ -41,6 +41,7 @@ from xdist.workermanage import WorkerController
 
 from otp_suite.config import ConfigError, SuiteConfig
 from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
+from otp_suite.contract.skip_causes import SkipCause, tagged
 from otp_suite.contract.waiting import QUICK_DEPTH_REASON
 
 #: Marks of tests that wait for the target's clock for long (the OTP lifetime, the send window).
@@ -158,7 +159,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if suite_config is not None and suite_config.contract_depth == "quick":
         for item in items:
             if is_policy_wait_test(item):
-                item.add_marker(pytest.mark.skip(reason=QUICK_DEPTH_REASON))
+                item.add_marker(pytest.mark.skip(reason=tagged(SkipCause.DEPTH, QUICK_DEPTH_REASON)))
 
 
 class LongestWaitFirstScheduling(LoadScheduling):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import pytest
+from otp_suite.contract.skip_causes import SkipCause, skip
 
 QUICK_DEPTH_REASON = "quick depth (OTP_CONTRACT_DEPTH=quick) runs no check that waits for the target's clock; the full depth (--depth full) runs this one"
 
@@ -32,9 +32,9 @@ class PolicyWaiter:
     def ensure_affordable(self, seconds: float, why: str) -> None:
         """Skip the calling test now if it would have to wait ``seconds`` in total (or wait at all, when quick)."""
         if self.quick:
-            pytest.skip(f"needs to wait {seconds:g} s ({why}); {QUICK_DEPTH_REASON}")
+            skip(SkipCause.DEPTH, f"needs to wait {seconds:g} s ({why}); {QUICK_DEPTH_REASON}")
         if seconds > self.max_wait_s:
-            pytest.skip(f"needs to wait {seconds:g} s ({why}), more than OTP_MAX_WAIT_S={self.max_wait_s:g}; raise OTP_MAX_WAIT_S to run it")
+            skip(SkipCause.MAX_WAIT, f"needs to wait {seconds:g} s ({why}), more than OTP_MAX_WAIT_S={self.max_wait_s:g}; raise OTP_MAX_WAIT_S to run it")
 
     def wait(self, seconds: float, why: str) -> None:
         """Sleep ``seconds`` plus a clock margin, or skip the test if that exceeds ``max_wait_s``."""

@@ -1,4 +1,4 @@
-"""The load verdict as an Allure result: one step per SLO, Locust's CSV and HTML and the plots attached.
+"""The load verdict as Allure results: one per SLO, Locust's CSV and HTML and the plots attached.
 
 The table of every entry, Locust's own figures beside the corrected ones, is shown in the
 description and attached as text.
@@ -17,16 +17,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Attachment, Label, Parameter, Status, StatusDetails, TestResult, TestStepResult
+from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult
 
 from otp_suite.loadtest.slo import FAIL, NOT_APPLICABLE, NOT_JUDGED, PASS, SloResult
+from otp_suite.loadtest.slo_junit import slo_case, slo_case_name
+from otp_suite.report.labels import AREA_LABEL, AREA_SLO
+from otp_suite.report.severity import severity_of_area
 
 _MIME = {".csv": "text/csv", ".html": "text/html", ".png": "image/png", ".json": "application/json"}
 TEST_NAME = "load: SLO gate"
 
 
-#: An SLO's status as an Allure step: an unmeasured SLO is broken (could not judge), never passed.
-_STEP_STATUS = {PASS: Status.PASSED, FAIL: Status.FAILED, NOT_JUDGED: Status.BROKEN, NOT_APPLICABLE: Status.SKIPPED}
+#: An SLO's status as an Allure result, as in JUnit: an unmeasured SLO is skipped with its reason, never passed.
+_STATUS = {PASS: Status.PASSED, FAIL: Status.FAILED, NOT_JUDGED: Status.SKIPPED, NOT_APPLICABLE: Status.SKIPPED}
 
 
 def write_allure_result(
@@ -38,32 +41,17 @@ def write_allure_result(
     description: str,
     broken_reason: str = "",
     entry_table: Iterable[str] = (),
-) -> str:
-    """Write a ``*-result.json`` (and the attachments) into ``allure_dir``; returns the result's uuid."""
+) -> list[str]:
+    """Write the load run's ``*-result.json`` files (and the attachments) into ``allure_dir``; returns their uuids.
+
+    One result per SLO, named as its JUnit case (otp_suite.loadtest.slo_junit), so
+    Allure, the console and a CI test tab count the same: passed, failed ("SLO breached: ...") or
+    skipped with the reason (not judged, not applicable). A run that could not be judged at all is
+    one broken result, :data:`TEST_NAME`. The attachments are written once and shared by every result.
+    """
     logger = AllureFileLogger(str(allure_dir))
     results = list(results)
     stop_ms = int(time.time() * 1000)
-    steps = [
-        TestStepResult(
-            name=f"{r.name} {r.comparison} {r.threshold:g}: {r.note or '-' if r.value is None else f'{r.value:g}'}",
-            status=_STEP_STATUS[r.status],
-            stage="finished",
-            start=started_ms,
-            stop=stop_ms,
-            parameters=[Parameter(name="threshold", value=f"{r.comparison} {r.threshold:g}"), Parameter(name="measured", value=str(r.value))],
-        )
-        for r in results
-    ]
-    breached = [r.name for r in results if r.breached]
-    unjudged = [r.name for r in results if not r.judged]
-    if broken_reason:
-        status, message = Status.BROKEN, broken_reason
-    elif breached:
-        status, message = Status.FAILED, "SLO breached: " + ", ".join(breached)
-    elif unjudged:
-        status, message = Status.BROKEN, "SLOs not judged (no samples): " + ", ".join(unjudged)
-    else:
-        status, message = Status.PASSED, f"all {len(results)} SLOs hold"
     files = []
     for path in attachments:
         if path.is_file():
@@ -78,22 +66,29 @@ def write_allure_result(
         files.append(Attachment(name="latency-table.txt", source=source, type="text/plain"))
         caption = "Per entry: Locust's own figures, and (c-) the latency corrected for coordinated omission, in ms"
         description_html = f"<p>{html.escape(description)}</p><p>{caption}</p><pre>{html.escape(table)}</pre>"
-    result_uuid = str(uuid.uuid4())
-    result = TestResult(
-        uuid=result_uuid,
-        historyId=hashlib.md5(TEST_NAME.encode()).hexdigest(),  # noqa: S324 - an id, not security
-        name=TEST_NAME,
-        fullName="otp_suite.loadtest.slo_gate",
-        description=description,
-        descriptionHtml=description_html,
-        status=status,
-        statusDetails=StatusDetails(message=message),
-        stage="finished",
-        start=started_ms,
-        stop=stop_ms,
-        steps=steps,
-        attachments=files,
-        labels=[Label(name="suite", value="load"), Label(name="feature", value="load"), Label(name="framework", value="locust")],
-    )
-    logger.report_result(result)
-    return result_uuid
+    common = dict(description=description, descriptionHtml=description_html, stage="finished", start=started_ms, stop=stop_ms, attachments=files)
+    if broken_reason or not results:
+        verdicts = [(TEST_NAME, "otp_suite.loadtest.slo_gate", Status.BROKEN, broken_reason or "the load run judged no SLO")]
+    else:
+        verdicts = [(slo_case_name(r), f"otp_suite.loadtest.slo.{r.name}", _STATUS[r.status], slo_case(r).message) for r in results]
+    uuids = []
+    for name, full_name, status, message in verdicts:
+        result_uuid = str(uuid.uuid4())
+        logger.report_result(
+            TestResult(
+                uuid=result_uuid,
+                historyId=hashlib.md5(full_name.encode()).hexdigest(),  # noqa: S324 - an id, not security
+                testCaseId=hashlib.md5(full_name.encode()).hexdigest(),  # noqa: S324 - an id, not security
+                name=name,
+                fullName=full_name,
+                status=status,
+                statusDetails=StatusDetails(message=message) if message else None,
+                labels=[
+                    Label(name="suite", value="load"), Label(name="parentSuite", value="load"), Label(name="feature", value="load"),
+                    Label(name=AREA_LABEL, value=AREA_SLO), Label(name="severity", value=severity_of_area(AREA_SLO)), Label(name="framework", value="locust"),
+                ],
+                **common,
+            )
+        )  # fmt: skip
+        uuids.append(result_uuid)
+    return uuids

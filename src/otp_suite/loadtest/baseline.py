@@ -123,7 +123,7 @@ class BaselineVerdict:
 
     def reason(self) -> str:
         """One line naming every regressed figure."""
-        return "slower than the baseline: " + ", ".join(f"{c.name} {_fmt(c.baseline, c.figure)} -> {_fmt(c.now, c.figure)} ({_pct(c.change)}, limit +{c.threshold:.0%})" for c in self.regressed)
+        return "slower than the baseline: " + ", ".join(f"{c.name} {_fmt(c.baseline, c.figure)} -> {_fmt(c.now, c.figure)} ({_pct(c)}, limit +{c.threshold:.0%})" for c in self.regressed)
 
 
 def parse_max_regression(texts: Iterable[str]) -> dict[tuple[str, str], float]:
@@ -282,14 +282,19 @@ def _fmt(value: float | None, figure: str) -> str:
     return f"{value:.2%}" if figure == "error_ratio" else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
-def _pct(change: float | None) -> str:
-    return "new" if change is None else f"{change:+.0%}"
+def _pct(comparison: Comparison) -> str:
+    """The change as a percentage; from a baseline of 0 no ratio exists: 0 -> 0 is no change, 0 -> x is "from 0"."""
+    if comparison.baseline is None or comparison.now is None:
+        return "-"
+    if comparison.change is None:
+        return "+0%" if comparison.now == comparison.baseline else "from 0"
+    return f"{comparison.change:+.0%}"
 
 
 def baseline_table(verdict: BaselineVerdict) -> list[str]:
     """The closing table: figure, baseline, now, change, allowed, verdict (aligned text lines)."""
     rows = [(f"vs baseline ({verdict.latency} latency)", "baseline", "now", "change", "allowed", "verdict")]
     for c in verdict.comparisons:
-        rows.append((c.name, _fmt(c.baseline, c.figure), _fmt(c.now, c.figure), _pct(c.change) if c.baseline is not None and c.now is not None else "-", f"+{c.threshold:.0%}", c.verdict.upper() if c.regressed else c.verdict))
+        rows.append((c.name, _fmt(c.baseline, c.figure), _fmt(c.now, c.figure), _pct(c), f"+{c.threshold:.0%}", c.verdict.upper() if c.regressed else c.verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.rjust(w) if 0 < i < 5 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]

@@ -4,7 +4,8 @@ The Locust processes themselves are :mod:`otp_suite.loadtest.locust_processes`; 
 table :mod:`otp_suite.loadtest.console_table`. :func:`run_load` is what ``otp-suite load`` and ``otp-suite gate`` call. It refuses targets that
 may not take load, checks the target answers, runs Locust with a hard timeout, reads Locust's
 CSV and the corrected latency figures the locustfile wrote (otp_suite.loadtest.corrected), judges
-every SLO, and writes summary.json, the latency plots and an Allure result.
+every SLO, and writes summary.json, the latency plots, one Allure result per SLO and
+``load/junit.xml`` (one case per SLO, written on every outcome, interruption included).
 Exit codes: 0 every SLO held, 1 one was breached, 2 the run could not be judged.
 """
 
@@ -33,8 +34,10 @@ from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
 from otp_suite.loadtest.plot import plot_corrected, plot_latency
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import NOT_APPLICABLE, SloResult, judge, slo_table
+from otp_suite.loadtest.slo_junit import write_load_junit
 from otp_suite.loadtest.summary import write_summary
 from otp_suite.preflight import PreflightFailed, TargetChecked, check_target
+from otp_suite.report.paths import ReportPaths
 
 Echo = Callable[[str], None]
 
@@ -49,6 +52,8 @@ class LoadOutcome:
     reason: str = ""
     entries: tuple[EntryStats, ...] = ()
     census: dict[str, Any] | None = None
+    #: Against a baseline: "" when nothing regressed, else why; None without a baseline.
+    regression: str | None = None
 
     @property
     def breached(self) -> tuple[str, ...]:
@@ -98,19 +103,33 @@ class _Figures:
 def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo, checked: TargetChecked | None = None) -> LoadOutcome:
     """Load ``config``'s target (already resolved: base_url set) as ``options`` say, and judge the SLOs.
 
-    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs) and one
-    Allure result into ``allure_dir``. Never raises for a run that cannot be judged: exit code 2,
-    with the one-line reason in ``LoadOutcome.reason`` (not echoed). ``checked``: the target's
-    preflight, already made by the caller (the gate), is not repeated.
+    Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs, junit.xml:
+    a case per SLO) and the Allure results into ``allure_dir``. Never raises for a run that cannot be
+    judged: exit code 2, with the one-line reason in ``LoadOutcome.reason`` (not echoed). The JUnit
+    file is written whatever happens: a verdict, a run that cannot be judged, an interruption.
+    ``checked``: the target's preflight, already made by the caller (the gate), is not repeated.
+    """
+    junit = ReportPaths(Path(reports_dir)).load_junit
+    try:
+        outcome = _judged_run(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo, checked=checked)
+    except KeyboardInterrupt as interruption:
+        with signals_held():
+            write_load_junit(junit, ExitCode.CANNOT_JUDGE, (), f"interrupted by {signal_name_of(interruption)} before the run time was over; SLOs not judged")
+        raise
+    write_load_junit(junit, outcome.exit_code, outcome.slos, outcome.reason, regression=outcome.regression)
+    return outcome
 
-    The steps, in order: preflight, baseline, plan, the Locust run, SLOs, plots, summary, Allure
-    result, console tables, verdict.
+
+def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo, checked: TargetChecked | None) -> LoadOutcome:
+    """The load run's steps, in order: preflight, baseline, plan, the Locust run, TLS refusals, SLOs,
+    plots, summary, Allure results, console tables, verdict.
     """
     try:
         _preflight(config, checked)
         baseline, regression_limits = _read_baseline(options)
         run = _plan(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo)
         figures = _run_locust(run)
+        _refuse_untrusted_target(run)
         results = _judge_slos(run, figures)
         _plot(run, figures)
         histograms = figures.corrected.histograms if figures.corrected is not None else {}
@@ -123,7 +142,8 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
         return LoadOutcome(ExitCode.CANNOT_JUDGE, reason=str(error))
     code, reason = _verdict(run, results, versus, figures.aborted)
     echo(f"load: {reason} (summary: {summary})")
-    return LoadOutcome(code, results, summary, reason, tuple(figures.entries), figures.census)
+    regression = None if versus is None else (versus.reason() if versus.regressed else "")
+    return LoadOutcome(code, results, summary, reason, tuple(figures.entries), figures.census, regression)
 
 
 def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> None:
@@ -200,6 +220,23 @@ def _run_locust(run: _Run) -> _Figures:
     if figures.aborted:
         run.echo(f"load: stopped before its run time (--abort-on-breach): {figures.aborted['reason']}")
     return figures
+
+
+#: Words of a TLS verification failure in Locust's failures (geventhttpclient raises ssl's errors).
+_TLS_FAILURE = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLCertVerificationError")
+
+
+def _tls_refused(csv_prefix: Path) -> str | None:
+    """The most frequent failure of the run when it is a TLS verification failure, else None."""
+    failure = most_frequent_failure(csv_prefix)
+    return failure[0] if failure is not None and any(word in failure[0] for word in _TLS_FAILURE) else None
+
+
+def _refuse_untrusted_target(run: _Run) -> None:
+    """Cannot judge when the load generator could not trust the target: a setup problem, not a breached SLO."""
+    refused_tls = _tls_refused(run.files.csv_prefix)
+    if refused_tls is not None:
+        raise run.broken(f"the load's requests failed TLS verification ({refused_tls}); if a private CA signed the target's certificate, set OTP_CA_BUNDLE to that CA's PEM file (target {run.config.base_url})")
 
 
 def _judge_slos(run: _Run, figures: _Figures) -> tuple[SloResult, ...]:

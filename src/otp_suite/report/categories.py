@@ -6,9 +6,11 @@ message, and files a result under *every* category that matches; so the rules ma
 of the message alone and exclude each other, and both viewers file each failure in exactly one.
 
 The suite's failures start their message with the category's stamp (see :func:`stamped`): the
-contract suite's reporting plugin stamps security failures and network errors, the gate stamps its
-preflight, the load run says "SLO breached". Every other failure is a contract violation; a
-broken result (an exception that is not a failed check) without a stamp is an error of the suite.
+contract suite's reporting plugin stamps every failed check with its area's category (from the
+clauses it holds, never from what its message happens to say: "Security: " or "Contract violation: ")
+and network errors with "Target unreachable: ", the gate stamps its preflight, the load run says
+"SLO breached". A failure without a stamp is a contract violation; a broken result (an exception
+that is not a failed check) without a stamp is an error of the suite.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _EXCEPTION_PREFIX = r"(?:[A-Za-z_][\w.]*: )?"
 #: "any character, newlines too" (Node 20 knows no inline ``(?s)``).
 _UNREACHABLE = (
     r"(?:Target unreachable\b|[Cc]annot judge: [\s\S]*(?:refused the connection|does not resolve|did not accept a connection|"
-    r"did not answer|timed out|failed TLS verification|could not be reached|[Uu]nreachable)"
+    r"did not answer|timed out|failed TLS verification|speaks plain HTTP|TLS handshake failed|could not be reached|[Uu]nreachable)"
     r"|httpx\.(?:Connect|Read|Write|Pool|Network|RemoteProtocol|Timeout)\w*:"
     # A gateway's 502/503/504 to every probe: the service behind it is not reachable.
     r"|OTP_BASE_URL \S+ answers all \d+ probe requests with 50[234]\b)"

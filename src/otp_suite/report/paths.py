@@ -5,6 +5,8 @@ The README, ``--help`` and the CI templates name these paths; tests hold them to
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,21 @@ class ReportPaths:
         return self.root / "contract" / "junit.xml"
 
     @property
+    def load_junit(self) -> Path:
+        """JUnit XML of the load run, one test case per SLO (``load/junit.xml``)."""
+        return self.load_dir / "junit.xml"
+
+    @property
+    def gate_junit(self) -> Path:
+        """JUnit XML of the gate's own checks: the preflight, steps not run, the report (``gate/junit.xml``)."""
+        return self.root / "gate" / "junit.xml"
+
+    @property
+    def junit_files(self) -> tuple[Path, ...]:
+        """Every JUnit XML file a gate writes; CI templates publish them all."""
+        return (self.gate_junit, self.contract_junit, self.load_junit)
+
+    @property
     def load_dir(self) -> Path:
         """The load run's CSVs, HTML and ``summary.json`` (``load/``)."""
         return self.root / "load"
@@ -39,6 +56,13 @@ class ReportPaths:
     def logs(self) -> Path:
         """Tracebacks and other details a console line points to (``logs/``)."""
         return self.root / "logs"
+
+    def clear_gate_outputs(self) -> None:
+        """Remove what only a gate writes (the single-file report, the gate's JUnit): a later contract or
+        load run would otherwise leave an older gate's report, with its failures, beside its fresh results."""
+        shutil.rmtree(self.allure_report, ignore_errors=True)
+        with contextlib.suppress(OSError):  # a folder that cannot be written is named by the run's first write
+            self.gate_junit.unlink(missing_ok=True)
 
     @property
     def history(self) -> Path:

@@ -26,6 +26,7 @@ from otp_suite.service.challenges import ChallengeStore, SendResult
 from otp_suite.service.clock import Clock, system_clock
 from otp_suite.service.errors import ApiError
 from otp_suite.service.faults import Faults
+from otp_suite.service.misplaced_tokens import misplaced_token
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -70,6 +71,9 @@ class OtpEndpoints:
         self.store = store
         self.clock = clock
         self.faults = settings.faults
+        #: For the faults of a send that sends nothing: number -> what the inbox shows instead of
+        #: the store's last OTP (None: nothing). Empty without such a fault.
+        self._unsent: dict[tuple[str, str], str | None] = {}
 
     async def _admit(self, request: Request, parse: Callable[[bytes, Faults], object]) -> tuple[str, object]:
         """Steps 1-4 of the order of checks: the user and the parsed body, or an ApiError."""
@@ -77,8 +81,8 @@ class OtpEndpoints:
         limit = MAX_BODY_BYTES - 1 if "size_limit_inclusive" in faults else MAX_BODY_BYTES
         raw = await _read_body(request, limit) if "no_size_limit" not in faults else await request.body()
         token = request.headers.get(TOKEN_HEADER)
-        if token is None and "token_in_authorization" in faults:
-            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+        if token is None and faults.active:
+            token = misplaced_token(request.headers, request.cookies, request.query_params, raw, faults)
         content_type_ok = _is_json(request.headers.get("content-type"), faults) or "any_content_type" in faults
         if "validate_before_auth" in faults:
             parsed = parse(raw, faults)
@@ -133,13 +137,30 @@ class OtpEndpoints:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
-        return self._sent(self.store.register(user, body.number, limits_checked=checked), operation="register")  # type: ignore[attr-defined]
+        shown = self._inbox_otp(body.number)  # type: ignore[attr-defined]
+        result = self.store.register(user, body.number, limits_checked=checked)  # type: ignore[attr-defined]
+        self._delivered(body.number, shown, unsent="register_again_sends_nothing" in self.faults and shown is not None)  # type: ignore[attr-defined]
+        return self._sent(result, operation="register")
 
     async def resend(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_number_request)
         self._plus_one_fails(body.country_code)  # type: ignore[attr-defined]
         checked = await self._raced_check(user, body.number)  # type: ignore[attr-defined]
-        return self._sent(self.store.resend(user, body.number, limits_checked=checked), operation="resend")  # type: ignore[attr-defined]
+        shown = self._inbox_otp(body.number)  # type: ignore[attr-defined]
+        result = self.store.resend(user, body.number, limits_checked=checked)  # type: ignore[attr-defined]
+        self._delivered(body.number, shown, unsent="resend_sends_nothing" in self.faults)  # type: ignore[attr-defined]
+        return self._sent(result, operation="resend")
+
+    def _inbox_otp(self, number: tuple[str, str]) -> str | None:
+        """What the test inbox shows for ``number``: the last OTP sent, unless a fault kept a send from happening."""
+        return self._unsent[number] if number in self._unsent else self.store.last_otp(number)
+
+    def _delivered(self, number: tuple[str, str], shown_before: str | None, *, unsent: bool) -> None:
+        """After a send the store made: the inbox shows it, or (``unsent``, a fault) still what it showed before."""
+        if unsent:
+            self._unsent[number] = shown_before
+        else:
+            self._unsent.pop(number, None)
 
     async def verify(self, request: Request) -> Response:
         user, body = await self._admit(request, parse_verify_request)
@@ -149,16 +170,15 @@ class OtpEndpoints:
             # Read the lock, yield, then judge with that stale view: concurrent wrong guesses pass the limit.
             locked = self.store.is_locked(user, number)
             await asyncio.sleep(0.05)
-            self.store.consume(self.store.check(user, number, body.auth_code, body.otp, locked_as_seen=locked), number)  # type: ignore[attr-defined]
+            self.store.check(user, number, body.auth_code, body.otp, locked_as_seen=locked)  # type: ignore[attr-defined]
+            self.store.consume(user, number)
         elif "race_verify" in self.faults:
             # Check, yield to other requests, then consume: the bug the concurrency tests look for.
-            challenge = self.store.check(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
+            self.store.check(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
             await asyncio.sleep(0.05)
-            self.store.consume(challenge, number)
+            self.store.consume(user, number)
         else:
             self.store.verify(user, number, body.auth_code, body.otp)  # type: ignore[attr-defined]
-            return JSONResponse({"message": "Users linked successfully"})
-        self.store.link_for(user, number)
         return JSONResponse({"message": "Users linked successfully"})
 
     async def inbox(self, request: Request) -> Response:
@@ -167,7 +187,7 @@ class OtpEndpoints:
         phone_number = request.query_params.get("phone_number", "")
         if not (COUNTRY_CODE.fullmatch(country_code) and PHONE_NUMBER.fullmatch(phone_number)):
             return JSONResponse({"code": "INVALID_REQUEST", "message": "give countryCode and phone_number"}, status_code=400)
-        otp = self.store.last_otp((country_code, phone_number))
+        otp = self._inbox_otp((country_code, phone_number))
         if otp is None:
             return JSONResponse({"code": "NOT_FOUND", "message": "no OTP was sent to this number"}, status_code=404)
         return JSONResponse({"otp": otp})
@@ -295,7 +315,7 @@ class WholeServiceFaults:
 
         async def leaking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                otps = list(store._inbox.values())  # noqa: SLF001 - the fault leaks internals on purpose
+                otps = [otp for otp in store.inbox.values() if otp]
                 if otps:
                     message.setdefault("headers", []).append((b"x-debug-otp", otps[-1].encode()))
             await send(message)

@@ -7,6 +7,7 @@ ignored. "Integer" follows JSON Schema: ``5496.0`` counts, booleans do not.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -68,14 +69,41 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+class _ExponentFloat(float):
+    """A number written with an exponent (``5.496e3``): only the exponent_int_refused fault tells it apart."""
+
+
+class _NegativeZeroInt(int):
+    """``-0`` as written: only the negative_zero_refused fault tells it apart from ``0``."""
+
+
+def _number_hooks(faults: Faults) -> dict[str, object]:
+    """json.loads hooks for the faults that judge a number by how it is written, not by its value."""
+    hooks: dict[str, object] = {}
+    if "exponent_int_refused" in faults:
+        hooks["parse_float"] = lambda text: _ExponentFloat(text) if "e" in text.lower() else float(text)
+    if "negative_zero_refused" in faults:
+        hooks["parse_int"] = lambda text: _NegativeZeroInt(0) if text == "-0" else int(text)
+    return hooks
+
+
 def parse_json_object(raw: bytes, faults: Faults = Faults()) -> dict[str, object]:
     """The body as a JSON object, or 400."""
+    if "escaped_strings_refused" in faults and b"\\u" in raw:
+        raise invalid_request("the body holds escaped characters")
+    constants = {} if "non_json_constants" in faults else {"parse_constant": _reject_constant}
     try:
-        document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        document = json.loads(raw.decode("utf-8"), **constants, **_number_hooks(faults))  # type: ignore[arg-type]
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise invalid_request("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise invalid_request("the body must be a JSON object")
+    if "huge_number_500" in faults:
+        # The slip of a service that takes every number as a double, then as an integer: 1e400 is
+        # inf (int(inf) raises), a 400-digit integer overflows the double; either escapes as a 500.
+        for value in document.values():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                int(float(value))
     if "extra_fields_refused" in faults and set(document) - KNOWN_FIELDS:
         raise invalid_request(f"unknown fields: {sorted(set(document) - KNOWN_FIELDS)}")
     return document
@@ -84,8 +112,15 @@ def parse_json_object(raw: bytes, faults: Faults = Faults()) -> dict[str, object
 KNOWN_FIELDS = {"phone_number", "countryCode", "authCode", "otp"}
 
 
-def _string_field(body: dict[str, object], name: str, pattern: re.Pattern[str], faults: Faults) -> str:
+def _field(body: dict[str, object], name: str, faults: Faults) -> object:
     value = body.get(name)
+    if "array_unwrapped" in faults and isinstance(value, list) and len(value) == 1:
+        return value[0]  # the "unwrap single-value arrays" setting of some JSON binders
+    return value
+
+
+def _string_field(body: dict[str, object], name: str, pattern: re.Pattern[str], faults: Faults) -> str:
+    value = _field(body, name, faults)
     if ("lenient_types" in faults or ("numeric_phone_number" in faults and name == "phone_number")) and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(int(value))
     if value is not None and not isinstance(value, str):
@@ -96,7 +131,11 @@ def _string_field(body: dict[str, object], name: str, pattern: re.Pattern[str], 
 
 
 def _code_field(body: dict[str, object], name: str, pattern: re.Pattern[str], maximum: int, faults: Faults) -> int:
-    value = body.get(name)
+    value = _field(body, name, faults)
+    if "big_int_wraps" in faults and isinstance(value, int) and not isinstance(value, bool):
+        value %= 2**64  # an int64 column or a C long: the right code plus 2**64 wraps onto it
+    if ("exponent_int_refused" in faults and isinstance(value, _ExponentFloat)) or ("negative_zero_refused" in faults and _is_negative_zero(value)):
+        raise invalid_request(f"{name} must be written as plain digits")
     if value is None and name == "otp" and "missing_otp_is_zero" in faults:
         return 0
     if isinstance(value, str) and _matches(name, value, pattern, faults):
@@ -115,6 +154,10 @@ def _code_field(body: dict[str, object], name: str, pattern: re.Pattern[str], ma
     if value is not None and not isinstance(value, str):
         raise _wrong_type(name, f"{name} must be a string of {pattern.pattern} or an integer 0-{maximum}", faults)
     raise invalid_request(f"{name} must be a string of {pattern.pattern} or an integer 0-{maximum}")
+
+
+def _is_negative_zero(value: object) -> bool:
+    return isinstance(value, _NegativeZeroInt) or (isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0)
 
 
 def parse_number_request(raw: bytes, faults: Faults = Faults()) -> NumberRequest:
