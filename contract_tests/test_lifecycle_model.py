@@ -33,6 +33,8 @@ from fixtures.phone_numbers import PhoneNumberSource
 from fixtures.tokens import new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpClient
+from otp_suite.contract.outcome import WAIT_NOT_MADE_PROPERTY
+from otp_suite.contract.replay import shell_token
 from otp_suite.contract.sequences import Reproduction, SequenceRequest, SequenceTarget
 from otp_suite.model.oracle import Departure, Oracle
 from otp_suite.model.rules import ContractRules, Number
@@ -140,7 +142,8 @@ class OtpSequences(RuleBasedStateMachine):
         out_of_range = ("9" if phone[0] != "9" else "8") + phone[1:]
         self.foreign = [(other_country, phone), (country, out_of_range)]
         oracle = Oracle(ContractRules(run.config.policy), fixed_otp=run.config.fixed_code)
-        reproduction = Reproduction(run.config.base_url or "", run.config.seed)
+        token_texts = {user: shell_token(token, secret=run.config.jwt_secret, configured_token=run.config.jwt_token) for user, token in tokens.items()}
+        reproduction = Reproduction(run.config.base_url or "", run.config.seed, token_texts)
         self.target = SequenceTarget(run.client, tokens, oracle, reproduction, inbox_url=run.config.resolved_inbox_url(), margin_s=run.config.clock_margin_s)
 
     def _running(self) -> bool:
@@ -406,5 +409,5 @@ def test_every_answer_matches_the_model(sequence_run: SequenceRun, record_proper
 
     record_property("sequences", sequence_run.sequences)
     for reason in sequence_run.not_drawn.values():
-        record_property("wait not drawn", reason)
+        record_property(WAIT_NOT_MADE_PROPERTY, reason)
     assert sequence_run.sequences > 0, "no sequence ran within the budget: the target answered too slowly to judge any"

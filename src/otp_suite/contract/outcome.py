@@ -19,6 +19,8 @@ AREA_PROPERTY, CATEGORY_PROPERTY = "area", "category"
 #: Set on a check that met a network error (refused, reset, timed out, TLS): its one-line cause.
 #: Such a check is not judged; it is counted apart from the failures and makes the run exit 2.
 UNJUDGED_PROPERTY = "cannot_judge"
+#: Set by the model test (contract_tests/test_lifecycle_model.py) for each wait on the target's clock it did not make, and why.
+WAIT_NOT_MADE_PROPERTY = "wait_not_made"
 
 
 @dataclass
@@ -49,6 +51,8 @@ class ContractOutcome:
     skip_reasons: tuple[str, ...] = ()
     #: ``<test id>: <one-line cause>`` of each check a network error kept from a verdict.
     unjudged: tuple[str, ...] = ()
+    #: Waits on the target's clock the model test did not make (the depth, OTP_MAX_WAIT_S, its budget): a verdict says so.
+    waits_not_made: tuple[str, ...] = ()
     reason: str | None = None
     seed: int | None = None
     #: True when the run stopped before the tests because the target answers nothing like the API.
@@ -74,6 +78,9 @@ class ContractOutcome:
         ``shown_per_cause`` tests are named per cause; the JUnit file has every one.
         """
         lines: list[str] = []
+        if self.waits_not_made:
+            lines.append(f"not made by the model test, waits for the target's clock: {len(self.waits_not_made)}")
+            lines += [f"  {reason}" for reason in self.waits_not_made]
         for cause, reasons in grouped_by_cause(self.skip_reasons).items():
             lines.append(f"skipped, {cause}: {len(reasons)}")
             lines += [f"  {untagged(reason)}" for reason in reasons[:shown_per_cause]]
@@ -99,6 +106,7 @@ class JunitReading(NamedTuple):
     failures: list[str]
     skips: list[str]
     unjudged: list[str]
+    waits_not_made: list[str] = []
 
 
 def read_junit(path: Path) -> JunitReading:
@@ -110,10 +118,12 @@ def read_junit(path: Path) -> JunitReading:
     failures: list[str] = []
     skips: list[str] = []
     unjudged: list[str] = []
+    waits_not_made: list[str] = []
     root = ET.parse(path).getroot()
     for case in root.iter("testcase"):
         classname = case.get("classname", "")
         properties = {prop.get("name"): prop.get("value", "") for prop in case.iter("property")}
+        waits_not_made += [prop.get("value", "") for prop in case.iter("property") if prop.get("name") == WAIT_NOT_MADE_PROPERTY]
         area = areas.setdefault(properties.get(AREA_PROPERTY) or area_of_classname(classname), AreaCounts())
         test_id = f"{classname}::{case.get('name', '')}"
         if UNJUDGED_PROPERTY in properties and (case.find("failure") is not None or case.find("error") is not None):
@@ -129,7 +139,7 @@ def read_junit(path: Path) -> JunitReading:
         else:
             area.passed += 1
     kept = {name: counts for name, counts in areas.items() if counts.passed or counts.failed or counts.skipped or counts.unjudged}
-    return JunitReading(kept, failures, skips, unjudged)
+    return JunitReading(kept, failures, skips, unjudged, sorted(set(waits_not_made)))
 
 
 def mark_unjudged_as_errors(path: Path) -> int:

@@ -275,11 +275,11 @@ def _verdict(status: int, junit_path: Path, reason_line: str | None, seed: int) 
         # The tests that ran stay in the file; the case added says why the rest could not be judged.
         add_junit_case(junit_path, JunitCase(CANNOT_JUDGE_CHECK, "contract_tests.preflight", ERROR, f"cannot judge: {reason}"))
         return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=reason, seed=seed)
-    areas, failures, skips, unjudged = read_junit(junit_path)
+    areas, failures, skips, unjudged, waits_not_made = read_junit(junit_path)
     passed = sum(a.passed for a in areas.values())
     failed = sum(a.failed for a in areas.values())
     skipped = sum(a.skipped for a in areas.values())
-    common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), unjudged=tuple(unjudged), seed=seed)
+    common = dict(passed=passed, failed=failed, skipped=skipped, areas=areas, failures=tuple(failures), skip_reasons=tuple(skips), unjudged=tuple(unjudged), waits_not_made=tuple(waits_not_made), seed=seed)
     if failed:
         return ContractOutcome(exit_code=ExitCode.BROKEN, **common)  # type: ignore[arg-type]
     if unjudged:

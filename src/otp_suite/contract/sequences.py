@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 
-from otp_suite.api import INBOX_PATH
+from otp_suite.api import INBOX_PATH, TOKEN_HEADER
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes
 from otp_suite.contract.expectations import expect_challenge, expect_retry_after, expect_verified, json_body
 from otp_suite.model.moments import Moment
 from otp_suite.model.oracle import ModelRequest, Observed, Oracle
@@ -48,16 +49,21 @@ class SequenceRequest:
 
 @dataclass
 class Reproduction:
-    """The sequence so far as shell lines that replay it, and the seed that regenerates it."""
+    """The sequence so far as shell lines that replay it, and the seed that regenerates it.
+
+    ``token_texts``: user id -> what a curl line carries for that user's token
+    (:func:`otp_suite.contract.replay.shell_token`), never the token.
+    """
 
     base_url: str
     seed: int | None
+    token_texts: dict[str, str]
     lines: list[str] = field(default_factory=list)
 
     def request(self, request: SequenceRequest, *, background: bool = False) -> None:
         """Add the curl line of ``request``."""
         url = self.base_url.rstrip("/") + OPERATION_PATHS[request.operation]
-        token = f'-H "user-jwt-token: $(otp-suite token --user-id {shlex.quote(request.user_id)})"'
+        token = f'-H "{TOKEN_HEADER}: {self.token_texts[request.user_id]}"'
         line = f"curl -sS -i -X POST {shlex.quote(url)} {token} -H 'content-type: application/json' --data-binary {shlex.quote(json.dumps(request.body()))}"
         self.lines.append(line + (" &" if background else ""))
 
@@ -70,14 +76,10 @@ class Reproduction:
         self.lines.append(f"sleep {seconds:.2f}  # {why}")
 
     def text(self) -> str:
-        """The reproduction as one block: how to replay it by hand, and by seed."""
-        seed = f"OTP_SEED={self.seed} " if self.seed is not None else ""
-        header = [
-            "# Replay by hand (needs OTP_JWT_SECRET for otp-suite token; codes differ on each run, so a",
-            "# verify's authCode and otp are the ones this run was given):",
-        ]
-        footer = [f"# Or regenerate the same sequences: {seed}otp-suite contract --select model"]
-        return "\n".join(header + self.lines + footer)
+        """The reproduction as one block: the shortest sequence found, how to run it, and the seed."""
+        header = ["# The shortest sequence found (a target draws new codes on each run: a verify's authCode and otp are this run's)."]
+        notes = replay_notes(self.seed, needs_token_variable=UNREPRODUCIBLE_TOKEN in self.token_texts.values())
+        return "\n".join([*header, *self.lines, notes, "# Only this test: otp-suite contract --select model"])
 
 
 class SequenceTarget:
