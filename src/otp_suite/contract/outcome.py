@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from otp_suite.report.junit import ERROR, FAILED, JunitCase, write_junit
-
 from otp_suite.contract.skip_causes import grouped_by_cause, untagged
+from otp_suite.report.junit import ERROR, FAILED, JunitCase, write_junit
 
 AREAS = ("schema", "lifecycle", "limits", "security")
 #: Tests named per skip cause on the console (a quick run skips dozens for one cause).

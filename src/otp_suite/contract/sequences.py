@@ -22,8 +22,8 @@ import httpx
 
 from otp_suite.api import INBOX_PATH, TOKEN_HEADER
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient
-from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes
 from otp_suite.contract.expectations import expect_challenge, expect_retry_after, expect_verified, json_body
+from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes
 from otp_suite.model.moments import Moment
 from otp_suite.model.oracle import ModelRequest, Observed, Oracle
 from otp_suite.model.rules import Number, code_value
@@ -158,8 +158,8 @@ def observe(operation: str, response: httpx.Response) -> Observed:
         if operation == "verify":
             expect_verified(response, "a verify the model accepts answers exactly {\"message\": \"Users linked successfully\"}")
             return Observed(200)
-        body = expect_challenge(response, f"a {operation} that sends answers authCode and isNewUser")
-        return Observed(200, auth_code=body["authCode"], is_new_user=body["isNewUser"])
+        challenge = expect_challenge(response, f"a {operation} that sends answers authCode and isNewUser")
+        return Observed(200, auth_code=challenge["authCode"], is_new_user=challenge["isNewUser"])
     try:
         body = response.json()
     except ValueError:
