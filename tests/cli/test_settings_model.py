@@ -22,6 +22,7 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_TEST_COUNTRY_CODE": ("+91", "+91"),
     "OTP_TEST_PHONE_PREFIX": ("99999", "99999"),
     "OTP_MAX_WAIT_S": ("12.5", 12.5),
+    "OTP_CLOCK_MARGIN_S": ("1", 1.0),
     "OTP_ALLOW_LOAD": ("1", True),
     "OTP_VERIFY_TLS": ("0", False),
     "OTP_CA_BUNDLE": (certifi.where(), Path(certifi.where()).resolve()),  # a real PEM file: the setting reads it
