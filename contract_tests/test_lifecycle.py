@@ -102,8 +102,8 @@ def test_otp_is_bound_to_its_auth_code(client: OtpClient, started: Start, number
     expect_error(response, 401, "INVALID_OTP", "the right OTP with another authCode is refused")
 
 
-def test_number_never_verified_is_new(started: Start, number: PhoneNumber) -> None:
-    challenge = started(number)
+def test_number_never_verified_is_new(started: Start, new_number: PhoneNumber) -> None:
+    challenge = started(new_number)
 
     assert challenge.is_new_user is True, "isNewUser is true for a number no user has verified"
 

@@ -29,7 +29,7 @@ from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from contract_tests.plugins.identities import Identities
-from fixtures.phone_numbers import PhoneNumberSource
+from fixtures.phone_numbers import NumberAllocator
 from fixtures.tokens import new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpClient
@@ -60,7 +60,7 @@ class SequenceRun:
     config: SuiteConfig
     client: OtpClient
     identities: Identities
-    numbers: PhoneNumberSource
+    numbers: NumberAllocator
     deadline: float
     fixed_user: str | None
     failed_at: float | None = None
@@ -88,6 +88,8 @@ FORMS = ("string", "integer", "float")
 OPERATIONS = ("register", "resend")
 #: Where a verify names the number: its own, another of the pool, the same digits in another country, outside the range.
 PLACES = ("its number", "another number", "the number in another country", "a number outside the range")
+#: Where a wait ends against a boundary of the policy: just before it, at its edge, just past it.
+WHEN = ("before", "at", "past", "past")
 #: Who acts on a subject (the owner twice: most steps are the owner's own).
 ACTORS = ("owner", "owner", "another user", "the owner's case twin")
 
@@ -297,28 +299,40 @@ class OtpSequencesBackToBack(OtpSequences):
 class OtpSequencesWithWaits(OtpSequences):
     """Sequences that also pause on the target's clock, around the policy's boundaries."""
 
-    @rule(challenge=st.integers(0, 31), boundary=st.sampled_from(("cooldown", "cooldown", "lifetime", "window")), edge=st.booleans())
-    def wait(self, challenge: int, boundary: str, edge: bool) -> None:
-        """Wait for a boundary of a known challenge's clock: just past it, or to its edge (where either answer may come).
+    @rule(
+        challenge=st.integers(0, 31),
+        boundary=st.sampled_from(("cooldown", "cooldown", "lifetime", "lifetime", "window")),
+        when=st.sampled_from(WHEN),
+        then=st.sampled_from(("verify", "verify", "resend", "register", "nothing")),
+    )
+    def wait(self, challenge: int, boundary: str, when: str, then: str) -> None:
+        """Wait to a boundary of a known challenge's clock (just before it, at its edge where either answer may come, or just past it), then probe the challenge.
 
         The boundaries are the number's resend cooldown, the challenge's OTP lifetime, and the
-        number's send window; a wait past OTP_MAX_WAIT_S or the run's budget is not made.
+        number's send window; a wait past OTP_MAX_WAIT_S or the run's budget is not made. The probe
+        is its owner's verify with the right codes, a resend or a register, or nothing.
         """
         if not self._running() or not self.acted_since_wait:
             return  # a wait after a wait tells nothing new
-        self._wait_past(*self._known(challenge), boundary, edge=edge)
+        owner, number = self._known(challenge)
+        self._wait_past(owner, number, boundary, when=when)
+        if then == "verify":
+            self._verify(challenge)
+        elif then in OPERATIONS:
+            request = SequenceRequest(then, owner, number)
+            self._judged((owner, number), lambda target: target.send(request))
 
-    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.integers(0, 3))
-    def send_after_cooldown(self, operation: str, subject: int, again: int) -> None:
-        """Wait out the number's resend cooldown, then register or resend by the subject's user: the send the cooldown allows."""
+    @rule(operation=st.sampled_from(OPERATIONS), subject=st.integers(0, USERS * NUMBERS - 1), again=st.integers(0, 3), actor=st.sampled_from(ACTORS))
+    def send_after_cooldown(self, operation: str, subject: int, again: int, actor: str) -> None:
+        """Wait out the number's resend cooldown, then register or resend: the send the cooldown allows."""
         if not self._running():
             return
         owner, number = self._subject(subject, again)
         self._wait_past(owner, number, "cooldown")
-        self.send(operation, subject, again, "owner")
+        self.send(operation, subject, again, actor)
 
-    def _wait_past(self, owner: str, number: Number, boundary: str, *, edge: bool = False) -> None:
-        """Sleep until just past (or to the edge of) ``boundary`` when it lies ahead, within OTP_MAX_WAIT_S and the budget."""
+    def _wait_past(self, owner: str, number: Number, boundary: str, *, when: str = "past") -> None:
+        """Sleep until just before, at, or just past ``boundary`` when it lies ahead, within OTP_MAX_WAIT_S and the budget."""
         assert self.target is not None
         if self.run.config.contract_depth == "quick":
             self.run.note_not_drawn(boundary, f"waits for the {boundary}: the quick depth makes no wait for the target's clock")
@@ -326,13 +340,14 @@ class OtpSequencesWithWaits(OtpSequences):
         boundary_at = self._boundary(owner, number, boundary)
         if boundary_at is None:
             return
-        past = 0.0 if edge else self.run.config.clock_margin_s + PAST_S
-        seconds = boundary_at + past - time.monotonic()
+        margin = self.run.config.clock_margin_s
+        offset = {"before": -(2 * margin + PAST_S + 0.2), "at": 0.0, "past": margin + PAST_S}[when]
+        seconds = boundary_at + offset - time.monotonic()
         if seconds <= 0:
             return
-        name = f"{'to the edge of' if edge else 'past'} the {boundary} of {number[1]}"
+        name = f"{when} the {boundary} of {number[1]}"
         if seconds > self.run.config.max_wait_s or time.monotonic() + seconds > self.run.deadline:
-            self.run.note_not_drawn(boundary, f"{name} ({seconds:.1f} s): longer than OTP_MAX_WAIT_S={self.run.config.max_wait_s:g} or what is left of the run's budget")
+            self.run.note_not_drawn(boundary, f"{when} the {boundary} ({seconds:.1f} s): longer than OTP_MAX_WAIT_S={self.run.config.max_wait_s:g} or what is left of the run's budget")
             return
         self.acted_since_wait = False
         self.target.reproduction.wait(seconds, name)
@@ -367,7 +382,7 @@ def _budget_s(config: SuiteConfig) -> float:
 
 
 @pytest.fixture
-def sequence_run(suite_config: SuiteConfig, client: OtpClient, identities: Identities, phone_numbers: PhoneNumberSource) -> Iterator[SequenceRun]:
+def sequence_run(suite_config: SuiteConfig, client: OtpClient, identities: Identities, phone_numbers: NumberAllocator) -> Iterator[SequenceRun]:
     """The shared context of one sequence test, with its budget starting now."""
     yield SequenceRun(
         config=suite_config,

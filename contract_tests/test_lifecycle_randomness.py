@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 
-from fixtures.phone_numbers import PhoneNumberSource
+from fixtures.phone_numbers import NumberAllocator
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_verified
@@ -44,8 +44,8 @@ MAX_AUTH_CODES_FROM_OTP = 2
 _PARALLEL = 16
 
 
-def _sample(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> list[Challenge]:
-    numbers = [phone_numbers.next() for _ in range(SAMPLE_SIZE)]
+def _sample(client: OtpClient, inbox: OtpInbox, phone_numbers: NumberAllocator) -> list[Challenge]:
+    numbers = phone_numbers.fresh_many(SAMPLE_SIZE)
     with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
         return list(pool.map(lambda number: start_challenge(client, inbox, number), numbers))
 
@@ -64,7 +64,7 @@ def _chi_square_by_position(values: list[str]) -> list[float]:
 
 
 @pytest.mark.chained_requests
-def test_otps_are_uniform_over_all_six_digit_codes(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource, distinct_codes: None) -> None:
+def test_otps_are_uniform_over_all_six_digit_codes(client: OtpClient, inbox: OtpInbox, phone_numbers: NumberAllocator, distinct_codes: None) -> None:
     otps = [challenge.otp for challenge in _sample(client, inbox, phone_numbers)]
 
     below_100000 = sum(1 for otp in otps if otp < "100000")
@@ -78,7 +78,7 @@ def test_otps_are_uniform_over_all_six_digit_codes(client: OtpClient, inbox: Otp
 
 
 @pytest.mark.chained_requests
-def test_auth_codes_are_random(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> None:
+def test_auth_codes_are_random(client: OtpClient, inbox: OtpInbox, phone_numbers: NumberAllocator) -> None:
     challenges = _sample(client, inbox, phone_numbers)
     codes = [challenge.auth_code for challenge in challenges]
 
@@ -98,10 +98,10 @@ def test_auth_codes_are_random(client: OtpClient, inbox: OtpInbox, phone_numbers
 LEADING_ZERO_TRIES = 160
 
 
-def test_integer_codes_with_leading_zeros_compared_by_value(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource) -> None:
+def test_integer_codes_with_leading_zeros_compared_by_value(client: OtpClient, inbox: OtpInbox, phone_numbers: NumberAllocator) -> None:
     found = None
     for _ in range(LEADING_ZERO_TRIES):
-        challenge = start_challenge(client, inbox, phone_numbers.next())
+        challenge = start_challenge(client, inbox, phone_numbers.fresh())
         if challenge.auth_code.startswith("0"):  # verified at once, well inside its lifetime
             found = challenge
             break

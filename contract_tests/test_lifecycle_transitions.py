@@ -148,11 +148,11 @@ def test_number_verified_by_another_user_is_not_new(client: OtpClient, started: 
 
 
 @pytest.mark.policy_wait
-def test_number_sent_but_never_verified_is_still_new(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    started(number)
+def test_number_sent_but_never_verified_is_still_new(client: OtpClient, started: Start, new_number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
+    started(new_number)
     clock = Stopwatch(waiter)
     clock.wait_until(_after_cooldown(policy), "the resend cooldown before registering the number again")
 
-    body = expect_challenge(client.register(number), "registering the number again")
+    body = expect_challenge(client.register(new_number), "registering the number again")
 
     assert body["isNewUser"] is True, "isNewUser is true exactly when no user has ever verified the number; an OTP sent but never verified does not count"

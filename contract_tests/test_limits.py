@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fixtures.phone_numbers import PhoneNumber
+from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, expect_verified, explain
@@ -109,6 +109,21 @@ def test_cooldown_counts_sends_for_every_user(client: OtpClient, started: Start,
     response = client.register(number, token=other_user_token)
 
     expect_error(response, 429, "TOO_MANY_REQUESTS", "sending limits count per number, whichever user asks")
+
+
+def test_sending_limits_count_per_country_code(client: OtpClient, started: Start, phone_numbers: NumberAllocator, second_range: int, policy: OtpPolicy) -> None:
+    if policy.resend_cooldown_s < 1:
+        skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
+    pair = phone_numbers.fresh_in_both(0, second_range)
+    if pair is None:
+        first, second = phone_numbers.ranges[0], phone_numbers.ranges[second_range]
+        skip(SkipCause.SETUP, f"the test ranges {first} and {second} share no phone_number, and no OTP is sent outside them; give two ranges of one prefix and length (e.g. +91:99999,+44:99999) to judge this rule")
+    number, same_digits_in_another_country = pair
+    started(number)
+
+    response = client.register(same_digits_in_another_country)
+
+    expect_challenge(response, "sending limits count per number (countryCode + phone_number): the cooldown of one number does not hold back the same phone_number under another countryCode")
 
 
 def test_refused_send_sends_nothing(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, distinct_codes: None) -> None:

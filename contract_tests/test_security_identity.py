@@ -1,12 +1,12 @@
 """Where the user comes from (contract, 'Authentication' and 'Challenges'): the token's user_id and
 nothing else: not sub, not the namespaced id, not the body. A challenge is bound to the whole number,
-country code included."""
+country code included (judged with a second range of test numbers, another country code)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from fixtures.phone_numbers import PhoneNumber
+from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from fixtures.tokens import new_user_id
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
@@ -54,10 +54,20 @@ def test_user_id_in_the_body_is_ignored(client: OtpClient, identities: Identitie
     expect_error(response, 401, "INVALID_OTP", "the user comes from the token only: a user_id field in the body does not make another user the owner")
 
 
-def test_otp_is_bound_to_its_country_code(client: OtpClient, started: Start, number: PhoneNumber) -> None:
-    challenge = started(number)
-    other_country = PhoneNumber("+44" if number.country_code != "+44" else "+49", number.phone_number)
+def test_otp_is_bound_to_its_country_code(client: OtpClient, started: Start, phone_numbers: NumberAllocator, second_range: int) -> None:
+    first, other_country = _same_phone_number_in_two_ranges(phone_numbers, second_range)
+    challenge = started(first)
 
     response = client.verify(other_country, challenge.auth_code, challenge.otp)
 
     expect_error(response, 401, "INVALID_OTP", "a challenge belongs to (countryCode, phone_number): the same phone_number under another countryCode has none")
+
+
+def _same_phone_number_in_two_ranges(phone_numbers: NumberAllocator, second_range: int) -> tuple[PhoneNumber, PhoneNumber]:
+    """One phone_number under the first and the second range's country code, both fresh; when the
+    ranges share no phone_number, the second is outside its range, which a verify may name (it sends nothing)."""
+    pair = phone_numbers.fresh_in_both(0, second_range)
+    if pair is not None:
+        return pair
+    first = phone_numbers.fresh()
+    return first, PhoneNumber(phone_numbers.ranges[second_range].country_code, first.phone_number)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from fixtures.phone_numbers import PhoneNumber, PhoneNumberSource
+from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_verified
@@ -46,7 +46,7 @@ class ExpiredChallenges:
 
     client: OtpClient
     inbox: OtpInbox
-    phone_numbers: PhoneNumberSource
+    phone_numbers: NumberAllocator
     policy: OtpPolicy
     waiter: PolicyWaiter
     _ready: dict[str, Challenge] = field(default_factory=dict)
@@ -89,7 +89,7 @@ class ExpiredChallenges:
         return challenge
 
     def _arrange(self) -> None:
-        numbers = {state: self.phone_numbers.next() for state in STATES}
+        numbers = dict(zip(STATES, self.phone_numbers.fresh_many(len(STATES)), strict=True))
         # Side by side: each state is a chain of requests on a number of its own. One after another,
         # across a far link (50 ms a round trip) they held each worker a second before its first test.
         with ThreadPoolExecutor(max_workers=len(STATES), thread_name_prefix="arrange-expired") as pool:
@@ -114,7 +114,7 @@ def _takes_expired_challenge(item: pytest.Item) -> bool:
 
 
 @pytest.fixture(scope="session")
-def expired_challenges(client: OtpClient, inbox: OtpInbox, phone_numbers: PhoneNumberSource, policy: OtpPolicy, waiter: PolicyWaiter) -> ExpiredChallenges:
+def expired_challenges(client: OtpClient, inbox: OtpInbox, phone_numbers: NumberAllocator, policy: OtpPolicy, waiter: PolicyWaiter) -> ExpiredChallenges:
     """Challenges past their lifetime, one per state (see :data:`STATES`)."""
     return ExpiredChallenges(client, inbox, phone_numbers, policy, waiter)
 

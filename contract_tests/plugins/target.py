@@ -71,15 +71,3 @@ def policy(suite_config: SuiteConfig) -> OtpPolicy:
 def waiter(suite_config: SuiteConfig) -> PolicyWaiter:
     """Waits for the target's clock, skipping tests that would wait longer than OTP_MAX_WAIT_S (or at all, at the quick depth)."""
     return PolicyWaiter(suite_config.max_wait_s, quick=suite_config.contract_depth == "quick")
-
-
-@pytest.fixture(scope="session")
-def worker_lane(request: pytest.FixtureRequest) -> int:
-    """This process's index among the run's concurrent pytest-xdist workers (``gw3`` -> 3; 0 without xdist).
-
-    Test numbers carry it, so concurrent workers never share a number (fixtures.phone_numbers).
-    """
-    worker_input = getattr(request.config, "workerinput", None)
-    if worker_input is None:
-        return 0
-    return int(str(worker_input["workerid"]).removeprefix("gw"))

@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from otp_suite.api import COUNTRY_CODE, INBOX_PATH
+from otp_suite.number_ranges import NumberRange, parse_ranges
 from otp_suite.policy import OtpPolicy
 from otp_suite.setting import ConfigError, Setting, flag, http_url, number, one_of, path, port, setting, settings_of, text, whole, words
 
@@ -105,6 +106,7 @@ class SuiteConfig:
     fixed_code: str | None = setting("OTP_FIXED_CODE", None, _fixed_code, "The environment's fixed test OTP, used instead of an inbox.")
     test_country_code: str = setting("OTP_TEST_COUNTRY_CODE", DEFAULT_TEST_COUNTRY_CODE, _country_code, "Country code of the test number range.")
     test_phone_prefix: str = setting("OTP_TEST_PHONE_PREFIX", DEFAULT_TEST_PHONE_PREFIX, _phone_prefix, "Start of every test phone number.")
+    test_ranges: tuple[NumberRange, ...] = setting("OTP_TEST_RANGES", (), parse_ranges, "Ranges of test numbers, countryCode:prefix[:length],... e.g. +91:99999,+44:77009 (length: digits of a number, 14 unless given); replaces OTP_TEST_COUNTRY_CODE and OTP_TEST_PHONE_PREFIX; the first is the default range, a second lets the countryCode rules be judged.", default_text="OTP_TEST_COUNTRY_CODE:OTP_TEST_PHONE_PREFIX")
     policy: OtpPolicy = dataclasses.field(default_factory=OtpPolicy)
     max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
     allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
@@ -147,6 +149,7 @@ class SuiteConfig:
     allure_dir: Path | None = setting("OTP_ALLURE_DIR", None, path, "Allure results directory of a load run.", default_text="<reports-dir>/allure-results")
     fault: str = setting("OTP_FAULT", "", text, "Embedded/reference service only: break rules on purpose (comma-separated names from the fault catalog, e.g. slow_verify:400).", default_text="none")
     # The gate.
+    number_ledger: Path | None = setting("OTP_NUMBER_LEDGER", None, path, "File of the test numbers runs used and until when they are blocked by the send limits; keep it across runs (pipelines sharing a stage can share it).", default_text="<report history>/test-numbers.jsonl")
     report_history: Path | None = setting("OTP_REPORT_HISTORY", None, path, "Report history kept across runs for trends; cache it in CI.", default_text="<reports-dir>/history")
     gate_load: bool = setting("OTP_GATE_LOAD", True, flag, "Run the load smoke and its SLOs after the contract suite.")
     gate_smoke_users: int = setting("OTP_GATE_SMOKE_USERS", 5, whole, "Concurrent users of the gate's load smoke.")
@@ -166,6 +169,12 @@ class SuiteConfig:
     def is_embedded(self) -> bool:
         """True when no target is configured and the suite runs its reference service."""
         return self.base_url is None
+
+    @property
+    def number_ranges(self) -> tuple[NumberRange, ...]:
+        """The test number ranges: OTP_TEST_RANGES, or the one range of OTP_TEST_COUNTRY_CODE and OTP_TEST_PHONE_PREFIX."""
+        return self.test_ranges or (NumberRange(self.test_country_code, self.test_phone_prefix),)
+
     def resolved_inbox_url(self) -> str | None:
         """The test inbox URL, defaulting to ``<base>/__test__/otp``; None with a fixed code."""
         if self.inbox_url:
@@ -195,7 +204,7 @@ class SuiteConfig:
             "profile": self.env_name or "-",
             "auth": "minted (OTP_JWT_SECRET)" if self.jwt_secret else ("fixed token (OTP_JWT_TOKEN)" if self.jwt_token else "none"),
             "otp source": "fixed code" if self.fixed_code is not None else (self.resolved_inbox_url() or "embedded inbox"),
-            "test range": f"{self.test_country_code} {self.test_phone_prefix}…",
+            "test range": ", ".join(str(described) for described in self.number_ranges),
             **{f"policy.{k}": v for k, v in dataclasses.asdict(self.policy).items()},
         }
 

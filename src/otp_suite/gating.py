@@ -153,7 +153,7 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
     run.record("preflight", ExitCode.HOLDS)
 
     say("[2/4] contract suite")
-    contract_code, note, not_the_api = _contract_step(target, run.paths, echo, checked)
+    contract_code, note, not_the_api = _contract_step(target, run.paths, echo, checked, load_smoke_follows=target.gate_load)
     run.record("contract", contract_code, note)
     # Written after the contract run, which starts from an empty results folder.
     write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="passed", area=AREA_PREFLIGHT, started_ms=preflight_ms[0], stopped_ms=preflight_ms[1])
@@ -178,13 +178,13 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
     echo(f"load smoke: {note}")
 
 
-def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked: TargetChecked) -> tuple[int, str, bool]:
-    """(exit code, note for the summary, whether the target answers nothing like the API)."""
+def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked: TargetChecked, *, load_smoke_follows: bool) -> tuple[int, str, bool]:
+    """(exit code, note for the summary, whether the target answers nothing like the API); ``load_smoke_follows``: see run_contract."""
     try:
         from otp_suite.contract.runner import run_contract
     except ImportError as error:
         return ExitCode.CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
-    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo, checked=checked)
+    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo, checked=checked, load_smoke_follows=load_smoke_follows)
     if outcome.not_the_api:
         return outcome.exit_code, f"no test run: {outcome.reason}", True
     if outcome.exit_code == ExitCode.CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):

@@ -10,10 +10,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
-from otp_suite.config import SuiteConfig
+from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, SuiteConfig
+from otp_suite.number_ranges import NumberRange
 from otp_suite.policy import FAST_TEST_POLICY, OtpPolicy
+
+#: The second range's country code against the embedded service: like +999, assigned to no country (an ITU spare code).
+EMBEDDED_SECOND_COUNTRY_CODE = "+990"
 
 
 @contextlib.contextmanager
@@ -41,5 +47,18 @@ def resolved_target(config: SuiteConfig, *, policy: OtpPolicy | None = None, fau
     # fifth of a CPU-second, and a worker only ever gets a target that is already running.
     from otp_suite.service.server import ServiceProcess
 
-    with ServiceProcess(env) as service:
-        yield dataclasses.replace(config, base_url=service.url, jwt_secret=secret, jwt_token=None, inbox_url=None, policy=embedded_policy)
+    # A new service has sent nothing: its run's ledger is its own (a history's would hold numbers other services limited).
+    with ServiceProcess(env) as service, tempfile.TemporaryDirectory(prefix="otp-suite-numbers-") as numbers:
+        ledger = Path(numbers) / "test-numbers.jsonl"
+        yield dataclasses.replace(config, base_url=service.url, jwt_secret=secret, jwt_token=None, inbox_url=None, policy=embedded_policy, test_ranges=embedded_ranges(config), number_ledger=ledger)
+
+
+def embedded_ranges(config: SuiteConfig) -> tuple[NumberRange, ...]:
+    """The ranges a run against the embedded service uses: the configured ones, or, when only one is
+    configured, it and the same numbers under :data:`EMBEDDED_SECOND_COUNTRY_CODE`, so that the
+    countryCode rules are judged without configuration (the embedded service sends no SMS)."""
+    if len(config.number_ranges) > 1:
+        return config.number_ranges
+    first = config.number_ranges[0]
+    second_code = EMBEDDED_SECOND_COUNTRY_CODE if first.country_code != EMBEDDED_SECOND_COUNTRY_CODE else DEFAULT_TEST_COUNTRY_CODE
+    return (first, dataclasses.replace(first, country_code=second_code))

@@ -10,6 +10,7 @@ import certifi
 import pytest
 
 from otp_suite.config import KNOWN_VARIABLES, PROJECT_ROOT, SETTINGS, ConfigError, SuiteConfig, load_config
+from otp_suite.number_ranges import NumberRange
 from otp_suite.policy import OtpPolicy
 
 #: One valid value per setting that differs from its default (what a user would write).
@@ -21,6 +22,8 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_FIXED_CODE": ("123456", "123456"),
     "OTP_TEST_COUNTRY_CODE": ("+91", "+91"),
     "OTP_TEST_PHONE_PREFIX": ("99999", "99999"),
+    "OTP_TEST_RANGES": ("+91:99999,+44:7700900:10", (NumberRange("+91", "99999"), NumberRange("+44", "7700900", 10))),
+    "OTP_NUMBER_LEDGER": ("/tmp/test-numbers.jsonl", Path("/tmp/test-numbers.jsonl")),
     "OTP_MAX_WAIT_S": ("12.5", 12.5),
     "OTP_CLOCK_MARGIN_S": ("1", 1.0),
     "OTP_ALLOW_LOAD": ("1", True),

@@ -7,9 +7,12 @@ short (8 s at 8 users, think time 0.2 s) and bounded by the runner's hard timeou
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import secrets
+import shutil
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -72,9 +75,15 @@ class RecordedTarget:
     secret: str = field(repr=False)
 
 
+#: Where the load runs of this test process keep their ledger of test numbers; removed at exit.
+_TEST_NUMBERS_DIR = Path(tempfile.mkdtemp(prefix="otp-suite-test-numbers-"))
+atexit.register(shutil.rmtree, _TEST_NUMBERS_DIR, ignore_errors=True)
+
+
 def quick_config(**changes: object) -> SuiteConfig:
-    """A config from defaults only (no OTP_* of the developer's shell), with a short think time."""
-    return replace(load_config({}), think_time_s=QUICK_THINK_TIME_S, **changes)
+    """A config from defaults only (no OTP_* of the developer's shell), with a short think time and
+    the ledger of test numbers in this test process's temporary folder (not the project's reports)."""
+    return replace(load_config({}), think_time_s=QUICK_THINK_TIME_S, number_ledger=_TEST_NUMBERS_DIR / "test-numbers.jsonl", **changes)
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from otp_suite.loadtest.slo import DEFAULT_SLOS
 SERIAL_CONTRACT = {"OTP_CONTRACT_WORKERS": "1"}
 
 #: Variables for a contract or gate child whose test is about the side-by-side run itself (every
-#: worker stopped by a signal, numbers kept in the test range in every worker's lane): two xdist
+#: worker stopped by a signal, numbers kept in the test range and unshared across workers): two xdist
 #: workers are side by side as much as the default four, at half the start-up.
 TWO_WORKER_CONTRACT = {"OTP_CONTRACT_WORKERS": "2"}
 

@@ -104,7 +104,8 @@ def standalone_locust(tmp_path: Path) -> Callable[..., contextlib.AbstractContex
     @contextlib.contextmanager
     def start(*args: str, **otp_env: str) -> Iterator[subprocess.Popen[bytes]]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("OTP_")}
-        env.update({"OTP_THINK_TIME_S": str(QUICK_THINK_TIME_S), **otp_env})
+        # The ledger of test numbers in the test's folder, not the project's reports.
+        env.update({"OTP_THINK_TIME_S": str(QUICK_THINK_TIME_S), "OTP_NUMBER_LEDGER": str(tmp_path / "test-numbers.jsonl"), **otp_env})
         command = [sys.executable, "-m", "locust", "-f", str(DEFAULT_LOCUSTFILE), *args]
         with (tmp_path / "locust.log").open("wb") as log:
             process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

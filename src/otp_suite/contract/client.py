@@ -5,8 +5,9 @@ deployment sent, and every exchange is recorded so a failing test can show it an
 from __future__ import annotations
 
 import collections
+import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,28 @@ from otp_suite.tls import client_tls
 
 #: The suite's short operation names -> path.
 OPERATION_PATHS: Mapping[str, str] = {"register": REGISTER_PATH, "resend": RESEND_PATH, "verify": VERIFY_PATH}
+#: Paths whose requests can send an OTP, and the fields of their bodies that name the number.
+SENDING_PATHS = frozenset({REGISTER_PATH, RESEND_PATH})
+_COUNTRY_CODE_FIELD = re.compile(r'"countryCode"\s*:\s*"([^"]*)"')
+_PHONE_NUMBER_FIELD = re.compile(r'"phone_number"\s*:\s*"([^"]*)"')
+
+
+def may_have_sent(path: str, status: int | None) -> bool:
+    """True unless the request could not have sent an OTP: not a register or resend, or answered
+    4xx (refused: the contract sends nothing then). No answer (``None``) or a 5xx may have sent."""
+    return path.rstrip("/") in SENDING_PATHS and not (status is not None and 400 <= status < 500)
+
+
+def verified(path: str, status: int | None) -> bool:
+    """True when the request was a verify answered 200 (its number is linked for good)."""
+    return path.rstrip("/") == VERIFY_PATH and status == 200
+
+
+def numbers_named(content: bytes | str | None) -> list[tuple[str, str]]:
+    """Every (countryCode, phone_number) a request body could name, read as text: a body may be
+    nested too deep for a JSON parser, or not be JSON, and a lenient target still send."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else (content or "")
+    return [(country_code, phone_number) for country_code in set(_COUNTRY_CODE_FIELD.findall(text)) for phone_number in set(_PHONE_NUMBER_FIELD.findall(text))]
 
 
 class _Default:
@@ -35,9 +58,13 @@ _NO_BODY: Any = object()
 class OtpClient:
     """Sends requests to one target with a token in ``user-jwt-token``; keeps the recent exchanges."""
 
-    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, tls: ssl.SSLContext | None = None, keep: int = 200) -> None:
-        """``tls``: the SSL context of the target (:func:`otp_suite.tls.target_tls`; default: verifying against the usual CAs)."""
+    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, tls: ssl.SSLContext | None = None, keep: int = 200, on_send: Callable[[str, str], None] | None = None, on_verified: Callable[[str, str], None] | None = None) -> None:
+        """``tls``: the SSL context of the target (:func:`otp_suite.tls.target_tls`; default: verifying against the usual CAs).
+        ``on_send(countryCode, phone_number)`` hears of every number a register or resend may have
+        sent to (:func:`may_have_sent`), ``on_verified`` of every number a verify linked (:func:`verified`)."""
         self.base_url = base_url.rstrip("/")
+        self._on_send = on_send
+        self._on_verified = on_verified
         self.token = token
         self.exchanges: collections.deque[Exchange] = collections.deque(maxlen=keep)
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, verify=tls or client_tls(True), follow_redirects=False)
@@ -76,10 +103,18 @@ class OtpClient:
             response = self._http.send(request)
         except httpx.TransportError:
             self.exchanges.append(Exchange(request, None))
+            self._report_send(path, content, None)
             raise
         response.read()
+        self._report_send(path, content, response.status_code)
         self.exchanges.append(Exchange(request, response))
         return response
+
+    def _report_send(self, path: str, content: bytes | None, status: int | None) -> None:
+        for heard, happened in ((self._on_send, may_have_sent(path, status)), (self._on_verified, verified(path, status))):
+            if heard is not None and happened:
+                for country_code, phone_number in numbers_named(content):
+                    heard(country_code, phone_number)
 
     def call(self, operation: str, body: Any, *, token: str | None = OWN_TOKEN, **options: Any) -> httpx.Response:
         """POST ``body`` as JSON to ``operation`` (register, resend or verify)."""

@@ -11,6 +11,7 @@ scrubbed of secrets, whatever the tests wrote.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import signal
@@ -20,12 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from fixtures.phone_numbers import lane_digits_for
 from otp_suite.api_probe import NotTheApi, check_answers_like_the_api
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.contract.openapi_schema import SpecUnusable, load_contract_schema
 from otp_suite.contract.outcome import ContractOutcome, mark_unjudged_as_errors, read_junit, write_interrupted_junit, write_stopped_junit
-from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits
+from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits, numbers_needed
 from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
@@ -93,6 +93,31 @@ def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> tuple[int,
     return None
 
 
+def _test_ranges_too_used(config: SuiteConfig, *, load_smoke: bool) -> str | None:
+    """Why a whole run cannot judge now: a test range without the free numbers it needs (earlier
+    runs' sends still count against the send limits); None when every range has them."""
+    from fixtures.phone_numbers import NumberAllocator
+
+    allocator = NumberAllocator.for_config(config)
+    what = f"{config.contract_depth} contract run" + (" and the gate's load smoke" if load_smoke else "")
+    for index, needed in enumerate(numbers_needed(config, load_smoke=load_smoke)):
+        chosen = allocator.ranges[index]
+        try:
+            free, wait_s = allocator.free_count(index, needed=needed)
+        except OSError as error:
+            return f"the ledger of test numbers {allocator.ledger.path} cannot be used ({error}); set OTP_NUMBER_LEDGER (or OTP_REPORT_HISTORY) to a writable place"
+        if free >= needed:
+            continue
+        if needed > chosen.size:
+            return f"test range {chosen} holds {chosen.size} numbers and a {what} sends to about {needed}; configure a wider range (OTP_TEST_RANGES)"
+        return (
+            f"test range {chosen}: {free} of its {chosen.size} numbers are free of the send limits that earlier runs left "
+            f"(ledger {allocator.ledger.path}), a {what} needs about {needed}; enough are free in {math.ceil(wait_s)} s: "
+            "run again then, or configure a wider range (OTP_TEST_RANGES)"
+        )
+    return None
+
+
 def run_contract(
     config: SuiteConfig,
     *,
@@ -102,6 +127,7 @@ def run_contract(
     pytest_args: Sequence[str] = (),
     pytest_command: Sequence[str] = PYTEST_COMMAND,
     checked: TargetChecked | None = None,
+    load_smoke_follows: bool = False,
 ) -> ContractOutcome:
     """Run the contract suite against ``config``'s target (already resolved: ``base_url`` set).
 
@@ -110,6 +136,8 @@ def run_contract(
     a broken target or a failed run. ``pytest_command`` starts the child pytest (the suite's own
     tests pass a warm, forking one: thousands of runs would otherwise each pay the imports).
     ``checked``: the target's preflight, already made by the caller (the gate), is not repeated.
+    ``load_smoke_follows``: the gate's load smoke runs next, so a whole run checks its test range
+    has room for both (:func:`otp_suite.contract.run_plan.numbers_needed`).
     """
     redact = Redactor(config.jwt_secret, config.jwt_token)
     stopped = _preflight(config, checked)
@@ -124,6 +152,10 @@ def run_contract(
         if code == ExitCode.BROKEN:
             return ContractOutcome(exit_code=code, failed=1, failures=(NOT_THE_API_CHECK,), reason=reason, not_the_api=True)
         return ContractOutcome(exit_code=code, reason=reason)
+    whole_run = not config.contract_select and not any("::" in arg or arg == "-k" for arg in pytest_args)
+    too_used = _test_ranges_too_used(config, load_smoke=load_smoke_follows) if whole_run else None
+    if too_used is not None:
+        return ContractOutcome(exit_code=ExitCode.CANNOT_JUDGE, reason=redact(too_used))
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     config = replace(config, seed=seed)
     echo(f"contract run against {config.base_url} (seed {seed}; replay with --seed {seed})")
@@ -215,9 +247,9 @@ def planned_workers(config: SuiteConfig, *, selected_node_ids: int = 0, round_tr
     lifetime. A far target (``round_trip_s``, the median answer time, of at least
     :data:`FAR_TARGET_ROUND_TRIP_S`) gets :data:`FAR_TARGET_WORKERS`. A run narrowed to a few node
     ids starts no more workers than it has ids (each worker costs a start-up and a collection).
-    A test phone prefix that leaves no room for a worker's lane allows one.
+    Workers never share a number: each claims its numbers in the run's ledger (fixtures.phone_numbers).
     """
-    return _wanted_workers(config, selected_node_ids, round_trip_s) if lane_digits_for(config.test_phone_prefix) else 1
+    return _wanted_workers(config, selected_node_ids, round_trip_s)
 
 
 def _wanted_workers(config: SuiteConfig, selected_node_ids: int, round_trip_s: float) -> int:
@@ -235,8 +267,6 @@ def side_by_side_options(config: SuiteConfig, echo: Callable[[str], None], *, se
     workers = planned_workers(config, selected_node_ids=selected_node_ids, round_trip_s=round_trip_s)
     if far and not config.contract_workers and workers > 1:
         echo(f"the target answers in {round_trip_s * 1000:.0f} ms (a far target: its tests wait on the network), so {workers} workers run them side by side")
-    if workers == 1 and _wanted_workers(config, selected_node_ids, round_trip_s) > 1:
-        echo(f"OTP_TEST_PHONE_PREFIX={config.test_phone_prefix} leaves no room in a number for the worker's lane: the tests run one after another (use a prefix of at most 8 digits to run them side by side)")
     far_option = ["-o", f"{FAR_TARGET_INI}=true"] if far else []
     return [*xdist_options(workers, staggered=long_waits or far, worker_python=worker_python), *far_option]
 

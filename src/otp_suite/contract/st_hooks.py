@@ -1,7 +1,7 @@
 """Schemathesis hooks for running plain ``st run openapi.yaml`` safely against any target.
 
 Only one thing is added: register and resend bodies are moved into the test number range
-(``OTP_TEST_COUNTRY_CODE`` / ``OTP_TEST_PHONE_PREFIX``) before they are sent, so a bare
+(the first of ``OTP_TEST_RANGES``, or ``OTP_TEST_COUNTRY_CODE`` / ``OTP_TEST_PHONE_PREFIX``) before they are sent, so a bare
 Schemathesis run never makes a target text a real phone. Load them with
 ``SCHEMATHESIS_HOOKS=otp_suite.contract.st_hooks``.
 """
@@ -18,7 +18,7 @@ from otp_suite.config import load_config
 from otp_suite.contract.test_range import map_into_test_range
 
 _CONFIG = load_config()
-_NUMBERS = PhoneNumberSource(_CONFIG.test_country_code, _CONFIG.test_phone_prefix)
+_NUMBERS = PhoneNumberSource.for_range(_CONFIG.number_ranges[0])
 
 
 @schemathesis.hook

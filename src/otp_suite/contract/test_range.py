@@ -10,25 +10,47 @@ it is swapped, so even a lenient target that strips or coerces it lands in the r
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
-from fixtures.phone_numbers import PhoneNumberSource
+from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
+
+
+class NumberSupply(Protocol):
+    """Where fresh test numbers come from: fixtures.phone_numbers.NumberAllocator or PhoneNumberSource."""
+
+    def next(self) -> PhoneNumber:
+        """A fresh number of the default range."""
+        ...
+
+    def contains(self, country_code: str, phone_number: str) -> bool:
+        """True when the number lies in a configured range."""
+        ...
+
 
 _PHONE_RUN = re.compile(r"(?<![0-9])[0-9]{6,14}(?![0-9])")
 _BARE_COUNTRY_DIGITS = re.compile(r"[1-9][0-9]{0,2}")
 
 
-def map_into_test_range(body: Any, source: PhoneNumberSource) -> Any:
-    """``body`` with its ``phone_number`` and ``countryCode`` moved into ``source``'s range (in place for dicts)."""
+def map_into_test_range(body: Any, source: NumberSupply, *, scratch: PhoneNumber | None = None) -> Any:
+    """``body`` with its ``phone_number`` and ``countryCode`` moved into ``source``'s range (in place for dicts).
+
+    ``scratch``: the number for bodies that name no valid number (a correct target refuses them
+    and sends nothing), so only a body that can send takes a fresh number from ``source``.
+    """
     if not isinstance(body, dict):
         return body
-    number = source.next()
+    number = source.next() if scratch is None or _names_a_valid_number(body) else scratch
     if "phone_number" in body:
         body["phone_number"] = _mapped_phone(body["phone_number"], number.phone_number)
     if "countryCode" in body:
-        body["countryCode"] = _mapped_country(body["countryCode"], source.country_code)
+        body["countryCode"] = _mapped_country(body["countryCode"], number.country_code)
     return body
+
+
+def _names_a_valid_number(body: dict[str, Any]) -> bool:
+    phone, country = body.get("phone_number"), body.get("countryCode")
+    return isinstance(phone, str) and PHONE_NUMBER.fullmatch(phone) is not None and isinstance(country, str) and COUNTRY_CODE.fullmatch(country) is not None
 
 
 def _is_number(value: object) -> bool:
@@ -58,7 +80,7 @@ def _mapped_country(value: Any, test_country_code: str) -> Any:
     return value
 
 
-def is_in_test_range(body: Any, source: PhoneNumberSource) -> bool:
+def is_in_test_range(body: Any, source: NumberSupply) -> bool:
     """True unless ``body`` names a valid number outside the range (used to assert the mapping held)."""
     if not isinstance(body, dict):
         return True

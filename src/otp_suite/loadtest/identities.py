@@ -1,19 +1,23 @@
 """Who a virtual user is: its own JWT, and the process's supply of test phone numbers.
 
-Numbers come from :class:`fixtures.PhoneNumberSource` with the Locust worker index as the lane,
-so no two workers ever use the same number, and every number is checked against the test range
-before it is used.
+Numbers come from the run's number allocator (:class:`fixtures.phone_numbers.NumberAllocator`),
+shared with the contract run through the ledger of test numbers, so no two workers ever use the same
+number, and every number is checked against the test range before it is used.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import uuid
 
-from fixtures import PhoneNumber, PhoneNumberSource, mint_token
+from fixtures import PhoneNumber, mint_token
+from fixtures.phone_numbers import NumberAllocator
 from otp_suite.config import ConfigError, SuiteConfig
 
+#: Numbers a load process claims at once (one ledger transaction each, not one per flow).
+CLAIM_BATCH = 16
 #: Minted tokens live this long and are renewed at half-life, so even a soak run never sends an expired one.
 TOKEN_LIFETIME_S = 6 * 3600
 
@@ -47,29 +51,32 @@ class OutOfTestRange(RuntimeError):
 
 
 class TestNumbers:
-    """Fresh numbers in the test range for one load-generator process (its lane); thread-safe."""
+    """Fresh numbers in the first test range for one load-generator process; thread-safe.
+
+    They come from the run's number allocator (:class:`fixtures.phone_numbers.NumberAllocator`),
+    claimed in the ledger of test numbers that contract runs use too, :data:`CLAIM_BATCH` at a time:
+    so the gate's load smoke never takes a number its contract run (or an earlier run) left
+    limited, and no two load processes share one. Every number handed out counts as sent to; the
+    process hands its claims back when it exits.
+    """
 
     __test__ = False  # not a pytest class, despite the name
 
     def __init__(self, config: SuiteConfig, lane: int) -> None:
-        self._country_code = config.test_country_code
-        self._prefix = config.test_phone_prefix
         self.lane = lane
+        self._range = config.number_ranges[0]
+        self._allocator = NumberAllocator.for_config(config)
         self._lock = threading.Lock()
-        self._source = self._new_source()
-
-    def _new_source(self) -> PhoneNumberSource:
-        return PhoneNumberSource(self._country_code, self._prefix, lane=self.lane)
+        self._claimed: list[PhoneNumber] = []
+        atexit.register(self._allocator.release)
 
     def next(self) -> PhoneNumber:
-        """A number no other call returned, inside the test range."""
+        """A number no other call (of any process of this or, within a send window, an earlier run) returned, inside the test range."""
         with self._lock:
-            try:
-                number = self._source.next()
-            except RuntimeError:
-                # A long soak used up this block of numbers: start a fresh random block in the same lane.
-                self._source = self._new_source()
-                number = self._source.next()
-        if not self._source.contains(number.country_code, number.phone_number):
-            raise OutOfTestRange(f"{number} is outside the test range {self._country_code} {self._prefix}…; refusing to send")
+            if not self._claimed:
+                self._claimed = self._allocator.fresh_many(CLAIM_BATCH)
+            number = self._claimed.pop()
+        self._allocator.mark_sent(number.country_code, number.phone_number)
+        if not self._range.contains(number.country_code, number.phone_number):
+            raise OutOfTestRange(f"{number} is outside the test range {self._range}; refusing to send")
         return number

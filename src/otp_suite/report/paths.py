@@ -68,3 +68,7 @@ class ReportPaths:
     def history(self) -> Path:
         """Default folder of the report's history (``history/``); cache it in CI."""
         return self.root / "history"
+
+    def number_ledger(self, history: Path | None = None) -> Path:
+        """The ledger of the test numbers runs used (``history/test-numbers.jsonl``, or in ``history``, OTP_REPORT_HISTORY); cache it with the history."""
+        return (history or self.history) / "test-numbers.jsonl"

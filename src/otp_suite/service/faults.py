@@ -112,6 +112,7 @@ CATALOG: dict[str, str] = {
     "refused_counts_in_window": "a refused (429) send counts toward the send window",
     "refused_send_rotates_otp": "a refused (429) send still replaces the pending OTP",
     "limits_per_user": "the sending limits are kept per user and number, not per number",
+    "limits_ignore_country_code": "the sending limits are counted per phone_number, whatever the countryCode",
     "cooldown_too_long": "the cooldown is enforced as 1.5 times its length plus 1 s",
     "window_allows_one_more": "the send window allows one send more than the maximum",
     "window_one_short": "the send window allows one send less than the maximum",

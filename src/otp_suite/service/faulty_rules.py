@@ -67,7 +67,9 @@ class FaultyRules(ContractRules):
         return (user_id, number)
 
     def limit_key(self, user_id: str, number: Number) -> Number:
-        """Per number, unless the limits are kept per user."""
+        """Per number, unless the limits are kept per user, or per phone_number whatever the countryCode."""
+        if "limits_ignore_country_code" in self.faults:
+            return ("*", number[1])
         return (f"{user_id}|{number[0]}", number[1]) if "limits_per_user" in self.faults else number
 
     # The challenge's clock and counters.
