@@ -25,6 +25,11 @@ the response times, each flow in its own greenlet (at most --max-flows at once);
 start on time are dropped and counted (otp_suite.loadtest.arrival). --users and the shape are then
 ignored: one scheduler runs per process. With --csv, the run's latency corrected for coordinated
 omission (otp_suite.loadtest.corrected) is written to <prefix>_corrected.json.
+
+The suite's options here (--shape, --arrival-rate, --abort-on-breach, --metrics-port, ...) are made
+from their settings (otp_suite.loadtest.locust_options) and shown in the web UI. --abort-on-breach
+stops the test once an SLO (OTP_SLO over the defaults) is breached beyond doubt; --metrics-port
+serves live Prometheus metrics at /metrics (otp_suite.loadtest.live_run).
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ from otp_suite.loadtest.census import WorkerCensus
 from otp_suite.loadtest.flows import FLOW_STEPS, Flow
 from otp_suite.loadtest.identities import UserToken
 from otp_suite.loadtest.latency_collector import LatencyCollector
-from otp_suite.loadtest.locust_run import attach, build_run, run_of, tolerate_busy_workers
+from otp_suite.loadtest.locust_options import add_setting_arguments, with_locust_options
+from otp_suite.loadtest.locust_run import LocustRun, attach, build_run, run_of, tolerate_busy_workers
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError
 from otp_suite.loadtest.pacing import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
@@ -217,12 +223,8 @@ class NamedShape(LoadTestShape):
 
 @events.init_command_line_parser.add_listener
 def add_options(parser) -> None:  # type: ignore[no-untyped-def]
-    group = parser.add_argument_group("otp-suite")
-    group.add_argument("--shape", choices=sorted(SHAPES), default=None, env_var="OTP_LOAD_SHAPE", help="Load shape (OTP_LOAD_SHAPE; default steady)")
-    group.add_argument("--shape-params", default=None, env_var="OTP_LOAD_SHAPE_PARAMS", help="Shape parameters KEY=VALUE,... (OTP_LOAD_SHAPE_PARAMS)")
-    group.add_argument("--arrival-rate", type=float, default=0.0, env_var="OTP_ARRIVAL_RATE", help="Open model: start this many flows per second on schedule, whatever the response times (0: Locust's closed model of --users)")
-    group.add_argument("--samples-csv", action="store_true", default=False, env_var="OTP_LOAD_SAMPLES_CSV", help="Also write every request to <csv prefix>_samples.csv (short runs only: memory grows with the run; the histograms do not)")
-    group.add_argument("--max-flows", type=int, default=0, env_var="OTP_ARRIVAL_MAX_FLOWS", help="Open model: at most this many flows running at once per process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s))")
+    # Made from the settings' declarations (otp_suite.loadtest.locust_options), shown in the web UI.
+    add_setting_arguments(parser, choices={"--shape": sorted(SHAPES)})
 
 
 # -- wiring: the run is built at init; the target is the embedded service when none is named ---------
@@ -233,12 +235,9 @@ def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped
     options = environment.parsed_options
     try:
         run = build_run()
-        # A profile's shape applies when the command line names none.
-        options.shape = options.shape or run.config.load_shape or "steady"
-        options.shape_params = options.shape_params if options.shape_params is not None else (run.config.load_shape_params or "")
+        # The options given to Locust (command line, web UI) over the profile and the variables.
+        run.with_config(with_locust_options(run.config, options))
         parse_shape_params(options.shape, options.shape_params)
-        if options.arrival_rate < 0 or options.max_flows < 0:
-            raise ArrivalError(f"--arrival-rate={options.arrival_rate:g} and --max-flows={options.max_flows} must be zero or positive")
         if options.arrival_rate:
             flow_chooser(run.mix, options.tags, options.exclude_tags)
     except (ConfigError, FlowMixError, ShapeError, ArrivalError) as error:
@@ -268,6 +267,13 @@ def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped
 @events.test_start.add_listener
 def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
     run = run_of(environment)
+    try:
+        run.with_config(with_locust_options(run.config, environment.parsed_options))  # the web UI may have changed them
+    except ConfigError as error:
+        log.error("otp-suite: %s", error)
+        environment.process_exit_code = 2
+        environment.runner.quit()
+        return
     host = (environment.host or "").rstrip("/")
     if host and host != run.config.base_url:
         run.with_config(run.config.with_target(host))  # --host or the web UI named another target
@@ -279,14 +285,30 @@ def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
         log.error("otp-suite: %s", refusal)
         environment.process_exit_code = 2
         environment.runner.quit()
+        return
+    watch_live(run, environment)
+
+
+def watch_live(run: LocustRun, environment) -> None:  # type: ignore[no-untyped-def]
+    """Abort on breach and /metrics (otp_suite.loadtest.live_run), when asked for; one watch per test."""
+    if run.live is not None:
+        run.live.stop()  # a new test from the web UI
+        run.live = None
+    if run.config.abort_on_breach or run.config.metrics_port:
+        from otp_suite.loadtest.live_run import LiveRun
+
+        run.live = LiveRun(environment, run.config, LATENCY)
+        run.live.start()
 
 
 @events.quitting.add_listener
-def stop_embedded_service(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def stop_what_this_process_started(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
     try:
         run = run_of(environment)
     except RuntimeError:
         return  # quitting before init finished (a bad option): nothing was started
+    if run.live is not None:
+        run.live.stop()
     if run.embedded_service is not None:
         run.embedded_service.__exit__(None, None, None)
 

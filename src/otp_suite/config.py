@@ -142,7 +142,10 @@ class SuiteConfig:
     think_time_s: float = setting("OTP_THINK_TIME_S", 1.0, number, "Mean human pause between steps and flows, seconds; the resend cooldown is always waited out.")
     load_samples_csv: bool = setting("OTP_LOAD_SAMPLES_CSV", False, flag, "Also write every request's sample to <reports>/load/*_samples.csv (for short runs: it grows with the run).")
     baseline: Path | None = setting("OTP_BASELINE", None, path, "An earlier run's summary.json to compare this run with (p50/p95/p99 and error ratio per operation and flow).", default_text="none")
-    max_regression: str | None = setting("OTP_MAX_REGRESSION", None, text, "Allowed relative change against the baseline, e.g. verify.p95=20%,flow.error_ratio=50%.", default_text="p50/p95 25%, p99 50%, error ratio 100%")
+    max_regression: str | None = setting("OTP_MAX_REGRESSION", None, text, "Allowed relative change against the baseline, e.g. verify.p95=20%,flow.error_ratio=50%; a change counts only beyond the 99% confidence intervals of both runs.", default_text="p50/p95 10%, p99 20%, error ratio 100%")
+    abort_on_breach: bool = setting("OTP_ABORT_ON_BREACH", False, flag, "Stop the load run once an SLO is breached beyond doubt (99% confidence, for 10 s in a row, not in its first 10 s); every report is still written and the run exits 1 naming the SLO.")
+    metrics_port: int = setting("OTP_METRICS_PORT", 0, port, "During a load run, serve live Prometheus metrics at http://<OTP_METRICS_HOST>:PORT/metrics from the judging Locust process (0: off).", default_text="off")
+    metrics_host: str = setting("OTP_METRICS_HOST", "127.0.0.1", text, "Address the metrics are served on; 0.0.0.0 lets a Prometheus on another host scrape them.")
     allure_dir: Path | None = setting("OTP_ALLURE_DIR", None, path, "Allure results directory of a load run.", default_text="<reports-dir>/allure-results")
     fault: str = setting("OTP_FAULT", "", text, "Embedded/reference service only: break rules on purpose (comma-separated names from the fault catalog, e.g. slow_verify:400).", default_text="none")
     # The gate.

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from otp_suite.config import SuiteConfig
+from otp_suite.config import ConfigError, SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
-from otp_suite.preflight import TargetUnreachable, check_reachable
+from otp_suite.preflight import PreflightFailed, TargetChecked, check_target
 from otp_suite.report.build import ReportError, build_report, scrub_reports
 from otp_suite.report.junit import ERROR, PASSED, SKIPPED, JunitCase, write_junit
 from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
@@ -41,26 +41,6 @@ Echo = Callable[[str], None]
 
 class GateCannotStart(Exception):
     """The gate cannot begin (e.g. its results folder is not writable); ``str()`` is the one-line reason."""
-
-
-@dataclass(frozen=True)
-class GateOptions:
-    """How the gate runs, beyond the target's configuration."""
-
-    with_load: bool = True
-    smoke_users: int = 5
-    smoke_run_time_s: float = 15.0
-    arrival_rate: float = 0.0
-    with_report: bool = True
-    history_dir: Path | None = None
-
-    @classmethod
-    def from_config(cls, config: SuiteConfig) -> GateOptions:
-        """The gate's options as the settings model holds them (profile, variables, CLI options)."""
-        return cls(
-            with_load=config.gate_load, smoke_users=config.gate_smoke_users, smoke_run_time_s=config.gate_smoke_run_time,
-            arrival_rate=config.arrival_rate, with_report=config.gate_report, history_dir=config.report_history,
-        )  # fmt: skip
 
 
 @dataclass
@@ -102,8 +82,11 @@ class GateRun:
         return f"otp-suite: cannot judge: {reason}" if code == ExitCode.CANNOT_JUDGE else f"otp-suite: failed: {reason}"
 
 
-def run_gate(config: SuiteConfig, options: GateOptions, *, say: Echo, warn: Echo) -> GateRun:
+def run_gate(config: SuiteConfig, *, say: Echo, warn: Echo) -> GateRun:
     """Gate ``config``'s target (or the embedded reference service): contract, load smoke, report.
+
+    What the gate runs is ``config``'s: OTP_GATE_LOAD, OTP_GATE_SMOKE_USERS, OTP_GATE_SMOKE_RUN_TIME,
+    OTP_ARRIVAL_RATE, OTP_GATE_REPORT, OTP_REPORT_HISTORY (profile < variables < options).
 
     ``say`` receives the progress and the closing table, ``warn`` the lines meant for stderr.
     Never raises for a broken target; a ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM under
@@ -127,13 +110,13 @@ def run_gate(config: SuiteConfig, options: GateOptions, *, say: Echo, warn: Echo
         with _target(config) as target:
             run.target = target
             run.secrets += [target.jwt_secret, target.jwt_token]
-            _run_steps(run, target, options, say=say, echo=indented)
+            _run_steps(run, target, say=say, echo=indented)
     except KeyboardInterrupt as interruption:
         _mark_interrupted(run, interruption, warn)
     except _CannotStart as error:
         write_result(paths.allure_results, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
         run.record("target", ExitCode.CANNOT_JUDGE, str(error))
-    run.exit_code = _finish(run, options, say=say, warn=warn)
+    run.exit_code = _finish(run, say=say, warn=warn)
     return run
 
 
@@ -154,12 +137,13 @@ def _target(config: SuiteConfig) -> Iterator[SuiteConfig]:
         manager.__exit__(None, None, None)
 
 
-def _run_steps(run: GateRun, target: SuiteConfig, options: GateOptions, *, say: Echo, echo: Echo) -> None:
+def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> None:
     started = int(time.time() * 1000)
-    say(f"[1/4] preflight: is {target.base_url} reachable?")
+    say(f"[1/4] preflight: is {target.base_url} reachable, and does it take the suite's token?")
     try:
-        check_reachable(target)
-    except TargetUnreachable as error:
+        # The one preflight of the run: the contract and load steps are handed it, not repeating it.
+        checked = check_target(target)
+    except PreflightFailed as error:
         echo(str(error))
         write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started)
         run.record("preflight", ExitCode.CANNOT_JUDGE, str(error))
@@ -169,13 +153,13 @@ def _run_steps(run: GateRun, target: SuiteConfig, options: GateOptions, *, say: 
     run.record("preflight", ExitCode.HOLDS)
 
     say("[2/4] contract suite")
-    contract_code, note, not_the_api = _contract_step(target, run.paths, echo, load_smoke_follows=options.with_load)
+    contract_code, note, not_the_api = _contract_step(target, run.paths, echo, checked, load_smoke_follows=target.gate_load)
     run.record("contract", contract_code, note)
     # Written after the contract run, which starts from an empty results folder.
     write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="passed", area=AREA_PREFLIGHT, started_ms=preflight_ms[0], stopped_ms=preflight_ms[1])
     echo(f"contract: {note}")
 
-    if not options.with_load:
+    if not target.gate_load:
         say("[3/4] load smoke: skipped (--no-load)")
         return
     if contract_code == ExitCode.CANNOT_JUDGE:
@@ -187,20 +171,20 @@ def _run_steps(run: GateRun, target: SuiteConfig, options: GateOptions, *, say: 
         say("[3/4] load smoke: not run, the target does not answer like the OTP API")
         run.record("load smoke", None, "the target does not answer like the OTP API")
         return
-    size = f"{options.arrival_rate:g} flows/s" if options.arrival_rate else f"{options.smoke_users} users"
-    say(f"[3/4] load smoke: {size} for {options.smoke_run_time_s:g} s, with SLOs")
-    load_code, note, run.slo_lines = _load_step(target, run.paths, echo, options)
+    size = f"{target.arrival_rate:g} flows/s" if target.arrival_rate else f"{target.gate_smoke_users} users"
+    say(f"[3/4] load smoke: {size} for {target.gate_smoke_run_time:g} s, with SLOs")
+    load_code, note, run.slo_lines = _load_step(target, run.paths, echo, checked)
     run.record("load smoke", load_code, note)
     echo(f"load smoke: {note}")
 
 
-def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, *, load_smoke_follows: bool) -> tuple[int, str, bool]:
+def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked: TargetChecked, *, load_smoke_follows: bool) -> tuple[int, str, bool]:
     """(exit code, note for the summary, whether the target answers nothing like the API); ``load_smoke_follows``: see run_contract."""
     try:
         from otp_suite.contract.runner import run_contract
     except ImportError as error:
         return ExitCode.CANNOT_JUDGE, f"the contract runner is not installed ({error.name})", False
-    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo, load_smoke_follows=load_smoke_follows)
+    outcome = run_contract(target, allure_dir=paths.allure_results, junit_path=paths.contract_junit, echo=echo, checked=checked, load_smoke_follows=load_smoke_follows)
     if outcome.not_the_api:
         return outcome.exit_code, f"no test run: {outcome.reason}", True
     if outcome.exit_code == ExitCode.CANNOT_JUDGE and not (outcome.passed or outcome.failed or outcome.skipped):
@@ -215,23 +199,17 @@ def _contract_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, *, load_
     return outcome.exit_code, note, False
 
 
-def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, options: GateOptions) -> tuple[int, str, list[tuple[str, str]]]:
+def _load_step(target: SuiteConfig, paths: ReportPaths, echo: Echo, checked: TargetChecked) -> tuple[int, str, list[tuple[str, str]]]:
     try:
-        from otp_suite.loadtest.options import LoadOptions
+        from otp_suite.loadtest.options import gate_smoke_options
         from otp_suite.loadtest.runner import run_load
-        from otp_suite.loadtest.slo import SloError, run_slos
     except ImportError as error:
         return ExitCode.CANNOT_JUDGE, f"the load runner is not installed ({error.name})", []
     try:
-        # The smoke's size is the gate's; the SLOs come from the profile / OTP_SLO. LoadOptions is
-        # built here, not by load_options(): that parses the run time with Locust, and importing
-        # Locust (gevent monkey-patching) in this threaded process hangs it.
-        # In arrival-rate mode the latency SLOs judge the corrected percentiles (issue 6).
-        slos = run_slos(options.arrival_rate, [target.slo or ""])
-    except SloError as error:
+        options = gate_smoke_options(target)
+    except ConfigError as error:
         return ExitCode.CANNOT_JUDGE, str(error), []
-    load_options = LoadOptions(users=options.smoke_users, spawn_rate=float(options.smoke_users), run_time_s=max(1, round(options.smoke_run_time_s)), slos=slos, arrival_rate=options.arrival_rate)
-    outcome = run_load(target, load_options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo)
+    outcome = run_load(target, options, reports_dir=paths.root, allure_dir=paths.allure_results, echo=echo, checked=checked)
     slo_lines = [(_slo_line(result), _SLO_WORDS.get(result.status, result.status)) for result in outcome.slos]
     return outcome.exit_code, outcome.reason or ("SLOs hold" if outcome.exit_code == ExitCode.HOLDS else "SLO breached"), slo_lines
 
@@ -245,13 +223,13 @@ def _slo_line(result: SloResult) -> str:
     return f"{result.name} {result.comparison} {result.threshold:g}: {measured}"
 
 
-def _finish(run: GateRun, options: GateOptions, *, say: Echo, warn: Echo) -> int:
+def _finish(run: GateRun, *, say: Echo, warn: Echo) -> int:
     exit_code = run.verdict()
-    history = options.history_dir or run.paths.history
+    history = run.config.report_history or run.paths.history
     history_file = None
     problem = None
     say("[4/4] report")
-    if options.with_report:
+    if run.config.gate_report:
         try:
             outcome = build_report(run.allure_dir, run.paths.allure_report, config=run.target or run.config, history_dir=history, secrets=run.secrets, target_label=_target_label(run))
             run.report_path, history_file = outcome.html_path, outcome.history_file
@@ -268,7 +246,7 @@ def _finish(run: GateRun, options: GateOptions, *, say: Echo, warn: Echo) -> int
         problem = "--no-report"
     # The last steps are short and must not be cut: a half-done scrub would leave a token behind.
     with signals_held(deliver=False):
-        write_junit(run.paths.gate_junit, "gate", gate_junit_cases(run, options, problem))
+        write_junit(run.paths.gate_junit, "gate", gate_junit_cases(run, problem))
         try:
             scrub_reports(run.paths.root, run.secrets)
         except ReportError as error:
@@ -290,10 +268,11 @@ def _finish(run: GateRun, options: GateOptions, *, say: Echo, warn: Echo) -> int
 GATE_CASES = "otp_suite.gate"
 
 
-def gate_junit_cases(run: GateRun, options: GateOptions, report_problem: str | None) -> list[JunitCase]:
+def gate_junit_cases(run: GateRun, report_problem: str | None) -> list[JunitCase]:
     """What only the gate knows, as JUnit cases: the preflight, the steps it did not run and why, the report.
 
-    The contract's checks and the SLOs are in their own files, so no failure is counted twice.
+    The contract's checks and the SLOs are in their own files, so no failure is counted twice. Which
+    steps were asked for is ``run.config``'s (OTP_GATE_LOAD, OTP_GATE_REPORT).
     """
     steps = {step.name: step for step in run.steps}
     cases: list[JunitCase] = []
@@ -304,7 +283,7 @@ def gate_junit_cases(run: GateRun, options: GateOptions, report_problem: str | N
     if "contract" not in steps and preflight is not None and preflight.exit_code != ExitCode.HOLDS:
         cases.append(JunitCase("contract suite", GATE_CASES, SKIPPED, "not run: the preflight could not judge the target"))
     load = steps.get("load smoke")
-    if not options.with_load:
+    if not run.config.gate_load:
         cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, "not run: --no-load (OTP_GATE_LOAD=0)"))
     elif load is not None and load.exit_code is None:
         cases.append(JunitCase("load smoke", GATE_CASES, SKIPPED, f"not run: {load.note}"))
@@ -315,7 +294,7 @@ def gate_junit_cases(run: GateRun, options: GateOptions, report_problem: str | N
         cases.append(JunitCase("load smoke judged every SLO", GATE_CASES, ERROR, f"cannot judge: {load.note}"))
     if "interrupted" in steps:
         cases.append(JunitCase("gate run interrupted", GATE_CASES, ERROR, f"interrupted {steps['interrupted'].note}"))
-    if not options.with_report:
+    if not run.config.gate_report:
         cases.append(JunitCase("single-file report built", GATE_CASES, SKIPPED, "not built: --no-report (OTP_GATE_REPORT=0)"))
     else:
         cases.append(JunitCase("single-file report built", GATE_CASES, ERROR if report_problem else PASSED, f"not built: {report_problem}" if report_problem else ""))

@@ -1,5 +1,8 @@
-"""Before a run: can the target be reached at all? If not, the run cannot judge (exit 2).
+"""Before a run: can the target be reached at all, and does it take the suite's token? If not,
+the run cannot judge (exit 2).
 
+:func:`check_target` is the one preflight of contract, load and gate runs; it returns a
+:class:`TargetChecked` that a run hands on, so a gate checks its target once, not once per step.
 The answer is one line naming the target and the cause, never a traceback.
 """
 
@@ -10,6 +13,7 @@ import socket
 import ssl
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,8 +24,16 @@ from otp_suite.config import SuiteConfig
 from otp_suite.tls import target_tls
 
 
-class TargetUnreachable(Exception):
+class PreflightFailed(Exception):
     """The target cannot be judged; ``str()`` is the one-line reason."""
+
+
+class TargetUnreachable(PreflightFailed):
+    """The target cannot be reached (or answers with a redirect); ``str()`` is the one-line reason."""
+
+
+class NoCredentials(PreflightFailed):
+    """Neither a JWT secret nor a token is configured; ``str()`` is the one-line reason."""
 
 
 def describe_transport_error(url: str, error: BaseException, timeout_s: float, *, ca_bundle: Path | None = None) -> str:
@@ -99,7 +111,7 @@ def check_reachable(config: SuiteConfig) -> None:
         raise TargetUnreachable(describe_redirect(config.base_url, response))
 
 
-class TokenRefused(Exception):
+class TokenRefused(PreflightFailed):
     """The target refuses the suite's token; ``str()`` is the one-line reason."""
 
 
@@ -113,6 +125,43 @@ def check_token_accepted(config: SuiteConfig, token: str) -> None:
     if response.status_code == 401:
         source = "OTP_JWT_TOKEN" if config.jwt_token else "a token signed with OTP_JWT_SECRET"
         raise TokenRefused(f"OTP_BASE_URL {config.base_url} refuses {source} (401 to a request with it); check that it is the environment's secret or a current token")
+
+
+@dataclass(frozen=True)
+class TargetChecked:
+    """Proof that :func:`check_target` passed for ``base_url``: a run handed one skips its own preflight."""
+
+    base_url: str
+
+    def covers(self, config: SuiteConfig) -> bool:
+        """True when this check was made for ``config``'s target."""
+        return config.base_url == self.base_url
+
+
+def check_target(config: SuiteConfig, checked: TargetChecked | None = None) -> TargetChecked:
+    """The preflight every run shares: a target, a token or a secret, an answer in time, the token accepted.
+
+    Skipped when ``checked`` already covers ``config``'s target (a gate's steps after its own
+    preflight). Raises a :class:`PreflightFailed` naming the cause and the fix. The probes carry an
+    invalid body, so they never make the target send an SMS.
+    """
+    if checked is not None and checked.covers(config):
+        return checked
+    if config.base_url is None:
+        raise TargetUnreachable("no target: OTP_BASE_URL is not set and no embedded service was started")
+    if not (config.jwt_secret or config.jwt_token):
+        raise NoCredentials("neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them: load runs need OTP_JWT_SECRET to mint one per virtual user, or OTP_JWT_TOKEN)")
+    check_reachable(config)
+    # Every request would be refused: that is a setup problem, not a failed check or a breached SLO.
+    check_token_accepted(config, config.jwt_token or _preflight_token(config))
+    return TargetChecked(config.base_url)
+
+
+def _preflight_token(config: SuiteConfig) -> str:
+    """A token minted with OTP_JWT_SECRET for the preflight's one request (never sent with a valid body)."""
+    from fixtures.tokens import mint_token
+
+    return mint_token(config.jwt_secret or "", "suite-preflight")
 
 
 def probe_request(config: SuiteConfig, path: str, *, token: str | None = None, body: bytes = b"{}") -> httpx.Response:

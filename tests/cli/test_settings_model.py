@@ -25,6 +25,7 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_TEST_RANGES": ("+91:99999,+44:7700900:10", (NumberRange("+91", "99999"), NumberRange("+44", "7700900", 10))),
     "OTP_NUMBER_LEDGER": ("/tmp/test-numbers.jsonl", Path("/tmp/test-numbers.jsonl")),
     "OTP_MAX_WAIT_S": ("12.5", 12.5),
+    "OTP_CLOCK_MARGIN_S": ("1", 1.0),
     "OTP_ALLOW_LOAD": ("1", True),
     "OTP_VERIFY_TLS": ("0", False),
     "OTP_CA_BUNDLE": (certifi.where(), Path(certifi.where()).resolve()),  # a real PEM file: the setting reads it
@@ -62,6 +63,9 @@ SAMPLE_VALUES: dict[str, tuple[str, object]] = {
     "OTP_GATE_SMOKE_USERS": ("2", 2),
     "OTP_GATE_SMOKE_RUN_TIME": ("5", 5.0),
     "OTP_GATE_REPORT": ("0", False),
+    "OTP_ABORT_ON_BREACH": ("1", True),
+    "OTP_METRICS_PORT": ("9646", 9646),
+    "OTP_METRICS_HOST": ("127.0.0.3", "127.0.0.3"),
     "OTP_SERVE_HOST": ("127.0.0.2", "127.0.0.2"),
     "OTP_SERVE_PORT": ("8123", 8123),
     "OTP_SERVE_INBOX": ("0", False),

@@ -140,7 +140,7 @@ def test_percentiles_are_exact_nearest_rank():
 
 
 def test_an_arrival_rate_run_judges_latency_on_the_corrected_figures_and_the_schedule_by_default():
-    options = load_options(load_config({}), arrival_rate=100)
+    options = load_options(load_config({}, arrival_rate=100))
 
     names = {slo.name for slo in options.slos}
     assert {"verify.p95_corrected_ms", "flow.p95_corrected_ms", "flow.dropped_ratio"} <= names
@@ -148,7 +148,7 @@ def test_an_arrival_rate_run_judges_latency_on_the_corrected_figures_and_the_sch
 
 
 def test_in_an_arrival_rate_run_a_limit_on_locusts_p95_is_a_limit_on_the_corrected_p95():
-    options = load_options(load_config({}), arrival_rate=100, slo=["verify.p95_ms=500"])
+    options = load_options(load_config({}, arrival_rate=100), slo=["verify.p95_ms=500"])
 
     limits = {slo.name: slo.limit for slo in options.slos}
     assert limits["verify.p95_corrected_ms"] == 500

@@ -94,7 +94,7 @@ def test_options_take_locusts_names_and_override_the_profile(tmp_path):
     config = load_config({"OTP_ENV": "perf", "OTP_PROFILE_FILE": str(profile)})
 
     from_profile = load_options(config)
-    from_command_line = load_options(config, users=7, run_time="45s", slo=["verify.p95_ms=200"])
+    from_command_line = load_options(load_config({"OTP_ENV": "perf", "OTP_PROFILE_FILE": str(profile)}, load_users=7, load_run_time="45s"), slo=["verify.p95_ms=200"])
 
     assert (from_profile.users, from_profile.run_time_s) == (50, 300)
     assert {s.name: s.limit for s in from_profile.slos}["verify.p95_ms"] == 250
@@ -112,6 +112,6 @@ def test_every_option_names_its_otp_variable_in_the_help(invoke_load):
 
 
 def test_tags_name_the_locustfiles_flows():
-    options = load_options(load_config({}), tags=["wrong_otp", "direct"], exclude_tags=["resend"])
+    options = load_options(load_config({}, load_tags=["wrong_otp", "direct"], load_exclude_tags=["resend"]))
 
     assert (options.tags, options.exclude_tags) == (("wrong_otp", "direct"), ("resend",))

@@ -19,7 +19,7 @@ from helpers.report import allure2_categories, allure2_report, allure3_data_repo
 from helpers.suite_children import SERIAL_CONTRACT
 from otp_suite.config import load_config
 from otp_suite.contract.runner import NOT_THE_API_CHECK, run_contract
-from otp_suite.gating import PREFLIGHT_CHECK, GateOptions, run_gate
+from otp_suite.gating import PREFLIGHT_CHECK, run_gate
 from otp_suite.report.build import describe_run
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, TARGET_UNREACHABLE
 from otp_suite.report.paths import ReportPaths
@@ -57,8 +57,8 @@ def real_failures(tmp_path_factory: pytest.TempPathFactory, refused_url_module: 
     with resolved_target(config, fault="html_502") as target:
         run_contract(target, allure_dir=results, junit_path=root / "b.xml", echo=lambda _: None, pytest_args=[f"contract_tests/test_lifecycle.py::{REPLAY}"])
     gate_paths = ReportPaths(root / "gate")
-    gate_config = load_config({"OTP_BASE_URL": refused_url_module, "OTP_JWT_SECRET": SECRET}, reports_dir=gate_paths.root)
-    gate = run_gate(gate_config, GateOptions(with_load=False, with_report=False), say=lambda _: None, warn=lambda _: None)
+    gate_config = load_config({"OTP_BASE_URL": refused_url_module, "OTP_JWT_SECRET": SECRET}, reports_dir=gate_paths.root, gate_load=False, gate_report=False)
+    gate = run_gate(gate_config, say=lambda _: None, warn=lambda _: None)
     for result in gate_paths.allure_results.glob("*-result.json"):
         (results / result.name).write_bytes(result.read_bytes())
     describe_run(results, config)

@@ -14,7 +14,7 @@ from otp_suite.cli.errors import cannot_judge
 from otp_suite.cli.options import env_option, setting_option
 from otp_suite.config import ConfigError, load_config
 from otp_suite.exit_codes import ExitCode
-from otp_suite.gating import GateCannotStart, GateOptions, run_gate
+from otp_suite.gating import GateCannotStart, run_gate
 from otp_suite.interruption import signals_interrupt
 
 
@@ -45,12 +45,11 @@ def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, h
         )  # fmt: skip
     except ConfigError as error:
         cannot_judge(str(error))
-    options = GateOptions.from_config(config)
     # Ctrl-C or SIGTERM: the steps' children are stopped on the way out, the results so far are
     # marked interrupted, and the report is still built from them (exit 2: could not judge).
     try:
         with signals_interrupt():
-            run = run_gate(config, options, say=click.echo, warn=lambda line: click.echo(line, err=True))
+            run = run_gate(config, say=click.echo, warn=lambda line: click.echo(line, err=True))
     except GateCannotStart as error:
         cannot_judge(str(error))
     if run.exit_code != ExitCode.HOLDS:

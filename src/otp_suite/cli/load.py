@@ -43,6 +43,9 @@ from otp_suite.target import resolved_target
 @setting_option("load_master_bind_port", "--master-bind-port", type=click.IntRange(1, 65535))
 @setting_option("slo", "--slo", multiple=True, help=SETTINGS["slo"].help + " Repeatable.")
 @setting_option("load_samples_csv", "--samples-csv/--no-samples-csv")
+@setting_option("abort_on_breach", "--abort-on-breach/--no-abort-on-breach")
+@setting_option("metrics_port", "--metrics-port", type=click.IntRange(0, 65535))
+@setting_option("metrics_host", "--metrics-host")
 @setting_option("baseline", "--baseline", type=click.Path(path_type=Path))
 @setting_option("max_regression", "--max-regression", multiple=True, help=SETTINGS["max_regression"].help + " Repeatable; changes under 50 ms or 1 point are noise.")
 @setting_option("reports_dir", "--reports-dir", type=click.Path(file_okay=False, path_type=Path), help="Reports go to <dir>/load (CSV, HTML, summary.json, latency.png).")
@@ -56,7 +59,9 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
     --arrival-rate, flows start on schedule (open model) and latency is also measured from each
     request's intended start (corrected for coordinated omission).
     With --baseline, the run is also compared with an earlier one: a figure that grew beyond
-    --max-regression (and beyond the noise guard) fails it, named.
+    --max-regression (and beyond both runs' 99% confidence intervals) fails it, named.
+    With --abort-on-breach, a run whose SLO is breached beyond doubt stops early (exit 1, named);
+    with --metrics-port, live Prometheus metrics are served at /metrics during the run.
     Exit 0: every SLO held (and nothing regressed); 1: an SLO was breached or a figure regressed
     (named); 2: the run could not be judged (an SLO without samples is never counted as held),
     also when interrupted (Ctrl-C, SIGTERM): Locust and the service are stopped and summary.json
@@ -64,25 +69,7 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
     """
     try:
         config = load_config(**settings)
-        options = load_options(
-            config,
-            users=config.load_users,
-            spawn_rate=config.load_spawn_rate,
-            run_time=config.load_run_time,
-            shape=config.load_shape,
-            shape_params=config.load_shape_params,
-            tags=config.load_tags,
-            exclude_tags=config.load_exclude_tags,
-            workers=config.load_workers,
-            remote_workers=config.load_expect_workers,
-            master_port=config.load_master_bind_port,
-            slo=slo,
-            max_regression=max_regression,
-            arrival_rate=config.arrival_rate,
-            max_flows=config.arrival_max_flows,
-            samples_csv=config.load_samples_csv,
-            baseline=config.baseline,
-        )
+        options = load_options(config, slo=slo, max_regression=max_regression)
         if not config.is_embedded:
             assert config.base_url is not None
             check_load_allowed(config.base_url, config)

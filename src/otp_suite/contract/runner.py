@@ -29,7 +29,7 @@ from otp_suite.contract.run_plan import FAR_TARGET_INI, has_long_waits, numbers_
 from otp_suite.contract.worker_forks import WorkerForkServer, fork_server_supported
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
-from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted, round_trip_s
+from otp_suite.preflight import PreflightFailed, TargetChecked, check_target, round_trip_s
 from otp_suite.redaction import Redactor
 from otp_suite.report.junit import ERROR, JunitCase, add_junit_case
 from otp_suite.report.labels import AREA_CONTRACT
@@ -71,24 +71,22 @@ NOT_THE_API_CHECK = "the target answers like the OTP API"
 CANNOT_JUDGE_CHECK = "the contract run can judge the target"
 
 
-def _preflight(config: SuiteConfig) -> tuple[int, str] | None:
-    """(exit code, one-line reason) when the suite need not run: 2 it cannot judge, 1 the target is not the API; else None."""
+def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> tuple[int, str] | None:
+    """(exit code, one-line reason) when the suite need not run: 2 it cannot judge, 1 the target is not the API; else None.
+
+    The target's own preflight (:func:`otp_suite.preflight.check_target`) is skipped when
+    ``checked`` covers it (the gate made it already).
+    """
     from fixtures.tokens import mint_token
 
     try:
         load_contract_schema(config)
     except SpecUnusable as error:
         return ExitCode.CANNOT_JUDGE, str(error)
-    if config.base_url is None:
-        return ExitCode.CANNOT_JUDGE, "no target: OTP_BASE_URL is not set and no embedded service was started"
-    if not (config.jwt_secret or config.jwt_token):
-        return ExitCode.CANNOT_JUDGE, "neither OTP_JWT_SECRET nor OTP_JWT_TOKEN is set; the target needs a token (set one of them)"
-    token = config.jwt_token or mint_token(config.jwt_secret or "", "suite-preflight")
     try:
-        check_reachable(config)
-        check_token_accepted(config, token)
-        check_answers_like_the_api(config, token)
-    except (TargetUnreachable, TokenRefused) as error:
+        check_target(config, checked)
+        check_answers_like_the_api(config, config.jwt_token or mint_token(config.jwt_secret or "", "suite-preflight"))
+    except PreflightFailed as error:
         return ExitCode.CANNOT_JUDGE, str(error)
     except NotTheApi as error:
         return ExitCode.BROKEN, str(error)
@@ -128,6 +126,7 @@ def run_contract(
     echo: Callable[[str], None],
     pytest_args: Sequence[str] = (),
     pytest_command: Sequence[str] = PYTEST_COMMAND,
+    checked: TargetChecked | None = None,
     load_smoke_follows: bool = False,
 ) -> ContractOutcome:
     """Run the contract suite against ``config``'s target (already resolved: ``base_url`` set).
@@ -136,11 +135,12 @@ def run_contract(
     ``pytest_args`` narrows the run (e.g. ``-k``, node ids), as does ``config.contract_select``. Returns the verdict; never raises for
     a broken target or a failed run. ``pytest_command`` starts the child pytest (the suite's own
     tests pass a warm, forking one: thousands of runs would otherwise each pay the imports).
+    ``checked``: the target's preflight, already made by the caller (the gate), is not repeated.
     ``load_smoke_follows``: the gate's load smoke runs next, so a whole run checks its test range
     has room for both (:func:`otp_suite.contract.run_plan.numbers_needed`).
     """
     redact = Redactor(config.jwt_secret, config.jwt_token)
-    stopped = _preflight(config)
+    stopped = _preflight(config, checked)
     if stopped is not None:
         code, reason = stopped[0], redact(stopped[1])
         # A CI test tab shows the run, and why it stopped, even with no test run.

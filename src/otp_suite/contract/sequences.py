@@ -158,8 +158,8 @@ def observe(operation: str, response: httpx.Response) -> Observed:
         if operation == "verify":
             expect_verified(response, "a verify the model accepts answers exactly {\"message\": \"Users linked successfully\"}")
             return Observed(200)
-        body = expect_challenge(response, f"a {operation} that sends answers authCode and isNewUser")
-        return Observed(200, auth_code=body["authCode"], is_new_user=body["isNewUser"])
+        challenge = expect_challenge(response, f"a {operation} that sends answers authCode and isNewUser")
+        return Observed(200, auth_code=challenge["authCode"], is_new_user=challenge["isNewUser"])
     try:
         error_body: Any = response.json()
     except ValueError:

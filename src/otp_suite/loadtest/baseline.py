@@ -7,11 +7,22 @@ runs are arrival-rate runs, Locust's otherwise.
 
 A figure **regresses** when it grew by more than its threshold (``--max-regression
 verify.p95=20%``, ``OTP_MAX_REGRESSION``; ``*.p95=30%`` for every entry; defaults in
-:data:`DEFAULT_MAX_REGRESSION`) *and* passes the noise guard: both runs have at least
-:data:`MIN_REQUESTS` requests of the entry, and the change is at least :data:`MIN_CHANGE_MS` of
-latency (or :data:`MIN_CHANGE_ERROR_RATIO` of error ratio). On a quiet loopback service a verify
-answers in a few ms, where 20% is a fraction of a millisecond of scheduler noise: the absolute
-floor is what lets two runs of the same build pass each other.
+:data:`DEFAULT_MAX_REGRESSION`) *and* beyond doubt (the noise guard):
+
+* **latency, from the histograms** (both summaries carry each entry's HdrHistogram): each run's
+  percentile has a distribution-free 99 % confidence interval from its order statistics
+  (:mod:`otp_suite.loadtest.percentile_interval`); the figure regressed only when this run's
+  interval lies wholly above the baseline's, and by at least :data:`MIN_SHIFT_MS`. Few samples
+  give wide intervals, so they guard themselves; a percentile whose interval reaches past the
+  slowest sample (a p99 of a few hundred requests) is "few requests".
+* **error ratio**: the same with Wilson's interval of each run's failure ratio, and a change of at
+  least :data:`MIN_CHANGE_ERROR_RATIO`.
+* **an older summary without histograms**: the fixed guard of before: at least
+  :data:`MIN_REQUESTS` requests (and :data:`MIN_TAIL_SAMPLES` above a percentile) in both runs,
+  and a change of at least :data:`MIN_CHANGE_MS`.
+
+``benchmarks/bench_baseline_verdict.py`` measures how often same-build runs flag each other and how
+often an injected regression is named (README "Baseline: false alarms and detection").
 """
 
 from __future__ import annotations
@@ -22,19 +33,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from otp_suite.loadtest.latency_histograms import CORRECTED, LOCUST, decode, release
+from otp_suite.loadtest.percentile_interval import Interval, percentile_interval, ratio_interval
 from otp_suite.loadtest.slo import ENTRIES
 
 FIGURES = ("p50", "p95", "p99", "error_ratio")
 #: Relative growth allowed per figure when the user names none (tails are noisier than medians).
-DEFAULT_MAX_REGRESSION: dict[str, float] = {"p50": 0.25, "p95": 0.25, "p99": 0.50, "error_ratio": 1.00}
+#: With the histograms' confidence intervals as the noise guard, a percentage need not absorb the
+#: noise too: 10 % names a verify 12 ms slower on a stage 50 ms away (+23 %), which 25 % missed.
+DEFAULT_MAX_REGRESSION: dict[str, float] = {"p50": 0.10, "p95": 0.10, "p99": 0.20, "error_ratio": 1.00}
 #: Noise guard: fewer requests than this in either run, and the figure is not judged.
 MIN_REQUESTS = 20
 #: Noise guard: a percentile rests on the requests above it; with fewer than this many there (a
 #: p95 of fewer than 200 requests, a p99 of fewer than 1,000) a handful of slow requests moves it
 #: by multiples, and two runs of one build on a busy machine differed by +188 %: not judged.
 MIN_TAIL_SAMPLES = 10
-#: Noise guard: a latency change smaller than this is noise, whatever its relative size.
+#: Noise guard of a summary without histograms: a latency change smaller than this is noise.
 MIN_CHANGE_MS = 50.0
+#: Noise guard with histograms: intervals apart by less than this are a difference no one would
+#: act on (a loopback verify of 3 ms on a busy machine moves by a millisecond or two).
+MIN_SHIFT_MS = 5.0
 #: Noise guard: an error-ratio change smaller than this (one percentage point) is noise.
 MIN_CHANGE_ERROR_RATIO = 0.01
 
@@ -92,7 +110,13 @@ class BaselineVerdict:
         return {
             "path": str(self.path),
             "latency": self.latency,
-            "noise_guard": {"min_requests": MIN_REQUESTS, "min_change_ms": MIN_CHANGE_MS, "min_change_error_ratio": MIN_CHANGE_ERROR_RATIO},
+            "noise_guard": {
+                "latency": "99% confidence intervals of each percentile from its HdrHistogram (order statistics), apart by at least min_shift_ms",
+                "min_shift_ms": MIN_SHIFT_MS,
+                "error_ratio": "99% Wilson intervals apart",
+                "min_change_error_ratio": MIN_CHANGE_ERROR_RATIO,
+                "without_histograms": {"min_requests": MIN_REQUESTS, "min_change_ms": MIN_CHANGE_MS},
+            },
             "regressed": [c.name for c in self.regressed],
             "comparisons": [c.as_dict() for c in self.comparisons],
         }
@@ -143,20 +167,89 @@ def read_baseline(path: Path) -> dict[str, Any]:
     return document
 
 
-def compare(baseline: Mapping[str, Any], now_entries: Iterable[Mapping[str, Any]], limits: Mapping[tuple[str, str], float], *, arrival: bool) -> BaselineVerdict:
-    """Compare this run's entries (summary.json form) with ``baseline`` (:func:`read_baseline`)."""
+def compare(
+    baseline: Mapping[str, Any],
+    now_entries: Iterable[Mapping[str, Any]],
+    limits: Mapping[tuple[str, str], float],
+    *,
+    arrival: bool,
+    now_histograms: Mapping[str, Mapping[str, str]] | None = None,
+) -> BaselineVerdict:
+    """Compare this run's entries (summary.json form) and histograms (by entry and kind, encoded)
+    with ``baseline`` (:func:`read_baseline`)."""
     before = {str(e["name"]): e for e in baseline["entries"]}
     now = {str(e["name"]): e for e in now_entries}
     baseline_arrival = str(baseline.get("run", {}).get("model", "")).startswith("arrival")
     corrected = arrival and baseline_arrival
+    kind = CORRECTED if corrected else LOCUST
+    histograms_before, histograms_now = baseline.get("histograms") or {}, now_histograms or {}
     comparisons = []
     for entry in ENTRIES:
         if entry not in before and entry not in now:
             continue
+        pair = _Histograms.of(histograms_before.get(entry, {}).get(kind), histograms_now.get(entry, {}).get(kind))
         for figure in FIGURES:
             threshold = limits.get((entry, figure), limits[("*", figure)])
-            comparisons.append(_compare(entry, figure, before.get(entry), now.get(entry), threshold, corrected))
+            if figure == "error_ratio":
+                comparisons.append(_compare_errors(entry, before.get(entry), now.get(entry), threshold))
+            elif pair is not None:
+                comparisons.append(_compare_latency(entry, figure, pair, threshold))
+            else:
+                comparisons.append(_compare(entry, figure, before.get(entry), now.get(entry), threshold, corrected))
     return BaselineVerdict(Path(str(baseline.get("_path", ""))), "corrected" if corrected else "locust", tuple(comparisons))
+
+
+@dataclass(frozen=True)
+class _Histograms:
+    """One entry's percentiles with their intervals, in the baseline and now."""
+
+    before: dict[str, Interval | None]
+    now: dict[str, Interval | None]
+
+    @classmethod
+    def of(cls, before: str | None, now: str | None) -> _Histograms | None:
+        """The intervals of both encoded histograms; None unless both runs kept one."""
+        if not before or not now:
+            return None
+        return cls(_intervals(before), _intervals(now))
+
+
+def _intervals(encoded: str) -> dict[str, Interval | None]:
+    histogram = decode(encoded)
+    try:
+        return {figure: percentile_interval(histogram, float(figure[1:])) for figure in FIGURES if figure.startswith("p")}
+    finally:
+        release(histogram)
+
+
+def _compare_latency(entry: str, figure: str, pair: _Histograms, threshold: float) -> Comparison:
+    """A percentile judged on both runs' confidence intervals (see the module docstring)."""
+    old, new = pair.before[figure], pair.now[figure]
+    if old is None or new is None:
+        return Comparison(entry, figure, old.point if old else None, new.point if new else None, threshold, "few requests")
+    grew = new.point - old.point
+    if new.above(old) and new.low - old.high >= MIN_SHIFT_MS and grew > threshold * old.point:
+        return Comparison(entry, figure, old.point, new.point, threshold, "regressed")
+    if old.above(new) and old.low - new.high >= MIN_SHIFT_MS:
+        return Comparison(entry, figure, old.point, new.point, threshold, "improved")
+    return Comparison(entry, figure, old.point, new.point, threshold, "noise" if grew else "ok")
+
+
+def _compare_errors(entry: str, before: Mapping[str, Any] | None, now: Mapping[str, Any] | None, threshold: float) -> Comparison:
+    """The error ratio judged on Wilson's intervals of both runs' failure ratios."""
+    old, new = _value(before, "error_ratio", False), _value(now, "error_ratio", False)
+    if old is None or new is None or before is None or now is None:
+        return Comparison(entry, "error_ratio", old, new, threshold, "missing")
+    old_requests, new_requests = int(before.get("requests", 0)), int(now.get("requests", 0))
+    old_interval, new_interval = ratio_interval(round(old * old_requests), old_requests), ratio_interval(round(new * new_requests), new_requests)
+    if old_interval is None or new_interval is None:
+        return Comparison(entry, "error_ratio", old, new, threshold, "few requests")
+    grew = new - old
+    if new_interval.above(old_interval) and grew >= MIN_CHANGE_ERROR_RATIO and (old == 0 or grew / old > threshold):
+        return Comparison(entry, "error_ratio", old, new, threshold, "regressed")
+    if old_interval.above(new_interval) and -grew >= MIN_CHANGE_ERROR_RATIO:
+        return Comparison(entry, "error_ratio", old, new, threshold, "improved")
+    return Comparison(entry, "error_ratio", old, new, threshold, "noise" if grew else "ok")
 
 
 def _value(stats: Mapping[str, Any] | None, figure: str, corrected: bool) -> float | None:
@@ -168,15 +261,15 @@ def _value(stats: Mapping[str, Any] | None, figure: str, corrected: bool) -> flo
 
 
 def _compare(entry: str, figure: str, before: Mapping[str, Any] | None, now: Mapping[str, Any] | None, threshold: float, corrected: bool) -> Comparison:
+    """A percentile of summaries without histograms: the fixed guard (requests, MIN_CHANGE_MS)."""
     old, new = _value(before, figure, corrected), _value(now, figure, corrected)
     if old is None or new is None:
         return Comparison(entry, figure, old, new, threshold, "missing")
     requests = min(int((before or {}).get("requests", 0)), int((now or {}).get("requests", 0)))
     if requests < MIN_REQUESTS or (figure.startswith("p") and requests * (1 - int(figure[1:]) / 100) < MIN_TAIL_SAMPLES):
         return Comparison(entry, figure, old, new, threshold, "few requests")
-    floor = MIN_CHANGE_ERROR_RATIO if figure == "error_ratio" else MIN_CHANGE_MS
     grew = new - old
-    if abs(grew) < floor:
+    if abs(grew) < MIN_CHANGE_MS:
         return Comparison(entry, figure, old, new, threshold, "noise" if grew else "ok")
     if grew > 0 and (old == 0 or grew / old > threshold):
         return Comparison(entry, figure, old, new, threshold, "regressed")

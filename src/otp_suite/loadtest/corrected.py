@@ -30,7 +30,7 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -141,13 +141,17 @@ class CorrectedReport:
     schedule: dict[str, Any] | None  # ScheduleCounters.as_dict() plus the plan, in arrival mode
     dropped: dict[str, int]
     intervals: list[IntervalRow]
+    #: The run-wide HdrHistograms, encoded, by entry and kind ("locust", "corrected").
+    histograms: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Why the run was stopped before its run time (--abort-on-breach), or None.
+    aborted: dict[str, Any] | None = None
 
 
 #: Stands for the rows in the JSON document until they are streamed into the file (see write_report).
 _ROWS_PLACEHOLDER = "<interval rows>"
 
 
-def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int], samples: Sequence[CorrectedSample] | None = None) -> Path:
+def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int], samples: Sequence[CorrectedSample] | None = None, aborted: Mapping[str, Any] | None = None) -> Path:
     """Write ``<prefix>_corrected.json`` from the merged histograms (and ``<prefix>_samples.csv`` when samples were kept); returns the JSON path."""
     latency.close_all()
     figures = latency.entry_figures()
@@ -160,6 +164,7 @@ def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Map
         "schedule": dict(schedule) if schedule is not None else None,
         "intervals": {"interval_s": INTERVAL_S, "columns": ["start_s", "entry", "kind", "count", "p50_ms", "p95_ms", "p99_ms"], "rows": _ROWS_PLACEHOLDER},
         "histograms": latency.encoded_totals(),
+        "aborted": dict(aborted) if aborted is not None else None,
         "notes": {
             "corrected": "latency from the intended start: a scheduled flow's due time plus, for a step, what the steps before it took beyond their operation's median so far (otp_suite.loadtest.corrected)",
             "percentiles": f"HdrHistogram, {SIGNIFICANT_DIGITS} significant digits (within 0.1%); histograms encoded in HdrHistogram's compressed format, microseconds",
@@ -191,7 +196,7 @@ def read_report(prefix: str | Path) -> CorrectedReport | None:
         return None
     document = json.loads(path.read_text(encoding="utf-8"))
     rows = rows_from_lists(document.get("intervals", {}).get("rows", ()))
-    return CorrectedReport(document["mode"], document["entries"], document.get("schedule"), {k: int(v) for k, v in document.get("dropped", {}).items()}, rows)
+    return CorrectedReport(document["mode"], document["entries"], document.get("schedule"), {k: int(v) for k, v in document.get("dropped", {}).items()}, rows, document.get("histograms") or {}, document.get("aborted"))
 
 
 class SampleRow(NamedTuple):

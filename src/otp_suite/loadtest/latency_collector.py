@@ -41,6 +41,8 @@ class LatencyCollector:
         self.samples: list[CorrectedSample] | None = None
         #: Set by the locustfile in arrival-rate mode: rate, max_in_flight, tolerance_s.
         self.plan: dict[str, Any] | None = None
+        #: Set when the run was stopped on a breach (otp_suite.loadtest.breach_watch.Breach.as_dict()).
+        self.aborted: dict[str, Any] | None = None
         #: Bytes of encoded histograms shipped (a worker) or received (the master): what the benchmark prints.
         self.bytes_shipped = 0
         self._environment: Any = None
@@ -140,4 +142,4 @@ class LatencyCollector:
         if arrival:
             log.info("otp-suite arrival schedule: %d flows due, %d started, %d dropped", self.counters.scheduled, self.counters.started, self.counters.dropped)
         if prefix:
-            write_report(prefix, self.latency, schedule=schedule, dropped=dropped, samples=self.samples)
+            write_report(prefix, self.latency, schedule=schedule, dropped=dropped, samples=self.samples, aborted=self.aborted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +19,7 @@ from otp_suite.interruption import signals_held
 from otp_suite.loadtest.locust_run import WORKER_MISSING_AFTER_S
 from otp_suite.loadtest.locust_stats import stats_csv
 from otp_suite.loadtest.options import LoadOptions
+from otp_suite.loadtest.slo import as_overrides
 from otp_suite.ports import free_port
 from otp_suite.redaction import Redactor
 
@@ -159,7 +160,9 @@ class LocustProcesses:
 def run_locust(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> str:
     """Run Locust to the end; '' when it finished, else the one-line reason it could not run."""
     main_command, worker_commands = locust_commands(config, options, files)
-    env = locust_environment(config, options.extra_env)
+    # The run's SLOs travel as OTP_SLO, whatever their source (--slo, a test's options): the
+    # judging process watches them live (abort on breach, metrics).
+    env = locust_environment(replace(config, slo=as_overrides(options.slos, options.arrival_rate)), options.extra_env)
     with LocustProcesses(env) as processes:
         main = processes.start(main_command, files.log("locust"))
         for index, command in enumerate(worker_commands):

@@ -47,6 +47,8 @@ class LocustRun:
     pacing: Pacing
     #: The embedded reference service this process started (no OTP_BASE_URL), stopped when Locust quits.
     embedded_service: Any = None
+    #: The live watch of this test (abort on breach, /metrics: otp_suite.loadtest.live_run), judging process only.
+    live: Any = None
     #: True while this process's arrival-rate scheduler runs (there is never a second one).
     scheduler_running: bool = False
     _numbers: TestNumbers | None = field(default=None, repr=False)

@@ -1,8 +1,10 @@
 """How a load run is driven: users, spawn rate, run time, shape, tags, workers and SLOs.
 
-Precedence, like the rest of the suite: defaults < profile (OTP_ENV) < OTP_* variables < command line.
-The profile and variables arrive already merged in :class:`SuiteConfig`; :func:`load_options`
-lays the command line over them.
+Every value is a setting of :class:`SuiteConfig`, declared once there and resolved once by
+:func:`otp_suite.config.load_config` (defaults < profile (OTP_ENV) < OTP_* variables < command
+line); :func:`load_options` only validates them together and turns them into a run's options,
+and :func:`gate_smoke_options` into the gate's smoke. :class:`LoadOptions`'s own defaults are the
+settings' defaults, for code that builds a run directly (tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from otp_suite.config import PROJECT_ROOT, ConfigError, SuiteConfig
 from otp_suite.loadtest.baseline import BaselineError, parse_max_regression, read_baseline
@@ -19,9 +22,9 @@ from otp_suite.loadtest.shapes import ShapeError, parse_shape_params
 from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, run_slos
 
 DEFAULT_LOCUSTFILE = PROJECT_ROOT / "load" / "locustfile.py"
-DEFAULT_USERS = 10
-DEFAULT_SPAWN_RATE = 5.0
-DEFAULT_RUN_TIME = "30s"
+#: The run time when OTP_LOAD_RUN_TIME is unset (lengthened when the SLOs need it: coverage.py).
+DEFAULT_RUN_TIME_S = 30
+DEFAULT_RUN_TIME = f"{DEFAULT_RUN_TIME_S}s"
 _TIMESPAN = re.compile(r"(?P<bare>\d+)|(?:(?P<hours>\d+)h)?(?:(?P<minutes>\d+)m)?(?:(?P<seconds>\d+)s)?")
 #: Locust rejects more; the phone-number lanes (worker index, 2 digits) allow 100.
 MAX_WORKERS = 100
@@ -29,26 +32,31 @@ MAX_WORKERS = 100
 REMOTE_WORKERS_WAIT_S = 180
 
 
+def _default(name: str) -> Any:
+    """The declared default of the setting ``name`` (a SuiteConfig field)."""
+    return SuiteConfig.__dataclass_fields__[name].default
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """One load run's settings (the target and its policy live in :class:`SuiteConfig`)."""
 
-    users: int = DEFAULT_USERS
-    spawn_rate: float = DEFAULT_SPAWN_RATE
-    run_time_s: int = 30
-    shape: str = "steady"
-    shape_params: str = ""
+    users: int = _default("load_users")
+    spawn_rate: float = _default("load_spawn_rate")
+    run_time_s: int = DEFAULT_RUN_TIME_S
+    shape: str = _default("load_shape")
+    shape_params: str = _default("load_shape_params")
     tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
-    workers: int = 0
+    workers: int = _default("load_workers")
     #: Workers started elsewhere (other machines, containers) that join this master on ``master_port``.
-    remote_workers: int = 0
-    master_port: int = 5557
+    remote_workers: int = _default("load_expect_workers")
+    master_port: int = _default("load_master_bind_port")
     slos: tuple[SloThreshold, ...] = DEFAULT_SLOS
     #: Flows started per second on schedule (the open model); 0: Locust's closed model of ``users``.
-    arrival_rate: float = 0.0
+    arrival_rate: float = _default("arrival_rate")
     #: Arrival-rate mode: running flows per process at most (0: the locustfile's default).
-    max_flows: int = 0
+    max_flows: int = _default("arrival_max_flows")
     locustfile: Path = DEFAULT_LOCUSTFILE
     #: Time for Locust (and its workers) to start and to write its reports, on top of the run time.
     grace_s: float = 90.0
@@ -56,7 +64,7 @@ class LoadOptions:
     #: (otp_suite.loadtest.coverage); False when the user named the run time, which is then kept.
     measure_every_slo: bool = True
     #: Also write every request to ``locust_samples.csv`` (memory grows with the run: short runs only).
-    samples_csv: bool = False
+    samples_csv: bool = _default("load_samples_csv")
     #: An earlier run's summary.json to compare with (otp_suite.loadtest.baseline), and the thresholds.
     baseline: Path | None = None
     max_regression: tuple[str, ...] = ()
@@ -98,79 +106,68 @@ def parse_run_time(text: str, source: str = "--run-time / OTP_LOAD_RUN_TIME") ->
     return seconds
 
 
-def load_options(
-    config: SuiteConfig,
-    *,
-    users: int | None = None,
-    spawn_rate: float | None = None,
-    run_time: str | None = None,
-    shape: str | None = None,
-    shape_params: str | None = None,
-    tags: Sequence[str] = (),
-    exclude_tags: Sequence[str] = (),
-    workers: int | None = None,
-    remote_workers: int = 0,
-    master_port: int = 5557,
-    slo: Sequence[str] = (),
-    arrival_rate: float | None = None,
-    max_flows: int | None = None,
-    samples_csv: bool | None = None,
-    baseline: Path | None = None,
-    max_regression: Sequence[str] = (),
-) -> LoadOptions:
-    """Options from the command line over ``config``'s profile/variable values over the defaults.
+def load_options(config: SuiteConfig, *, slo: Sequence[str] = (), max_regression: Sequence[str] = ()) -> LoadOptions:
+    """The load run ``config`` describes: every value is its setting's, already resolved by
+    :func:`otp_suite.config.load_config` (profile < variables < command-line options).
 
+    ``slo`` and ``max_regression`` are entries laid over OTP_SLO / OTP_MAX_REGRESSION (a later
+    entry for the same figure wins), so ``--slo`` can change one SLO and keep the profile's others.
     Raises :class:`ConfigError` naming the bad setting and how to write it.
     """
-    users = users if users is not None else (config.load_users if config.load_users is not None else DEFAULT_USERS)
-    spawn_rate = spawn_rate if spawn_rate is not None else (config.load_spawn_rate if config.load_spawn_rate is not None else DEFAULT_SPAWN_RATE)
-    workers = workers if workers is not None else (config.load_workers or 0)
-    if users < 1:
-        raise ConfigError(f"--users / OTP_LOAD_USERS={users} must be at least 1")
-    if spawn_rate <= 0:
-        raise ConfigError(f"--spawn-rate / OTP_LOAD_SPAWN_RATE={spawn_rate:g} must be above 0 users per second")
+    workers, remote_workers = config.load_workers, config.load_expect_workers
+    if config.load_users < 1:
+        raise ConfigError(f"--users / OTP_LOAD_USERS={config.load_users} must be at least 1")
+    if config.load_spawn_rate <= 0:
+        raise ConfigError(f"--spawn-rate / OTP_LOAD_SPAWN_RATE={config.load_spawn_rate:g} must be above 0 users per second")
     if not 0 <= workers <= MAX_WORKERS:
         raise ConfigError(f"--workers / OTP_LOAD_WORKERS={workers} must be between 0 (one process) and {MAX_WORKERS}")
     if not 0 <= workers + remote_workers <= MAX_WORKERS:
         raise ConfigError(f"--workers plus --expect-workers is {workers + remote_workers}; at most {MAX_WORKERS} workers can have their own phone-number lane")
-    unknown = sorted((set(tags) | set(exclude_tags)) - set(FLOW_NAMES))
+    unknown = sorted((set(config.load_tags) | set(config.load_exclude_tags)) - set(FLOW_NAMES))
     if unknown:
         raise ConfigError(f"--tags / --exclude-tags name unknown flows {', '.join(unknown)}; the flows are {', '.join(FLOW_NAMES)}")
-    arrival_rate = arrival_rate or 0.0
-    max_flows = max_flows or 0
-    if arrival_rate < 0:
-        raise ConfigError(f"--arrival-rate / OTP_ARRIVAL_RATE={arrival_rate:g} must be above 0 flows per second (or 0 for Locust's closed model)")
-    if max_flows < 0:
-        raise ConfigError(f"--max-flows / OTP_ARRIVAL_MAX_FLOWS={max_flows} must be at least 1 (or 0 for the default)")
-    shape = shape or config.load_shape or "steady"
-    shape_params = shape_params if shape_params is not None else (config.load_shape_params or "")
-    baseline = baseline if baseline is not None else config.baseline
     regression_limits = (config.max_regression or "", *max_regression)
     try:
-        parse_shape_params(shape, shape_params)
+        parse_shape_params(config.load_shape, config.load_shape_params)
         parse_flow_mix(config.flow_mix)
-        slos = run_slos(arrival_rate, [config.slo or "", *slo])
+        slos = run_slos(config.arrival_rate, [config.slo or "", *slo])
         parse_max_regression(regression_limits)
-        if baseline is not None:
-            read_baseline(baseline)  # a missing or broken baseline is a setup error, found before the run
+        if config.baseline is not None:
+            read_baseline(config.baseline)  # a missing or broken baseline is a setup error, found before the run
     except (ShapeError, FlowMixError, SloError, BaselineError) as error:
         raise ConfigError(str(error)) from None
     return LoadOptions(
-        users=users,
-        spawn_rate=spawn_rate,
-        run_time_s=parse_run_time(run_time or config.load_run_time or DEFAULT_RUN_TIME),
-        shape=shape,
-        shape_params=shape_params,
-        tags=tuple(tags),
-        exclude_tags=tuple(exclude_tags),
+        users=config.load_users,
+        spawn_rate=config.load_spawn_rate,
+        run_time_s=parse_run_time(config.load_run_time or DEFAULT_RUN_TIME),
+        shape=config.load_shape,
+        shape_params=config.load_shape_params,
+        tags=config.load_tags,
+        exclude_tags=config.load_exclude_tags,
         workers=workers,
         remote_workers=remote_workers,
-        master_port=master_port,
+        master_port=config.load_master_bind_port,
         slos=slos,
-        arrival_rate=arrival_rate,
-        max_flows=max_flows,
-        measure_every_slo=run_time is None and not config.load_run_time,
-        samples_csv=config.load_samples_csv if samples_csv is None else samples_csv,
-        baseline=baseline,
+        arrival_rate=config.arrival_rate,
+        max_flows=config.arrival_max_flows,
+        measure_every_slo=not config.load_run_time,
+        samples_csv=config.load_samples_csv,
+        baseline=config.baseline,
         max_regression=tuple(item for item in regression_limits if item),
     )
+
+
+def gate_smoke_options(config: SuiteConfig) -> LoadOptions:
+    """The gate's load smoke: its size from the gate's settings (OTP_GATE_SMOKE_USERS,
+    OTP_GATE_SMOKE_RUN_TIME, OTP_ARRIVAL_RATE), its SLOs from OTP_SLO; every other load setting
+    at its default, so a profile tuned for long load runs does not change the gate.
+
+    In arrival-rate mode the latency SLOs judge the corrected percentiles (issue 6).
+    Raises :class:`ConfigError` for a bad OTP_SLO.
+    """
+    try:
+        slos = run_slos(config.arrival_rate, [config.slo or ""])
+    except SloError as error:
+        raise ConfigError(str(error)) from None
+    users = config.gate_smoke_users
+    return LoadOptions(users=users, spawn_rate=float(users), run_time_s=max(1, round(config.gate_smoke_run_time)), slos=slos, arrival_rate=config.arrival_rate)

@@ -4,7 +4,8 @@ The Locust processes themselves are :mod:`otp_suite.loadtest.locust_processes`; 
 table :mod:`otp_suite.loadtest.console_table`. :func:`run_load` is what ``otp-suite load`` and ``otp-suite gate`` call. It refuses targets that
 may not take load, checks the target answers, runs Locust with a hard timeout, reads Locust's
 CSV and the corrected latency figures the locustfile wrote (otp_suite.loadtest.corrected), judges
-every SLO, and writes summary.json, the latency plots and an Allure result.
+every SLO, and writes summary.json, the latency plots, one Allure result per SLO and
+``load/junit.xml`` (one case per SLO, written on every outcome, interruption included).
 Exit codes: 0 every SLO held, 1 one was breached, 2 the run could not be judged.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,10 @@ from otp_suite.config import SuiteConfig
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_held
 from otp_suite.loadtest.allure_result import write_allure_result
-from otp_suite.loadtest.baseline import BaselineError, baseline_table, compare, parse_max_regression, read_baseline
+from otp_suite.loadtest.baseline import BaselineError, BaselineVerdict, baseline_table, compare, parse_max_regression, read_baseline
 from otp_suite.loadtest.census import read_census
 from otp_suite.loadtest.console_table import entry_table
-from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, read_report
+from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, CorrectedReport, read_report
 from otp_suite.loadtest.coverage import chosen_flows, exercised_entries, minimum_run_time_s
 from otp_suite.loadtest.locust_processes import RunFiles, run_locust
 from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, most_frequent_failure, ordered, read_entries, read_history, stats_csv
@@ -35,11 +36,10 @@ from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
 from otp_suite.loadtest.slo import NOT_APPLICABLE, SloResult, judge, slo_table
 from otp_suite.loadtest.slo_junit import write_load_junit
 from otp_suite.loadtest.summary import write_summary
-from otp_suite.preflight import TargetUnreachable, TokenRefused, check_reachable, check_token_accepted
+from otp_suite.preflight import PreflightFailed, TargetChecked, check_target
 from otp_suite.report.paths import ReportPaths
 
 Echo = Callable[[str], None]
-
 
 
 @dataclass(frozen=True)
@@ -61,28 +61,57 @@ class LoadOutcome:
         return tuple(result.name for result in self.slos if not result.passed)
 
 
-def _preflight_token(config: SuiteConfig) -> str:
-    """A token minted with OTP_JWT_SECRET for the preflight's one request (never sent with a valid body)."""
-    from fixtures.tokens import mint_token
-
-    return mint_token(config.jwt_secret or "", "load-preflight")
+class _CannotJudge(Exception):
+    """A step found the run cannot be judged; ``str()`` is the one-line reason (exit 2)."""
 
 
-def _cannot_run(reason: str, echo: Echo) -> LoadOutcome:
-    # The caller prints the reason (the CLI as "otp-suite: cannot judge: ..." on stderr).
-    return LoadOutcome(ExitCode.CANNOT_JUDGE, reason=reason)
+@dataclass(frozen=True)
+class _Run:
+    """What the steps of one load run share."""
+
+    config: SuiteConfig
+    options: LoadOptions
+    files: RunFiles
+    allure_dir: Path
+    echo: Echo
+    #: The flows the run plays, and the run time every SLO needs to be sampled.
+    flows: tuple[str, ...]
+    needed_s: int
+    started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+
+    def broken(self, reason: str) -> _CannotJudge:
+        """Record ``reason`` as the run's broken Allure result; the error to raise."""
+        _write_allure(self, (), broken_reason=reason)
+        return _CannotJudge(reason)
 
 
-def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
+@dataclass(frozen=True)
+class _Figures:
+    """What Locust measured: every entry (Locust's figures, with the corrected ones merged in)."""
+
+    by_name: dict[str, EntryStats]
+    entries: list[EntryStats]
+    corrected: CorrectedReport | None
+    census: dict[str, Any] | None
+
+    @property
+    def aborted(self) -> dict[str, Any] | None:
+        """Why the run stopped before its run time (--abort-on-breach), or None."""
+        return self.corrected.aborted if self.corrected is not None else None
+
+
+def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo, checked: TargetChecked | None = None) -> LoadOutcome:
     """Load ``config``'s target (already resolved: base_url set) as ``options`` say, and judge the SLOs.
 
     Writes ``<reports_dir>/load/`` (Locust CSV and HTML, summary.json, latency.png, logs, junit.xml:
     a case per SLO) and the Allure results into ``allure_dir``. Never raises for a run that cannot be
-    judged: exit code 2, with the one-line reason in ``LoadOutcome.reason`` (not echoed).
+    judged: exit code 2, with the one-line reason in ``LoadOutcome.reason`` (not echoed). The JUnit
+    file is written whatever happens: a verdict, a run that cannot be judged, an interruption.
+    ``checked``: the target's preflight, already made by the caller (the gate), is not repeated.
     """
     junit = ReportPaths(Path(reports_dir)).load_junit
     try:
-        outcome = _judged_run(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo)
+        outcome = _judged_run(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo, checked=checked)
     except KeyboardInterrupt as interruption:
         with signals_held():
             write_load_junit(junit, ExitCode.CANNOT_JUDGE, (), f"interrupted by {signal_name_of(interruption)} before the run time was over; SLOs not judged")
@@ -91,136 +120,106 @@ def run_load(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, al
     return outcome
 
 
-def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> LoadOutcome:
+def _judged_run(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo, checked: TargetChecked | None) -> LoadOutcome:
+    """The load run's steps, in order: preflight, baseline, plan, the Locust run, TLS refusals, SLOs,
+    plots, summary, Allure results, console tables, verdict.
+    """
+    try:
+        _preflight(config, checked)
+        baseline, regression_limits = _read_baseline(options)
+        run = _plan(config, options, reports_dir=reports_dir, allure_dir=allure_dir, echo=echo)
+        figures = _run_locust(run)
+        _refuse_untrusted_target(run)
+        results = _judge_slos(run, figures)
+        _plot(run, figures)
+        histograms = figures.corrected.histograms if figures.corrected is not None else {}
+        versus = None if baseline is None else compare(baseline, [entry.as_dict() for entry in figures.entries], regression_limits, arrival=run.options.is_arrival_rate, now_histograms=histograms)
+        summary = _write_summary(run, figures, results, versus)
+        table = entry_table(figures.entries)
+        _write_allure(run, results, entry_table=table)
+        _print_tables(echo, table, results, versus)
+    except _CannotJudge as error:
+        return LoadOutcome(ExitCode.CANNOT_JUDGE, reason=str(error))
+    code, reason = _verdict(run, results, versus, figures.aborted)
+    echo(f"load: {reason} (summary: {summary})")
+    regression = None if versus is None else (versus.reason() if versus.regressed else "")
+    return LoadOutcome(code, results, summary, reason, tuple(figures.entries), figures.census, regression)
+
+
+def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> None:
+    """Refuse a target that may not take load, or cannot be judged, before any load is sent."""
     if config.base_url is None:
-        return _cannot_run("no target: resolve the config first (otp_suite.target.resolved_target)", echo)
+        raise _CannotJudge("no target: resolve the config first (otp_suite.target.resolved_target)")
     try:
         check_load_allowed(config.base_url, config)
     except LoadRefused as refusal:
-        return _cannot_run(str(refusal), echo)
-    if not (config.jwt_secret or config.jwt_token):
-        return _cannot_run("load runs need OTP_JWT_SECRET (a token is minted per virtual user) or OTP_JWT_TOKEN", echo)
+        raise _CannotJudge(str(refusal)) from None
     if config.fixed_code is None and config.resolved_inbox_url() is None:
-        return _cannot_run("no way to read OTPs: set OTP_INBOX_URL or OTP_FIXED_CODE", echo)
+        raise _CannotJudge("no way to read OTPs: set OTP_INBOX_URL or OTP_FIXED_CODE")
     try:
-        check_reachable(config)
-        # Every virtual user would be refused: that is a setup problem, not a breached SLO.
-        check_token_accepted(config, config.jwt_token or _preflight_token(config))
-    except (TargetUnreachable, TokenRefused) as unreachable:
-        return _cannot_run(str(unreachable), echo)
+        check_target(config, checked)
+    except PreflightFailed as error:
+        raise _CannotJudge(str(error)) from None
 
+
+def _read_baseline(options: LoadOptions) -> tuple[dict[str, Any] | None, dict[tuple[str, str], float]]:
+    """The baseline's summary (or None) and the regression limits."""
     try:
         # Read before this run's outputs replace the last run's: the baseline may be that very file.
         baseline = read_baseline(options.baseline) if options.baseline is not None else None
-        regression_limits = parse_max_regression(options.max_regression)
+        return baseline, parse_max_regression(options.max_regression)
     except BaselineError as error:
-        return _cannot_run(str(error), echo)
+        raise _CannotJudge(str(error)) from None
+
+
+def _plan(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allure_dir: Path, echo: Echo) -> _Run:
+    """The run's flows and run time, its folder emptied of the last run's outputs, and its first line."""
     flows = chosen_flows(parse_flow_mix(config.flow_mix), options.tags, options.exclude_tags)
     options, needed_s = _long_enough(config, options, flows, echo)
     files = RunFiles(Path(reports_dir) / "load")
     files.clear()
-    started_ms = int(time.time() * 1000)
+    run = _Run(config, options, files, Path(allure_dir), echo, flows, needed_s)
+    echo(_run_line(config, options))
+    return run
+
+
+def _run_line(config: SuiteConfig, options: LoadOptions) -> str:
+    """What is about to run, in one line."""
     processes = f"a master and {options.workers + options.remote_workers} workers" if options.is_distributed else "one process"
     if options.remote_workers:
         processes += f" ({options.remote_workers} joining on port {options.master_port})"
     if options.is_arrival_rate:
-        echo(f"load: {options.arrival_rate:g} flows/s on schedule (open model) for {options.run_time_s} s on {processes} -> {config.base_url}")
-    else:
-        echo(f"load: {options.users} users (spawn {options.spawn_rate:g}/s, shape {options.shape}) for {options.run_time_s} s on {processes} -> {config.base_url}")
+        return f"load: {options.arrival_rate:g} flows/s on schedule (open model) for {options.run_time_s} s on {processes} -> {config.base_url}"
+    return f"load: {options.users} users (spawn {options.spawn_rate:g}/s, shape {options.shape}) for {options.run_time_s} s on {processes} -> {config.base_url}"
+
+
+def _run_locust(run: _Run) -> _Figures:
+    """Run Locust to the end and read what it measured; an interrupted run keeps its figures so far."""
     try:
-        reason = run_locust(config, options, files)
+        reason = run_locust(run.config, run.options, run.files)
     except KeyboardInterrupt as interruption:
         with signals_held():
-            _keep_interrupted_run(interruption, config, options, files, started_ms, allure_dir)
+            _keep_interrupted_run(interruption, run)
         raise
-    census = read_census(files.csv_prefix)
+    census = read_census(run.files.csv_prefix)
     if census is not None:
         by_worker = ", ".join(f"worker {k}: {v}" for k, v in census["requests_by_worker"].items())
-        echo(f"load: {census['workers_joined']} of {options.workers + options.remote_workers} workers joined; requests by worker: {by_worker or 'none'}")
+        run.echo(f"load: {census['workers_joined']} of {run.options.workers + run.options.remote_workers} workers joined; requests by worker: {by_worker or 'none'}")
     if reason:
-        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
-        return _cannot_run(reason, echo)
-
-    corrected = read_report(files.csv_prefix)
-    by_name = read_entries(files.csv_prefix)
+        raise run.broken(reason)
+    corrected = read_report(run.files.csv_prefix)
+    by_name = read_entries(run.files.csv_prefix)
     if corrected is not None:
         by_name = merge_corrected(by_name, corrected.entries, corrected.dropped)
     else:
-        echo(f"load: warning: Locust wrote no corrected latency figures ({files.csv_prefix}{CORRECTED_SUFFIX} missing); corrected SLOs cannot be judged")
+        run.echo(f"load: warning: Locust wrote no corrected latency figures ({run.files.csv_prefix}{CORRECTED_SUFFIX} missing); corrected SLOs cannot be judged")
     entries = ordered(by_name)
     if not any(entry.requests for entry in entries if entry.name != "flow"):
-        reason = "Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)"
-        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
-        return _cannot_run(reason, echo)
-    refused_tls = _tls_refused(files.csv_prefix)
-    if refused_tls is not None:
-        # The load generator could not trust the target: a setup problem, not a breached SLO.
-        reason = f"the load's requests failed TLS verification ({refused_tls}); if a private CA signed the target's certificate, set OTP_CA_BUNDLE to that CA's PEM file (target {config.base_url})"
-        _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
-        return _cannot_run(reason, echo)
-    exercised = exercised_entries(flows, reads_inbox=config.fixed_code is None)
-    results = judge(options.slos, {name: entry.as_dict() for name, entry in by_name.items()}, exercised)
-    load_label = f"{options.arrival_rate:g} flows/s (open model)" if options.is_arrival_rate else f"{options.users} users, {options.shape}"
-    plot_latency(read_history(files.csv_prefix), files.plot, title=f"{config.base_url}: {load_label}")
-    plot_corrected(corrected.intervals if corrected is not None else [], files.corrected_plot, title=f"{config.base_url}: {load_label}, Locust's figures vs corrected")
-    schedule = corrected.schedule if corrected is not None else None
-    if schedule is not None:
-        echo(f"load: schedule: {schedule['scheduled']} flows due, {schedule['started']} started on time, {schedule['dropped']} dropped (latest start {schedule['max_late_ms']:.0f} ms after due)")
-    run_info = {
-        "target": config.base_url,
-        "model": "arrival-rate (open)" if options.is_arrival_rate else "users (closed)",
-        "arrival_rate": options.arrival_rate or None,
-        "schedule": schedule,
-        "users": options.users,
-        "spawn_rate": options.spawn_rate,
-        "run_time_s": options.run_time_s,
-        "shape": options.shape,
-        "shape_params": options.shape_params,
-        "tags": list(options.tags),
-        "exclude_tags": list(options.exclude_tags),
-        "workers": census,
-        "stats_csv": str(stats_csv(files.csv_prefix)),
-        "corrected_json": f"{files.csv_prefix}{CORRECTED_SUFFIX}",
-        "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}" if options.samples_csv else None,
-        "latency_precision": "HdrHistogram, 3 significant digits",
-        "html": str(files.html),
-    }
-    versus = None if baseline is None else compare(baseline, [entry.as_dict() for entry in entries], regression_limits, arrival=options.is_arrival_rate)
-    summary = write_summary(files.summary, entries, results, run=run_info, baseline=versus)
-    table = entry_table(entries)
-    _write_allure(allure_dir, results, files, started_ms, config, options, entry_table=table)
-
-    for line in table:
-        echo(line)
-    for line in slo_table(results):
-        echo(line)
-    if versus is not None:
-        for line in baseline_table(versus):
-            echo(line)
-    breached = [result.name for result in results if result.breached]
-    unjudged = [result.name for result in results if not result.judged]
-    if breached:
-        reason = "SLO breached: " + ", ".join(breached) + f" (target {config.base_url})"
-        failure = most_frequent_failure(files.csv_prefix)
-        if failure is not None:
-            reason += f"; most frequent failure: {failure[0]} ({failure[1]} times)"
-        if unjudged:
-            reason += f"; not judged: {', '.join(unjudged)}"
-        if versus is not None and versus.regressed:
-            reason += "; " + versus.reason()
-        code = ExitCode.BROKEN
-    elif versus is not None and versus.regressed:
-        reason, code = versus.reason(), ExitCode.BROKEN
-    elif unjudged:
-        reason = _not_judged_reason(unjudged, config, options, needed_s)
-        code = ExitCode.CANNOT_JUDGE
-    else:
-        not_applicable = sum(1 for result in results if result.status == NOT_APPLICABLE)
-        reason = f"all {len(results) - not_applicable} SLOs hold" + (f" ({not_applicable} not applicable: their flows are not played)" if not_applicable else "")
-        code = ExitCode.HOLDS
-    echo(f"load: {reason} (summary: {summary})")
-    regression = None if versus is None else (versus.reason() if versus.regressed else "")
-    return LoadOutcome(code, results, summary, reason, tuple(entries), census, regression)
+        raise run.broken("Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)")
+    figures = _Figures(by_name, entries, corrected, census)
+    if figures.aborted:
+        run.echo(f"load: stopped before its run time (--abort-on-breach): {figures.aborted['reason']}")
+    return figures
 
 
 #: Words of a TLS verification failure in Locust's failures (geventhttpclient raises ssl's errors).
@@ -231,6 +230,94 @@ def _tls_refused(csv_prefix: Path) -> str | None:
     """The most frequent failure of the run when it is a TLS verification failure, else None."""
     failure = most_frequent_failure(csv_prefix)
     return failure[0] if failure is not None and any(word in failure[0] for word in _TLS_FAILURE) else None
+
+
+def _refuse_untrusted_target(run: _Run) -> None:
+    """Cannot judge when the load generator could not trust the target: a setup problem, not a breached SLO."""
+    refused_tls = _tls_refused(run.files.csv_prefix)
+    if refused_tls is not None:
+        raise run.broken(f"the load's requests failed TLS verification ({refused_tls}); if a private CA signed the target's certificate, set OTP_CA_BUNDLE to that CA's PEM file (target {run.config.base_url})")
+
+
+def _judge_slos(run: _Run, figures: _Figures) -> tuple[SloResult, ...]:
+    """Every SLO's verdict; an SLO of a flow the run does not play is not applicable."""
+    exercised = exercised_entries(run.flows, reads_inbox=run.config.fixed_code is None)
+    return tuple(judge(run.options.slos, {name: entry.as_dict() for name, entry in figures.by_name.items()}, exercised))
+
+
+def _load_label(options: LoadOptions) -> str:
+    return f"{options.arrival_rate:g} flows/s (open model)" if options.is_arrival_rate else f"{options.users} users, {options.shape}"
+
+
+def _plot(run: _Run, figures: _Figures) -> None:
+    """latency.png (Locust's history) and corrected-latency.png (Locust's figures vs the corrected ones)."""
+    title = f"{run.config.base_url}: {_load_label(run.options)}"
+    plot_latency(read_history(run.files.csv_prefix), run.files.plot, title=title)
+    plot_corrected(figures.corrected.intervals if figures.corrected is not None else [], run.files.corrected_plot, title=f"{title}, Locust's figures vs corrected")
+
+
+def _write_summary(run: _Run, figures: _Figures, results: tuple[SloResult, ...], versus: BaselineVerdict | None) -> Path:
+    """summary.json: every entry, every SLO, how the run was made, and the baseline comparison."""
+    options, files = run.options, run.files
+    schedule = figures.corrected.schedule if figures.corrected is not None else None
+    if schedule is not None:
+        run.echo(f"load: schedule: {schedule['scheduled']} flows due, {schedule['started']} started on time, {schedule['dropped']} dropped (latest start {schedule['max_late_ms']:.0f} ms after due)")
+    run_info = {
+        "target": run.config.base_url,
+        "model": "arrival-rate (open)" if options.is_arrival_rate else "users (closed)",
+        "arrival_rate": options.arrival_rate or None,
+        "schedule": schedule,
+        "users": options.users,
+        "spawn_rate": options.spawn_rate,
+        "run_time_s": options.run_time_s,
+        "shape": options.shape,
+        "shape_params": options.shape_params,
+        "tags": list(options.tags),
+        "exclude_tags": list(options.exclude_tags),
+        "workers": figures.census,
+        "stats_csv": str(stats_csv(files.csv_prefix)),
+        "corrected_json": f"{files.csv_prefix}{CORRECTED_SUFFIX}",
+        "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}" if options.samples_csv else None,
+        "latency_precision": "HdrHistogram, 3 significant digits",
+        "html": str(files.html),
+        "aborted": figures.aborted,
+    }
+    return write_summary(files.summary, figures.entries, results, run=run_info, baseline=versus, histograms=figures.corrected.histograms if figures.corrected is not None else None)
+
+
+def _print_tables(echo: Echo, table: list[str], results: tuple[SloResult, ...], versus: BaselineVerdict | None) -> None:
+    """The entries, the SLOs and the baseline comparison on the console."""
+    for line in [*table, *slo_table(results), *(baseline_table(versus) if versus is not None else [])]:
+        echo(line)
+
+
+def _verdict(run: _Run, results: tuple[SloResult, ...], versus: BaselineVerdict | None, aborted: dict[str, Any] | None = None) -> tuple[int, str]:
+    """(exit code, reason): 1 an SLO breached (or the run stopped on one) or a figure regressed, 2 an SLO not judged, 0 all hold."""
+    breached = [result.name for result in results if result.breached]
+    if aborted is not None:
+        # Stopped on a breach beyond doubt: that SLO failed the run, whatever the shortened run's figures say.
+        breached += [] if aborted["slo"] in breached else [str(aborted["slo"])]
+        aborted_note = f"; stopped at {aborted['at_s']:.0f} s of {run.options.run_time_s} s (--abort-on-breach): {aborted['reason']}"
+    else:
+        aborted_note = ""
+    unjudged = [result.name for result in results if not result.judged]
+    regressed = versus is not None and versus.regressed
+    if breached:
+        reason = "SLO breached: " + ", ".join(breached) + f" (target {run.config.base_url})"
+        failure = most_frequent_failure(run.files.csv_prefix)
+        if failure is not None:
+            reason += f"; most frequent failure: {failure[0]} ({failure[1]} times)"
+        if unjudged:
+            reason += f"; not judged: {', '.join(unjudged)}"
+        if versus is not None and regressed:
+            reason += "; " + versus.reason()
+        return ExitCode.BROKEN, reason + aborted_note
+    if versus is not None and regressed:
+        return ExitCode.BROKEN, versus.reason()
+    if unjudged:
+        return ExitCode.CANNOT_JUDGE, _not_judged_reason(unjudged, run.config, run.options, run.needed_s)
+    not_applicable = sum(1 for result in results if result.status == NOT_APPLICABLE)
+    return ExitCode.HOLDS, f"all {len(results) - not_applicable} SLOs hold" + (f" ({not_applicable} not applicable: their flows are not played)" if not_applicable else "")
 
 
 def _long_enough(config: SuiteConfig, options: LoadOptions, flows: tuple[str, ...], echo: Echo) -> tuple[LoadOptions, int]:
@@ -259,21 +346,23 @@ def _not_judged_reason(unjudged: list[str], config: SuiteConfig, options: LoadOp
     return f"SLOs not judged, no samples in {options.run_time_s} s: {names}; {fix}"
 
 
-def _keep_interrupted_run(interruption: BaseException, config: SuiteConfig, options: LoadOptions, files: RunFiles, started_ms: int, allure_dir: Path) -> None:
+def _keep_interrupted_run(interruption: BaseException, run: _Run) -> None:
     """Write summary.json and the Allure result of a run cut short: Locust's figures so far, no SLO verdict."""
     by_signal = signal_name_of(interruption)
+    files, options = run.files, run.options
     try:
         entries = ordered(read_entries(files.csv_prefix)) if stats_csv(files.csv_prefix).is_file() else []
     except (OSError, ValueError, KeyError):
         entries = []  # a CSV cut mid-write: the summary still says the run was interrupted
-    run_info = {"target": config.base_url, "users": options.users, "run_time_s": options.run_time_s, "shape": options.shape, "stats_csv": str(stats_csv(files.csv_prefix))}
+    run_info = {"target": run.config.base_url, "users": options.users, "run_time_s": options.run_time_s, "shape": options.shape, "stats_csv": str(stats_csv(files.csv_prefix))}
     write_summary(files.summary, entries, (), run=run_info, interrupted_by=by_signal)
     reason = f"interrupted by {by_signal} before the run time was over; figures so far in {files.summary}, SLOs not judged"
-    _write_allure(allure_dir, (), files, started_ms, config, options, broken_reason=reason)
+    _write_allure(run, (), broken_reason=reason)
 
 
-def _write_allure(allure_dir: Path, results: tuple[SloResult, ...] | tuple[()], files: RunFiles, started_ms: int, config: SuiteConfig, options: LoadOptions, *, broken_reason: str = "", entry_table: list[str] | None = None) -> None:
+def _write_allure(run: _Run, results: tuple[SloResult, ...] | tuple[()], *, broken_reason: str = "", entry_table: list[str] | None = None) -> None:
+    files, options = run.files, run.options
     attachments = [stats_csv(files.csv_prefix), Path(f"{files.csv_prefix}_failures.csv"), files.html, files.plot, files.corrected_plot, Path(f"{files.csv_prefix}{CORRECTED_SUFFIX}"), files.summary]
     load = f"{options.arrival_rate:g} flows/s on schedule (open model)" if options.is_arrival_rate else f"{options.users} users, shape {options.shape}"
-    description = f"Locust load run against {config.base_url}: {load}, {options.run_time_s} s, workers {options.workers or 'none'}"
-    write_allure_result(Path(allure_dir), results, attachments, started_ms=started_ms, description=description, broken_reason=broken_reason, entry_table=entry_table or ())
+    description = f"Locust load run against {run.config.base_url}: {load}, {options.run_time_s} s, workers {options.workers or 'none'}"
+    write_allure_result(run.allure_dir, results, attachments, started_ms=run.started_ms, description=description, broken_reason=broken_reason, entry_table=entry_table or ())

@@ -162,6 +162,15 @@ def run_slos(arrival_rate: float, overrides: Iterable[str]) -> tuple[SloThreshol
     return apply_overrides(default_slos(arrival_rate), overrides, corrected=arrival_rate > 0)
 
 
+def as_overrides(slos: Iterable[SloThreshold], arrival_rate: float = 0.0) -> str:
+    """``slos`` as OTP_SLO text that :func:`run_slos` reads back to the same thresholds (how a Locust
+    process learns the SLOs of its run: those left out of the defaults are turned off)."""
+    chosen = tuple(slos)
+    names = {slo.name for slo in chosen}
+    offs = [f"{slo.name}=off" for slo in default_slos(arrival_rate) if slo.name not in names]
+    return ",".join([*offs, *(f"{slo.name}={slo.limit!r}" for slo in chosen)])
+
+
 def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str], *, corrected: bool = False) -> tuple[SloThreshold, ...]:
     """``base`` changed by ``NAME=LIMIT`` / ``NAME=off`` items (each item may hold several, comma-separated).
 

@@ -19,11 +19,13 @@ def write_summary(
     run: Mapping[str, object],
     interrupted_by: str | None = None,
     baseline: BaselineVerdict | None = None,
+    histograms: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write ``{"passed", "interrupted", "entries", "slos", "run"}``; ``passed`` is True only when every SLO held.
 
     ``interrupted_by`` (``SIGINT``, ``SIGTERM``) marks a run cut short: its figures are partial,
-    no SLO was judged and ``passed`` is False.
+    no SLO was judged and ``passed`` is False. ``histograms`` (encoded HdrHistograms by entry and
+    kind) let a later run use this one as its baseline with confidence intervals.
     """
     results = list(results)
     document = {
@@ -34,6 +36,7 @@ def write_summary(
         "slos": [r.as_dict() for r in results],
         "run": dict(run),
         **({"baseline": baseline.as_dict()} if baseline is not None else {}),
+        **({"histograms": {entry: dict(kinds) for entry, kinds in histograms.items()}} if histograms else {}),
         "notes": {
             "source": "Locust's own figures are read from its CSV (run.stats_csv); the *_corrected_ms figures and dropped counts from run.corrected_json",
             "flow": "flow time is the time a user waited on the service (sum of its requests), think time excluded",
