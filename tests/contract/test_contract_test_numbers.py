@@ -44,7 +44,7 @@ def long_lived_target() -> Iterator[LongLivedTarget]:
     with ServiceThread(app) as service:
         store = app.state.store
         # The service's own records: every number it sent to, every number a verify linked.
-        yield LongLivedTarget(service.url, lambda: list(store._inbox), lambda: set(store._linked))  # noqa: SLF001
+        yield LongLivedTarget(service.url, lambda: list(store.inbox), lambda: set(store.state.linked))
 
 
 @pytest.fixture
