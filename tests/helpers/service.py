@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import httpx
 import jwt
 
-from fixtures import PhoneNumber, mint_token
-from fixtures.tokens import new_user_id
 from otp_suite.policy import OtpPolicy
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.clock import ManualClock
 from otp_suite.service.faults import parse_faults
 from otp_suite.service.server import READY_LINE, ServiceThread, wait_until_ready
+from otp_suite.testdata.phone_numbers import PhoneNumber
+from otp_suite.testdata.tokens import mint_token, new_user_id
 
 REGISTER = "/fe/users/auth/otp/register"
 RESEND = "/fe/users/auth/otp/resend"

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_challenge
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from typing import Any
 
 import gevent
 
-from fixtures import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.loadtest.pacing import Pacing
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 FLOW_ENTRY = "flow"
 FLOW_REQUEST_TYPE = "FLOW"
