@@ -35,10 +35,7 @@ def _regular_packages_under(source_root: Path) -> set[str]:
 
 def test_the_product_never_imports_the_repositorys_test_folders() -> None:
     offenders = {
-        f"{source.relative_to(PROJECT_ROOT)}: {sorted(forbidden)}"
-        for folder in PRODUCT_FOLDERS
-        for source in (PROJECT_ROOT / folder).rglob("*.py")
-        if (forbidden := _imported_top_level_names(source) & TEST_ONLY_MODULES)
+        f"{source.relative_to(PROJECT_ROOT)}: {sorted(forbidden)}" for folder in PRODUCT_FOLDERS for source in (PROJECT_ROOT / folder).rglob("*.py") if (forbidden := _imported_top_level_names(source) & TEST_ONLY_MODULES)
     }
 
     assert not offenders, f"product modules import test-only folders (move what they need into otp_suite.testdata): {sorted(offenders)}"
