@@ -28,9 +28,9 @@ def _imported_top_level_names(source: Path) -> set[str]:
     return names
 
 
-def _regular_packages_under(source_root: Path) -> set[str]:
-    """Dotted names of the folders under ``source_root`` that hold an ``__init__.py``."""
-    return {".".join(init.parent.relative_to(source_root).parts) for init in source_root.rglob("__init__.py")}
+def _folders_of_modules_under(source_root: Path) -> set[str]:
+    """Dotted names of the folders under ``source_root`` that hold Python modules."""
+    return {".".join(module.parent.relative_to(source_root).parts) for module in source_root.rglob("*.py")}
 
 
 def test_the_product_never_imports_the_repositorys_test_folders() -> None:
@@ -47,7 +47,7 @@ def test_the_wheel_packages_every_product_package_and_nothing_else() -> None:
     packaged = set(setuptools_config["packages"])
 
     assert setuptools_config["package-dir"] == {"": "src"}
-    assert packaged == _regular_packages_under(PROJECT_ROOT / "src"), "pyproject.toml [tool.setuptools] packages must list exactly the packages under src/"
+    assert packaged == _folders_of_modules_under(PROJECT_ROOT / "src"), "pyproject.toml [tool.setuptools] packages must list exactly the folders of modules under src/ (each with an __init__.py)"
     assert {name.partition(".")[0] for name in packaged} == {"otp_suite"}
 
 
