@@ -31,7 +31,6 @@ COPY --from=node-tools /app/node_modules ./node_modules
 # environments.toml: the profiles of OTP_ENV (mount your own over /app/environments.toml to change them).
 COPY pyproject.toml constraints.txt README.md openapi.yaml schemathesis.toml environments.toml ./
 COPY src ./src
-COPY fixtures ./fixtures
 COPY contract_tests ./contract_tests
 COPY load ./load
 # Editable, like `make install`: the suite finds openapi.yaml, contract_tests/ and node_modules/

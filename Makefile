@@ -38,7 +38,7 @@ $(NODE_STAMP): package.json package-lock.json
 BYTECODE_STAMP := $(VENV)/.bytecode
 
 $(BYTECODE_STAMP): $(PY_STAMP)
-	$(BIN)/python -m compileall -q -j 0 src fixtures load contract_tests tests benchmarks
+	$(BIN)/python -m compileall -q -j 0 src load contract_tests tests benchmarks
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest tests -n 0 -p no:cacheprovider --collect-only -q > /dev/null
 	touch $@
 
@@ -66,7 +66,7 @@ $(LINT_STAMP): $(PY_STAMP) | $(BYTECODE_STAMP)
 
 # ruff and mypy (configured in pyproject.toml) over the package, then the OpenAPI linters.
 lint: install $(LINT_STAMP)
-	$(BIN)/ruff check src fixtures load tests
+	$(BIN)/ruff check src load tests
 	$(BIN)/mypy
 	$(BIN)/openapi-spec-validator openapi.yaml
 	npx --no-install redocly lint openapi.yaml

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from fixtures.delaying_proxy import delayed_link  # noqa: E402
+from otp_suite.testdata.delaying_proxy import delayed_link  # noqa: E402
 from otp_suite.config import load_config  # noqa: E402
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, LoadOptions, run_load  # noqa: E402
 from otp_suite.loadtest.baseline import compare, parse_max_regression  # noqa: E402

@@ -23,12 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from otp_suite.contract.clause_map import load_clauses
-from fixtures.tokens import mint_token
 from otp_suite.config import PROJECT_ROOT, load_config
+from otp_suite.contract.clause_map import load_clauses
 from otp_suite.contract.runner import run_contract
 from otp_suite.service.faults import CATALOG
 from otp_suite.target import resolved_target
+from otp_suite.testdata.tokens import mint_token
 
 #: Speed and availability faults: judged by the load tests, not by a contract.
 LOAD_ONLY = {"slow_verify", "fail_ratio", "stall"}

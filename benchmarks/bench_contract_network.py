@@ -1,7 +1,7 @@
 """The contract run's wall time direct and through a delaying link (50 ms round trip), side by side.
 
 One embedded reference service (fast test policy) serves every run; the proxied runs reach it
-through fixtures.delaying_proxy on loopback. Direct and proxied runs alternate, so both see the
+through otp_suite.testdata.delaying_proxy on loopback. Direct and proxied runs alternate, so both see the
 same machine; the medians and their ratio are printed (goal: ratio <= 1.3).
 
     .venv/bin/python benchmarks/bench_contract_network.py            # 3 rounds, 50 ms, full depth
@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from fixtures.delaying_proxy import delayed_link
 from otp_suite.config import SuiteConfig, load_config
 from otp_suite.contract.runner import run_contract
 from otp_suite.target import resolved_target
+from otp_suite.testdata.delaying_proxy import delayed_link
 
 
 def timed_run(config: SuiteConfig, reports: Path) -> tuple[float, str]:

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from fixtures import mint_token  # noqa: E402
 from otp_suite.policy import OtpPolicy  # noqa: E402
 from otp_suite.service.server import ServiceProcess  # noqa: E402
+from otp_suite.testdata.tokens import mint_token  # noqa: E402
 
 SUITE_LOCUSTFILE = ROOT / "load" / "locustfile.py"
 BARE_LOCUSTFILE = ROOT / "benchmarks" / "bare_fasthttp_locustfile.py"

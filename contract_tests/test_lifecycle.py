@@ -7,13 +7,13 @@ from collections.abc import Callable
 import pytest
 
 from contract_tests.steps import Stopwatch, sent_anew
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_verified
 from otp_suite.contract.json_text import JsonLiteral, escaped_string
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 Start = Callable[..., Challenge]
 

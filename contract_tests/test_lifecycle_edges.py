@@ -8,13 +8,13 @@ from collections.abc import Callable
 import pytest
 
 from contract_tests.steps import Stopwatch, answered_after
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error, expect_verified
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 Start = Callable[..., Challenge]
 #: How early before the end of its lifetime the OTP is used: with whole-second timestamps the

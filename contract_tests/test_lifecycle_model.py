@@ -30,8 +30,6 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from contract_tests.plugins.identities import Identities
-from fixtures.phone_numbers import NumberAllocator
-from fixtures.tokens import new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.outcome import WAIT_NOT_MADE_PROPERTY
@@ -40,6 +38,8 @@ from otp_suite.contract.run_plan import MODEL_NUMBERS_PER_LANE, MODEL_SHRINK_NUM
 from otp_suite.contract.sequences import Reproduction, SequenceRequest, SequenceTarget
 from otp_suite.model.oracle import Departure, Oracle
 from otp_suite.model.rules import ContractRules, Number
+from otp_suite.testdata.phone_numbers import NumberAllocator
+from otp_suite.testdata.tokens import new_user_id
 
 pytestmark = pytest.mark.clause("model.sequences")
 

@@ -14,11 +14,11 @@ import pytest
 from contract_tests.plugins.aged import ExpiredChallenges
 from contract_tests.plugins.bodies import SOME_AUTH_CODE, SOME_OTP
 from contract_tests.steps import guess_wrong
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error, expect_verified
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 Start = Callable[..., Challenge]
 

@@ -28,10 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fixtures.phone_numbers import NumberAllocator
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_verified
+from otp_suite.testdata.phone_numbers import NumberAllocator
 
 SAMPLE_SIZE = 200
 CHI_SQUARE_LIMIT = 40.0  # 9 degrees of freedom: P(X >= 40) = 7.6e-6

@@ -11,13 +11,13 @@ import pytest
 
 from contract_tests.plugins.aged import ExpiredChallenges
 from contract_tests.steps import COOLDOWN_MARGIN_S, Stopwatch, answered_after, guess_wrong, sent_anew
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_verified
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 Start = Callable[..., Challenge]
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 
 from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong
-from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, expect_verified, explain
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
 
 Start = Callable[..., Challenge]
 

@@ -18,7 +18,6 @@ import requests
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 
-from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.client import OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
@@ -26,6 +25,7 @@ from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, replay
 from otp_suite.contract.session import run_config, session_token
 from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
 from otp_suite.redaction import REDACT
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
 
 schema = load_contract_schema(run_config())
 install_token_auth(schema, session_token())

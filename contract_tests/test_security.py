@@ -18,12 +18,12 @@ import pytest
 from contract_tests.plugins.bodies import MALFORMED_FOR_EVERY_OPERATION, MALFORMED_FOR_VERIFY, OPERATIONS, valid_body
 from contract_tests.plugins.identities import Identities
 from contract_tests.steps import leaked
-from fixtures.phone_numbers import PhoneNumber
-from fixtures.tokens import BAD_TOKEN_VARIANTS
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_challenge, expect_error, explain, json_body
+from otp_suite.testdata.phone_numbers import PhoneNumber
+from otp_suite.testdata.tokens import BAD_TOKEN_VARIANTS
 
 MAX_BODY_BYTES = 16 * 1024
 OTHER_METHODS = ("GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")

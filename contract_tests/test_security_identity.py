@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from contract_tests.plugins.identities import Identities
-from fixtures.phone_numbers import NumberAllocator, PhoneNumber
-from fixtures.tokens import new_user_id
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error, expect_verified
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
+from otp_suite.testdata.tokens import new_user_id
 
 Start = Callable[..., Challenge]
 OTHER_CLIENT_ID = "7f0c2a9e-5b1d-4c3e-9a8f-0d1e2f3a4b5c"

@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import pytest
 
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error
 from otp_suite.contract.json_text import JsonLiteral, escaped_string
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 Start = Callable[..., Challenge]
 MAX_BODY_BYTES = 16 * 1024

@@ -26,10 +26,10 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.plugins.bodies import OPERATIONS, SOME_AUTH_CODE, SOME_OTP, valid_body
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, explain
 from otp_suite.contract.json_text import JsonLiteral
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 #: form -> a JSON number at an extreme, as written.
 EXTREME_NUMBERS: dict[str, JsonLiteral] = {

@@ -12,12 +12,12 @@ import pytest
 from contract_tests.plugins.aged import ExpiredChallenges
 from contract_tests.plugins.identities import Identities
 from contract_tests.steps import guess_wrong, leaked
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OPERATION_PATHS, OtpClient, OtpInbox
 from otp_suite.contract.expectations import explain
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 Start = Callable[..., Challenge]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from contract_tests.plugins.bodies import OPERATIONS, valid_body
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import time
 
 from contract_tests.plugins.bodies import SOME_AUTH_CODE, SOME_OTP
 from contract_tests.plugins.identities import Identities
-from fixtures.phone_numbers import PhoneNumber
-from fixtures.tokens import new_user_id
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error
+from otp_suite.testdata.phone_numbers import PhoneNumber
+from otp_suite.testdata.tokens import new_user_id
 
 LEEWAY_S = 30
 INSIDE_S = LEEWAY_S - 7

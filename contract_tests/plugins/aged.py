@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from contract_tests.steps import EXPIRY_MARGIN_S, guess_wrong
-from fixtures.phone_numbers import NumberAllocator, PhoneNumber
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_verified
 from otp_suite.contract.scheduling import EXPIRED_CHALLENGES_FIXTURE
 from otp_suite.contract.waiting import PolicyWaiter
 from otp_suite.policy import OtpPolicy
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
 
 #: state -> failed attempts to make before the lifetime runs out (None: verify it, consuming it).
 STATES: dict[str, int | None] = {

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.skip_causes import SkipCause, skip
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 OPERATIONS = ("register", "resend", "verify")
 #: An authCode and OTP of the right form; no challenge matches them, so a verify carrying them is a 401.

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from fixtures.tokens import bad_token, mint_token, new_user_id
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.session import session_token
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.exit_codes import ExitCode
 from otp_suite.redaction import REDACT
+from otp_suite.testdata.tokens import bad_token, mint_token, new_user_id
 
 #: Bad-token variants whose badness does not depend on knowing the environment's secret.
 SECRETLESS_VARIANTS = frozenset({"alg_none", "wrong_secret", "not_a_jwt", "empty"})
@@ -65,7 +65,7 @@ class Identities:
         return token
 
     def bad(self, variant: str) -> str:
-        """The bad token ``variant`` (see fixtures.tokens.BAD_TOKEN_VARIANTS).
+        """The bad token ``variant`` (see otp_suite.testdata.tokens.BAD_TOKEN_VARIANTS).
 
         Without the secret, the variants that do not need it are still made: unsigned, signed with
         some other secret, not a JWT, empty; and from OTP_JWT_TOKEN, its tampered or unsigned forms.

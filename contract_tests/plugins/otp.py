@@ -1,7 +1,7 @@
 """The OTP side of the target: a client with the session user's token, the inbox, fresh test
 numbers, and a factory for started challenges.
 
-Numbers, all from the run's :class:`fixtures.phone_numbers.NumberAllocator` (``phone_numbers``):
+Numbers, all from the run's :class:`otp_suite.testdata.phone_numbers.NumberAllocator` (``phone_numbers``):
 ``number`` / ``other_number`` (fresh, first range), ``new_number`` (fresh and never verified by any
 run: isNewUser), ``number_in_second_range`` (fresh, second range; the check is skipped with the
 reason when one range is configured), ``second_range`` (that index, same skip). For a pool, ask the
@@ -22,12 +22,12 @@ import httpx
 import pytest
 import requests
 
-from fixtures.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.config import SuiteConfig
 from otp_suite.contract.challenges import Challenge, start_challenge
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox, may_have_sent, numbers_named, verified
 from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.exit_codes import ExitCode
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.tls import target_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
@@ -39,7 +39,7 @@ SECOND_RANGE_REASON = (
 
 @pytest.fixture(scope="session")
 def phone_numbers(suite_config: SuiteConfig) -> Iterator[NumberAllocator]:
-    """The run's number allocator (fixtures.phone_numbers.NumberAllocator): fresh numbers from the
+    """The run's number allocator (otp_suite.testdata.phone_numbers.NumberAllocator): fresh numbers from the
     configured ranges, claimed in the ledger every worker of the run and later runs share; released
     at the session's end."""
     allocator = NumberAllocator.for_config(suite_config)

@@ -32,3 +32,5 @@ COUNTRY_CODE = re.compile(COUNTRY_CODE_PATTERN)
 PHONE_NUMBER = re.compile(r"[0-9]{6,14}")
 #: A one-time password: 6 digits.
 OTP = re.compile(r"[0-9]{6}")
+#: An authCode, the challenge's handle: 4 digits.
+AUTH_CODE = re.compile(r"[0-9]{4}")

@@ -159,7 +159,7 @@ def check_target(config: SuiteConfig, checked: TargetChecked | None = None) -> T
 
 def _preflight_token(config: SuiteConfig) -> str:
     """A token minted with OTP_JWT_SECRET for the preflight's one request (never sent with a valid body)."""
-    from fixtures.tokens import mint_token
+    from otp_suite.testdata.tokens import mint_token
 
     return mint_token(config.jwt_secret or "", "suite-preflight")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixtures.tokens import mint_token
 from helpers.contract import KNOWN_SECRET
 from otp_suite.cli import main
 from otp_suite.contract.outcome import read_junit, write_interrupted_junit
+from otp_suite.testdata.tokens import mint_token
 
 
 def _invoke(args: list[str], env: dict[str, str | None]) -> tuple[int, str, float]:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.tokens import mint_token
 from helpers.contract import KNOWN_SECRET
 from otp_suite.contract.outcome import ContractOutcome
 from otp_suite.redaction import REDACTED, Redactor
 from otp_suite.report.scrub import scrub_tree
+from otp_suite.testdata.tokens import mint_token
 
 
 def test_registered_secret_is_redacted() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.phone_numbers import PhoneNumberSource
 from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, is_in_test_range, map_into_test_range
+from otp_suite.testdata.phone_numbers import PhoneNumberSource
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from fixtures.delaying_proxy import DelayingProxy, delayed_link
 from otp_suite.config import load_config
 from otp_suite.contract.runner import FAR_TARGET_WORKERS, FIRST_WORKERS, LATER_WORKER_NICENESS, side_by_side_options
 from otp_suite.preflight import round_trip_s
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.server import ServiceThread
+from otp_suite.testdata.delaying_proxy import DelayingProxy, delayed_link
 
 ROUND_TRIP_S = 0.2
 

@@ -8,8 +8,9 @@ import multiprocessing
 import jwt
 import pytest
 
-from fixtures import BAD_TOKEN_VARIANTS, PhoneNumberSource, bad_token, mint_token
 from otp_suite.service.auth import authenticated_user
+from otp_suite.testdata.phone_numbers import PhoneNumberSource
+from otp_suite.testdata.tokens import BAD_TOKEN_VARIANTS, bad_token, mint_token
 
 SECRET = "fixture-test-secret"
 

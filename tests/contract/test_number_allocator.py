@@ -1,4 +1,4 @@
-"""The test-number allocator and its ledger (fixtures.phone_numbers, fixtures.number_ledger), and
+"""The test-number allocator and its ledger (otp_suite.testdata.phone_numbers, otp_suite.testdata.number_ledger), and
 the ranges of OTP_TEST_RANGES: a number sent to is not handed out again within a send window, by
 this process, another process of the run or a later run; a used-up range says how long to wait."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.number_ledger import CLAIM_HOLD_S, NumberLedger
-from fixtures.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.config import ConfigError, load_config
 from otp_suite.number_ranges import NumberRange, parse_ranges
+from otp_suite.testdata.number_ledger import CLAIM_HOLD_S, NumberLedger
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 
 WINDOW_S = 600.0
 #: A range of a thousand numbers: +999 55501234567000 .. 55501234567999.
@@ -176,7 +176,7 @@ def test_a_number_a_run_verified_is_never_handed_out_as_new(ledger_path: Path, c
 
 
 def test_verified_numbers_are_remembered_after_the_file_is_rewritten(ledger_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fixtures.number_ledger.COMPACT_AFTER_LINES", 10)
+    monkeypatch.setattr("otp_suite.testdata.number_ledger.COMPACT_AFTER_LINES", 10)
     earlier_run = allocator(ledger_path, clock)
     used = earlier_run.fresh_many(999)
     sent(earlier_run, used)
@@ -236,7 +236,7 @@ def test_processes_sharing_the_ledger_never_share_a_number(ledger_path: Path) ->
 
 
 def test_the_ledger_file_is_rewritten_small_and_still_read_right(ledger_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fixtures.number_ledger.COMPACT_AFTER_LINES", 50)
+    monkeypatch.setattr("otp_suite.testdata.number_ledger.COMPACT_AFTER_LINES", 50)
     reader = allocator(ledger_path, clock)
     reader.fresh()  # reads the file as it is now
     writer = allocator(ledger_path, clock)

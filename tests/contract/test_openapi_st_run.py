@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import mint_token
 from otp_suite.policy import OtpPolicy
 from otp_suite.service.server import ServiceProcess
+from otp_suite.testdata.tokens import mint_token
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ST = Path(sys.executable).with_name("st")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixtures.tokens import mint_token
 from helpers.failsafe_targets import SHORT_RUN_ARGS, ReferenceTarget, SuiteRun, assert_fails_safe
 from otp_suite.cli import main
 from otp_suite.loadtest.slo_junit import LOAD_RUN_CASE
+from otp_suite.testdata.tokens import mint_token
 
 COMMANDS = ("contract", "load", "gate")
 #: What a load run writes as soon as it starts: Locust's CSVs.

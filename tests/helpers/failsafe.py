@@ -25,11 +25,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fixtures import mint_token
 from helpers.suite_children import GATE_TEST_TIMEOUT_S, LATENCY_SLOS_OFF, NARROW_CONTRACT
 from otp_suite.config import PROJECT_ROOT
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.service.server import ServiceProcess
+from otp_suite.testdata.tokens import mint_token
 
 #: How long a command may take to end after the signal. Issue 7 asks 30 s for contract and gate on
 #: an idle machine; a loaded 2-core one takes longer to stop the xdist workers (25 s grace at most,

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixtures import mint_token
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
 from otp_suite.report.build import ReportOutcome, build_report
+from otp_suite.testdata.tokens import mint_token
 
 SAMPLE_SECRET = "sample-signing-secret-for-report-tests-0123456789"
 SAMPLE_TOKEN = mint_token(SAMPLE_SECRET, "user-report-tests")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,13 +21,14 @@ from dataclasses import dataclass
 import httpx
 import jwt
 
-from fixtures import PhoneNumber, mint_token
-from fixtures.tokens import new_user_id
 from otp_suite.policy import OtpPolicy
 from otp_suite.service import ServiceSettings, create_app
 from otp_suite.service.clock import ManualClock
 from otp_suite.service.faults import parse_faults
 from otp_suite.service.server import READY_LINE, ServiceThread, wait_until_ready
+from otp_suite.testdata.codes import wrong_otp
+from otp_suite.testdata.phone_numbers import PhoneNumber
+from otp_suite.testdata.tokens import mint_token, new_user_id
 
 REGISTER = "/fe/users/auth/otp/register"
 RESEND = "/fe/users/auth/otp/resend"
@@ -40,9 +40,6 @@ OTP_PATHS = (REGISTER, RESEND, VERIFY)
 SERVICE_TEST_POLICY = OtpPolicy(ttl_s=300, max_verify_attempts=3, resend_cooldown_s=30, max_sends_per_window=3, send_window_s=600)
 #: Longer than any total advance of the clock in a test, so a test's token never expires under it.
 TOKEN_LIFETIME_S = 86_400
-
-#: A 4-digit authCode string, as register and resend return it.
-AUTH_CODE_FORM = re.compile(r"[0-9]{4}")
 
 _NO_TOKEN_GIVEN = object()
 
@@ -192,16 +189,6 @@ def reminted(token: str, secret: str, now: float) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
     lifetime = int(claims["exp"]) - int(claims["iat"])
     return jwt.encode({**claims, "iat": int(now), "exp": int(now) + lifetime}, secret, algorithm="HS256")
-
-
-def wrong_otp(otp: str) -> str:
-    """A 6-digit OTP different from ``otp``."""
-    return f"{(int(otp) + 1) % 1_000_000:06d}"
-
-
-def wrong_auth_code(auth_code: str) -> str:
-    """A 4-digit authCode different from ``auth_code``."""
-    return f"{(int(auth_code) + 1) % 10_000:04d}"
 
 
 def leaks_in(response: httpx.Response, secrets_by_name: Mapping[str, str]) -> list[str]:

@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from fixtures import PhoneNumberSource
 from otp_suite.loadtest.corrected import read_samples
+from otp_suite.testdata.phone_numbers import PhoneNumberSource
 
 pytestmark = pytest.mark.slow
 

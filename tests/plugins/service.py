@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from fixtures import PhoneNumber, PhoneNumberSource
 from helpers.service import OtpApi, RunningService, running_service
 from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX
 from otp_suite.service.clock import ManualClock
+from otp_suite.testdata.phone_numbers import PhoneNumber, PhoneNumberSource
 
 
 @pytest.fixture(scope="session")

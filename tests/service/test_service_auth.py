@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import BAD_TOKEN_VARIANTS, bad_token, mint_token
 from helpers.service import OTP_PATHS, REGISTER, RESEND, VERIFY, OtpApi
+from otp_suite.testdata.tokens import BAD_TOKEN_VARIANTS, bad_token, mint_token
 
 LEEWAY_S = 30
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from helpers.service import AUTH_CODE_FORM, OtpApi, wrong_auth_code, wrong_otp
+from helpers.service import OtpApi
+from otp_suite.api import AUTH_CODE
+from otp_suite.testdata.codes import wrong_auth_code, wrong_otp
 
 
 def _assert_error(response, status: int, code: str) -> None:
@@ -19,7 +21,7 @@ def test_register_answers_exactly_a_4_digit_auth_code_and_is_new_user(api: OtpAp
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"authCode", "isNewUser"}
-    assert isinstance(body["authCode"], str) and AUTH_CODE_FORM.fullmatch(body["authCode"])
+    assert isinstance(body["authCode"], str) and AUTH_CODE.fullmatch(body["authCode"])
     assert body["isNewUser"] is True
 
 

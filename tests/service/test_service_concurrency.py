@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from helpers.service import REGISTER, VERIFY, OtpApi, wrong_otp
+from helpers.service import REGISTER, VERIFY, OtpApi
+from otp_suite.testdata.codes import wrong_otp
 
 CONCURRENT = 12
 
@@ -27,7 +28,7 @@ def test_concurrent_right_verifies_give_exactly_one_200(api: OtpApi, number) -> 
 def test_concurrent_wrong_guesses_are_evaluated_at_most_max_attempts_times(api: OtpApi, number) -> None:
     challenge = api.start_challenge(number)
     # Distinct wrong OTPs, as a brute-force attacker would send them.
-    bodies = [number.body(authCode=challenge.auth_code, otp=wrong_otp(f"{(int(challenge.otp) + i) % 1_000_000:06d}")) for i in range(CONCURRENT)]
+    bodies = [number.body(authCode=challenge.auth_code, otp=wrong_otp(challenge.otp, i + 1)) for i in range(CONCURRENT)]
 
     responses = api.post_concurrently(VERIFY, bodies)
 
@@ -41,7 +42,7 @@ def test_concurrent_guesses_with_the_right_otp_among_them_end_either_consumed_or
     # wins, and every guess after it meets a consumed challenge (401, step 1 of the verify order),
     # so the 401s alone cannot count the wrong guesses evaluated (the all-wrong test above does).
     challenge = api.start_challenge(number)
-    wrong = [number.body(authCode=challenge.auth_code, otp=f"{(int(challenge.otp) + i) % 1_000_000:06d}") for i in range(1, CONCURRENT)]
+    wrong = [number.body(authCode=challenge.auth_code, otp=wrong_otp(challenge.otp, i)) for i in range(1, CONCURRENT)]
     right = number.body(authCode=challenge.auth_code, otp=challenge.otp)
     most = api.policy.max_verify_attempts
 

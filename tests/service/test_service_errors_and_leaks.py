@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import BAD_TOKEN_VARIANTS, bad_token
-from helpers.service import OTP_PATHS, REGISTER, VERIFY, OtpApi, leaks_in, wrong_otp
+from helpers.service import OTP_PATHS, REGISTER, VERIFY, OtpApi, leaks_in
+from otp_suite.testdata.codes import wrong_otp
+from otp_suite.testdata.tokens import BAD_TOKEN_VARIANTS, bad_token
 
 ERROR_CODES = ["UN_AUTHORIZED", "INVALID_REQUEST", "INVALID_OTP", "OTP_EXPIRED", "TOO_MANY_ATTEMPTS", "TOO_MANY_REQUESTS", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"]
 

@@ -7,9 +7,10 @@ import signal
 import httpx
 import pytest
 
-from fixtures import PhoneNumberSource, mint_token
 from helpers.service import INBOX, REGISTER, VERIFY, serve_process
 from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX
+from otp_suite.testdata.phone_numbers import PhoneNumberSource
+from otp_suite.testdata.tokens import mint_token
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda sig: sig.name)

@@ -25,7 +25,7 @@ def token(**settings: object) -> None:
 
       TOKEN=$(otp-suite token); curl -H "user-jwt-token: $TOKEN" ...
     """
-    from fixtures.tokens import mint_token
+    from otp_suite.testdata.tokens import mint_token
 
     try:
         config = load_config(**settings)

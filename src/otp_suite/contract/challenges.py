@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.contract.client import OWN_TOKEN, InboxUnavailable, OtpClient, OtpInbox
 from otp_suite.contract.expectations import expect_challenge
+from otp_suite.testdata.codes import wrong_auth_code, wrong_otp
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,11 @@ class Challenge:
 
     def wrong_otp(self, offset: int = 1) -> str:
         """An OTP that is not this challenge's (6 digits, ``offset`` away)."""
-        return f"{(int(self.otp) + offset) % 1_000_000:06d}"
+        return wrong_otp(self.otp, offset)
 
     def wrong_auth_code(self) -> str:
         """An authCode that is not this challenge's."""
-        return f"{(int(self.auth_code) + 1) % 10_000:04d}"
+        return wrong_auth_code(self.auth_code)
 
 
 def start_challenge(

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.contract.exchanges import Exchange
 from otp_suite.contract.json_text import json_bytes
+from otp_suite.testdata.phone_numbers import PhoneNumber
 from otp_suite.tls import client_tls
 
 #: The suite's short operation names -> path.

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 
+from otp_suite.api import AUTH_CODE
 from otp_suite.contract.exchanges import Exchange
 from otp_suite.redaction import REDACT
-
-AUTH_CODE = re.compile(r"[0-9]{4}")
 
 
 def explain(response: httpx.Response, rule: str) -> str:

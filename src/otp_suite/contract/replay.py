@@ -14,8 +14,8 @@ import re
 
 import jwt
 
-from fixtures.tokens import TokenClaims
 from otp_suite.api import TOKEN_HEADER
+from otp_suite.testdata.tokens import TokenClaims
 
 #: Shell text for a token no ``otp-suite token`` option reproduces.
 UNREPRODUCIBLE_TOKEN = "$OTP_JWT_TOKEN"

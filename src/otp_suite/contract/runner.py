@@ -77,7 +77,7 @@ def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> tuple[int,
     The target's own preflight (:func:`otp_suite.preflight.check_target`) is skipped when
     ``checked`` covers it (the gate made it already).
     """
-    from fixtures.tokens import mint_token
+    from otp_suite.testdata.tokens import mint_token
 
     try:
         load_contract_schema(config)
@@ -96,7 +96,7 @@ def _preflight(config: SuiteConfig, checked: TargetChecked | None) -> tuple[int,
 def _test_ranges_too_used(config: SuiteConfig, *, load_smoke: bool) -> str | None:
     """Why a whole run cannot judge now: a test range without the free numbers it needs (earlier
     runs' sends still count against the send limits); None when every range has them."""
-    from fixtures.phone_numbers import NumberAllocator
+    from otp_suite.testdata.phone_numbers import NumberAllocator
 
     allocator = NumberAllocator.for_config(config)
     what = f"{config.contract_depth} contract run" + (" and the gate's load smoke" if load_smoke else "")
@@ -247,7 +247,7 @@ def planned_workers(config: SuiteConfig, *, selected_node_ids: int = 0, round_tr
     lifetime. A far target (``round_trip_s``, the median answer time, of at least
     :data:`FAR_TARGET_ROUND_TRIP_S`) gets :data:`FAR_TARGET_WORKERS`. A run narrowed to a few node
     ids starts no more workers than it has ids (each worker costs a start-up and a collection).
-    Workers never share a number: each claims its numbers in the run's ledger (fixtures.phone_numbers).
+    Workers never share a number: each claims its numbers in the run's ledger (otp_suite.testdata.phone_numbers).
     """
     return _wanted_workers(config, selected_node_ids, round_trip_s)
 

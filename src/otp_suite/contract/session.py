@@ -12,9 +12,9 @@ import dataclasses
 import functools
 import secrets
 
-from fixtures.tokens import mint_token, new_user_id
 from otp_suite.config import SuiteConfig, load_config
 from otp_suite.redaction import REDACT
+from otp_suite.testdata.tokens import mint_token, new_user_id
 
 
 @functools.cache

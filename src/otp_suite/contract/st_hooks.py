@@ -12,10 +12,10 @@ from typing import Any
 
 import schemathesis
 
-from fixtures.phone_numbers import PhoneNumberSource
 from otp_suite.api import SENDING_OPERATIONS
 from otp_suite.config import load_config
 from otp_suite.contract.test_range import map_into_test_range
+from otp_suite.testdata.phone_numbers import PhoneNumberSource
 
 _CONFIG = load_config()
 _NUMBERS = PhoneNumberSource.for_range(_CONFIG.number_ranges[0])

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from fixtures.phone_numbers import PhoneNumber
 from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 
 class NumberSupply(Protocol):
-    """Where fresh test numbers come from: fixtures.phone_numbers.NumberAllocator or PhoneNumberSource."""
+    """Where fresh test numbers come from: otp_suite.testdata.phone_numbers.NumberAllocator or PhoneNumberSource."""
 
     def next(self) -> PhoneNumber:
         """A fresh number of the default range."""

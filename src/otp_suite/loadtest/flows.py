@@ -23,9 +23,10 @@ from typing import Any
 
 import gevent
 
-from fixtures import PhoneNumber
 from otp_suite.api import REGISTER_PATH, RESEND_PATH, TOKEN_HEADER, VERIFY_PATH
 from otp_suite.loadtest.pacing import Pacing
+from otp_suite.testdata.codes import wrong_otp
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 FLOW_ENTRY = "flow"
 FLOW_REQUEST_TYPE = "FLOW"
@@ -36,11 +37,6 @@ _FLOW_IDS = itertools.count(random.getrandbits(40) << 20)
 
 class StepFailed(Exception):
     """A step got an answer the flow cannot go on from; the flow ends and is recorded failed."""
-
-
-def wrong_otp(otp: str) -> str:
-    """An OTP that is certainly not ``otp``."""
-    return f"{(int(otp) + 1) % 1_000_000:06d}"
 
 
 class Flow:

@@ -1,6 +1,6 @@
 """Who a virtual user is: its own JWT, and the process's supply of test phone numbers.
 
-Numbers come from the run's number allocator (:class:`fixtures.phone_numbers.NumberAllocator`),
+Numbers come from the run's number allocator (:class:`otp_suite.testdata.phone_numbers.NumberAllocator`),
 shared with the contract run through the ledger of test numbers, so no two workers ever use the same
 number, and every number is checked against the test range before it is used.
 """
@@ -12,9 +12,9 @@ import threading
 import time
 import uuid
 
-from fixtures import PhoneNumber, mint_token
-from fixtures.phone_numbers import NumberAllocator
 from otp_suite.config import ConfigError, SuiteConfig
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
+from otp_suite.testdata.tokens import mint_token
 
 #: Numbers a load process claims at once (one ledger transaction each, not one per flow).
 CLAIM_BATCH = 16
@@ -53,7 +53,7 @@ class OutOfTestRange(RuntimeError):
 class TestNumbers:
     """Fresh numbers in the first test range for one load-generator process; thread-safe.
 
-    They come from the run's number allocator (:class:`fixtures.phone_numbers.NumberAllocator`),
+    They come from the run's number allocator (:class:`otp_suite.testdata.phone_numbers.NumberAllocator`),
     claimed in the ledger of test numbers that contract runs use too, :data:`CLAIM_BATCH` at a time:
     so the gate's load smoke never takes a number its contract run (or an earlier run) left
     limited, and no two load processes share one. Every number handed out counts as sent to; the

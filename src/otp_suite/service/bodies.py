@@ -11,12 +11,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from otp_suite.api import COUNTRY_CODE, OTP, PHONE_NUMBER
+from otp_suite.api import AUTH_CODE, COUNTRY_CODE, OTP, PHONE_NUMBER
 from otp_suite.service.errors import ApiError, invalid_request
 from otp_suite.service.faults import Faults
-
-AUTH_CODE = re.compile(r"[0-9]{4}")
-
 
 #: Near-miss patterns the faults use instead of the contract's (each accepts one form it must refuse).
 _FAULTY_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
