@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from otp_suite.testdata.delaying_proxy import delayed_link
 from helpers.load import QuickRun, quick_config, quick_load
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY
 from otp_suite.target import resolved_target
+from otp_suite.testdata.delaying_proxy import delayed_link
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("far-stage-baseline")]
 
