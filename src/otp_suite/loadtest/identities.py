@@ -13,11 +13,14 @@ import time
 import uuid
 
 from otp_suite.config import ConfigError, SuiteConfig
-from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
+from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber, RangeExhausted
 from otp_suite.testdata.tokens import mint_token
 
 #: Numbers a load process claims at once (one ledger transaction each, not one per flow).
 CLAIM_BATCH = 16
+#: The most a load process claims at once: the batch doubles while the run keeps asking (a fast
+#: load claims once every few seconds, not a hundred times a second, each reading the ledger).
+MAX_CLAIM_BATCH = 256
 #: Minted tokens live this long and are renewed at half-life, so even a soak run never sends an expired one.
 TOKEN_LIFETIME_S = 6 * 3600
 
@@ -68,13 +71,25 @@ class TestNumbers:
         self._allocator = NumberAllocator.for_config(config)
         self._lock = threading.Lock()
         self._claimed: list[PhoneNumber] = []
+        self._batch = CLAIM_BATCH
         atexit.register(self._allocator.release)
+
+    def _claim_batch(self) -> list[PhoneNumber]:
+        """The next batch of numbers, twice the last one up to MAX_CLAIM_BATCH; a smaller one when the range has not that many free."""
+        batch, self._batch = self._batch, min(self._batch * 2, MAX_CLAIM_BATCH)
+        try:
+            return self._allocator.fresh_many(batch)
+        except RangeExhausted:
+            if batch <= CLAIM_BATCH:
+                raise
+            self._batch = CLAIM_BATCH
+            return self._allocator.fresh_many(CLAIM_BATCH)
 
     def next(self) -> PhoneNumber:
         """A number no other call (of any process of this or, within a send window, an earlier run) returned, inside the test range."""
         with self._lock:
             if not self._claimed:
-                self._claimed = self._allocator.fresh_many(CLAIM_BATCH)
+                self._claimed = self._claim_batch()
             number = self._claimed.pop()
         self._allocator.mark_sent(number.country_code, number.phone_number)
         if not self._range.contains(number.country_code, number.phone_number):
