@@ -18,7 +18,9 @@ import httpx
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_error
+from otp_suite.contract.skip_causes import SkipCause, skip
 from otp_suite.contract.waiting import CLOCK_MARGIN_S, PolicyWaiter
+from otp_suite.policy import OtpPolicy
 
 #: A send after the cooldown is judged "elapsed >= cooldown"; a target with whole-second timestamps
 #: (floor on both ends) still sees a full second after 1 s, so half a second covers scheduling jitter.
@@ -132,3 +134,12 @@ def leaked(response: httpx.Response, secrets: dict[str, str]) -> list[str]:
         if value and re.search(pattern, text):
             found.append(name)
     return found
+
+
+def window_to_fill(policy: OtpPolicy, waiter: PolicyWaiter) -> tuple[int, float]:
+    """(sends the window allows, the cooldown between them) for a test that fills the send window; skips when the policy leaves no room or the waits cost too much."""
+    allowed = policy.max_sends_per_window
+    if allowed * policy.resend_cooldown_s >= policy.send_window_s:
+        skip(SkipCause.POLICY, f"with cooldown {policy.resend_cooldown_s:g} s the window {policy.send_window_s:g} s never holds {allowed + 1} sends")
+    waiter.ensure_affordable(allowed * (policy.resend_cooldown_s + 1.0), f"{allowed} resend cooldowns to fill the send window")
+    return allowed, policy.resend_cooldown_s

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong
+from contract_tests.steps import Stopwatch, answer_counts, at_once, guess_wrong, window_to_fill
 from otp_suite.contract.challenges import Challenge
 from otp_suite.contract.client import OtpClient
 from otp_suite.contract.expectations import expect_challenge, expect_error, expect_retry_after, expect_verified, explain
@@ -150,13 +150,8 @@ def test_refused_send_sends_nothing(client: OtpClient, started: Start, number: P
 
 @pytest.mark.slow
 @pytest.mark.policy_wait
-@pytest.mark.policy_wait
 def test_resends_count_toward_the_send_window(client: OtpClient, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    allowed = policy.max_sends_per_window
-    if allowed * policy.resend_cooldown_s >= policy.send_window_s:
-        skip(SkipCause.POLICY, f"with cooldown {policy.resend_cooldown_s:g} s the window {policy.send_window_s:g} s never holds {allowed + 1} sends")
-    gap = policy.resend_cooldown_s
-    waiter.ensure_affordable(allowed * (gap + 1.0), f"{allowed} resend cooldowns to fill the send window")
+    allowed, gap = window_to_fill(policy, waiter)
     expect_challenge(client.register(number), "the first send of the window, a register, is accepted")
     for send in range(2, allowed + 1):
         waiter.wait(gap, "the resend cooldown between sends")
@@ -168,12 +163,10 @@ def test_resends_count_toward_the_send_window(client: OtpClient, number: PhoneNu
     expect_error(response, 429, "TOO_MANY_REQUESTS", f"register and resend count together: after a register and {allowed - 1} resends, send {allowed + 1} within the window is refused")
 
 
+@pytest.mark.slow
+@pytest.mark.policy_wait
 def test_send_window_limits_sends_with_retry_after(client: OtpClient, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
-    allowed = policy.max_sends_per_window
-    if allowed * policy.resend_cooldown_s >= policy.send_window_s:
-        skip(SkipCause.POLICY, f"with cooldown {policy.resend_cooldown_s:g} s the window {policy.send_window_s:g} s never holds {allowed + 1} sends")
-    gap = policy.resend_cooldown_s
-    waiter.ensure_affordable(allowed * (gap + 1.0), f"{allowed} resend cooldowns to fill the send window")
+    allowed, gap = window_to_fill(policy, waiter)
     for send in range(1, allowed + 1):
         if send > 1:
             waiter.wait(gap, "the resend cooldown between sends")
