@@ -201,6 +201,8 @@ def _endpoint(handler: Callable[[Request], Awaitable[Response]], settings: Servi
             faults = settings.faults
             with_retry_after = "no_retry_after" not in faults and not ("no_retry_after_on_lockout" in faults and error.code == "TOO_MANY_ATTEMPTS")
             rounding = "down" if "retry_after_zero" in faults else "fraction" if "retry_after_fractional" in faults else "up"
+            if "retry_after_too_long" in faults and error.code == "TOO_MANY_REQUESTS":
+                error.retry_after_s = settings.policy.send_window_s + 60
             response = error.response(with_retry_after=with_retry_after, rounding=rounding, extra_key="error_extra_key" in faults)
             if "text_errors" in settings.faults:
                 response = Response(f"{error.code}: {error.message}", status_code=error.status, headers={k: v for k, v in response.headers.items() if k.lower() == "retry-after"}, media_type="text/plain")

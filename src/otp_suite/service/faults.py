@@ -117,6 +117,7 @@ CATALOG: dict[str, str] = {
     "window_allows_one_more": "the send window allows one send more than the maximum",
     "window_one_short": "the send window allows one send less than the maximum",
     "retry_after_zero": "Retry-After is rounded down (0 when under a second is left)",
+    "retry_after_too_long": "a refused send's Retry-After is the whole send window plus a minute, whatever refused it",
     "retry_after_fractional": "Retry-After is given in fractional seconds",
     "no_retry_after_on_lockout": "TOO_MANY_ATTEMPTS answers lack Retry-After",
     "leak_otp_on_lockout": "the TOO_MANY_ATTEMPTS message names the OTP",
