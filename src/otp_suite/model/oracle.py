@@ -72,21 +72,16 @@ class _LearnLater:
 
 
 class _Choices:
-    """Replays a prefix of decisions, then records the first undecided comparison it meets."""
+    """Replays a prefix of decisions, then takes every further undecided comparison as False, counting them all in ``used``."""
 
     def __init__(self, prefix: tuple[bool, ...]) -> None:
         self.prefix = prefix
         self.used = 0
-        self.branched_at: int | None = None
 
     def __call__(self, maybe: Maybe, why: str) -> bool:
         if maybe is not None:
             return maybe
-        if self.used < len(self.prefix):
-            choice = self.prefix[self.used]
-        else:
-            self.branched_at = self.used if self.branched_at is None else self.branched_at
-            choice = False
+        choice = self.prefix[self.used] if self.used < len(self.prefix) else False
         self.used += 1
         return choice
 
