@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from otp_suite.testdata.delaying_proxy import delayed_link  # noqa: E402
 from otp_suite.config import load_config  # noqa: E402
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, LoadOptions, run_load  # noqa: E402
 from otp_suite.loadtest.baseline import compare, parse_max_regression  # noqa: E402
 from otp_suite.target import resolved_target  # noqa: E402
+from otp_suite.testdata.delaying_proxy import delayed_link  # noqa: E402
 
 ROUND_TRIP_S = 0.050
 #: The rule the confidence intervals replaced: fixed percentages over a 50 ms floor, no histograms.
@@ -103,7 +103,10 @@ def main() -> None:
                 first.write_text(json.dumps(summary), encoding="utf-8")
             verify = next((e for e in summary["entries"] if e["name"] == "verify"), {})
             label = f"verify +{args.regression_ms} ms" if is_slow else "same build"
-            print(f"run {index} ({label}{', a core busy' if busy else ''}): verify p50 {verify.get('p50_ms')} ms p95 {verify.get('p95_ms')} ms, {verify.get('requests')} requests; against run 0: exit {code} ({reason})", flush=True)
+            print(
+                f"run {index} ({label}{', a core busy' if busy else ''}): verify p50 {verify.get('p50_ms')} ms p95 {verify.get('p95_ms')} ms, {verify.get('requests')} requests; against run 0: exit {code} ({reason})",
+                flush=True,
+            )
             (slow if is_slow else healthy).append(summary)
     same_pairs = list(itertools.combinations(healthy, 2))
     slow_pairs = list(itertools.product(healthy, slow))
@@ -113,7 +116,9 @@ def main() -> None:
         false_alarm = sum(1 for names in alarms if names) / len(same_pairs)
         detection = sum(1 for names in found if any(n.startswith("verify.") for n in names)) / len(slow_pairs)
         wrongly_named = sorted({n for names in found for n in names if not n.startswith("verify.")})
-        print(f"{name}: false-alarm rate {false_alarm:.0%} ({sum(1 for n in alarms if n)}/{len(same_pairs)} same-build pairs), detection rate {detection:.0%} ({sum(1 for n in found if any(x.startswith('verify.') for x in n))}/{len(slow_pairs)} regressed pairs name verify); other figures flagged in regressed pairs: {', '.join(wrongly_named) or 'none'}")
+        print(
+            f"{name}: false-alarm rate {false_alarm:.0%} ({sum(1 for n in alarms if n)}/{len(same_pairs)} same-build pairs), detection rate {detection:.0%} ({sum(1 for n in found if any(x.startswith('verify.') for x in n))}/{len(slow_pairs)} regressed pairs name verify); other figures flagged in regressed pairs: {', '.join(wrongly_named) or 'none'}"
+        )
         for names in alarms:
             if names:
                 print(f"  false alarm on: {', '.join(names)}")

@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loopback_load import RoundResult, drive, post_request  # noqa: E402
-from served_apps import REGISTER_PATH, served  # noqa: E402
+from loopback_load import RoundResult, drive, post_request
+from served_apps import REGISTER_PATH, served
 
-from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX  # noqa: E402
-from otp_suite.testdata.tokens import mint_token  # noqa: E402
+from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX
+from otp_suite.testdata.tokens import mint_token
 
 #: Register must never answer 429 here: no cooldown, an allowance no run can use up.
 POLICY_ENV = {"OTP_RESEND_COOLDOWN_S": "0", "OTP_MAX_SENDS_PER_WINDOW": "1000000000", "OTP_SEND_WINDOW_S": "3600"}

@@ -80,8 +80,7 @@ def served(app_name: str, stack: str, env: Mapping[str, str]) -> Iterator[str]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         granian = Path(sys.executable).with_name("granian")
-        command = [str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-                   "--no-ws", "--log-level", "warning", "--factory", f"served_apps:{app_name}_app"]
+        command = [str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-ws", "--log-level", "warning", "--factory", f"served_apps:{app_name}_app"]
         process = subprocess.Popen(command, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:
         raise ValueError(f"unknown server stack {stack!r}; use one of {', '.join(STACKS)}")

@@ -264,7 +264,9 @@ class OtpSequences(RuleBasedStateMachine):
         for _ in range(max(1, min(left, self.run.config.policy.max_verify_attempts))):
             self._verify(challenge, change="otp", position=5, delta=1)
 
-    def _verify(self, challenge: int, *, actor: str = "owner", at: str = "its number", codes: str = "current", change: str | None = None, position: int = 0, delta: int = 1, forms: tuple[str, str] = ("string", "string")) -> None:
+    def _verify(
+        self, challenge: int, *, actor: str = "owner", at: str = "its number", codes: str = "current", change: str | None = None, position: int = 0, delta: int = 1, forms: tuple[str, str] = ("string", "string")
+    ) -> None:
         if not self._running():
             return
         owner, number = self._known(challenge)
@@ -283,6 +285,7 @@ class OtpSequences(RuleBasedStateMachine):
         }[at]
         request = SequenceRequest("verify", self._actor(owner, actor), verified_at, _form(auth_code, 4, forms[0]), _form(otp, 6, forms[1]))
         self._judged((owner, number), lambda target: target.send(request))
+
 
 class OtpSequencesBackToBack(OtpSequences):
     """Sequences with no wait: any user at any number with any codes, and requests released together."""
@@ -464,4 +467,3 @@ def _run_sequences(machine: type[RuleBasedStateMachine], depth: str) -> None:
             print_blob=False,
         ),
     )
-

@@ -73,7 +73,9 @@ def test_otps_are_uniform_over_all_six_digit_codes(client: OtpClient, inbox: Otp
     assert below_100000 > 0, f"OTPs are uniform over 000000-999999: none of {SAMPLE_SIZE} was below 100000 (expected about {SAMPLE_SIZE // 10}; chance on a uniform draw < 1e-9)"
     assert pairs <= OTP_MAX_EQUAL_PAIRS, f"OTPs are uniform over 000000-999999: {pairs} equal pairs among {SAMPLE_SIZE} (expected 0.02; more than {OTP_MAX_EQUAL_PAIRS} has chance 1.3e-6): too few distinct values"
     worst = max(range(6), key=lambda i: chi_squares[i])
-    assert chi_squares[worst] < CHI_SQUARE_LIMIT, f"OTPs are uniform over 000000-999999: digit position {worst + 1} has chi-square {chi_squares[worst]:.1f} over {SAMPLE_SIZE} OTPs (limit {CHI_SQUARE_LIMIT:g}, chance 7.6e-6): its digits are not equally likely"
+    assert chi_squares[worst] < CHI_SQUARE_LIMIT, (
+        f"OTPs are uniform over 000000-999999: digit position {worst + 1} has chi-square {chi_squares[worst]:.1f} over {SAMPLE_SIZE} OTPs (limit {CHI_SQUARE_LIMIT:g}, chance 7.6e-6): its digits are not equally likely"
+    )
 
 
 @pytest.mark.chained_requests
@@ -87,7 +89,9 @@ def test_auth_codes_are_random(client: OtpClient, inbox: OtpInbox, phone_numbers
 
     assert pairs <= AUTH_CODE_MAX_EQUAL_PAIRS, f"authCodes are random: {pairs} equal pairs among {SAMPLE_SIZE} (expected 2; more than {AUTH_CODE_MAX_EQUAL_PAIRS} has chance 7.9e-6): too few distinct values"
     worst = max(range(4), key=lambda i: chi_squares[i])
-    assert chi_squares[worst] < CHI_SQUARE_LIMIT, f"authCodes are random: digit position {worst + 1} has chi-square {chi_squares[worst]:.1f} over {SAMPLE_SIZE} codes (limit {CHI_SQUARE_LIMIT:g}, chance 7.6e-6): its digits are not equally likely"
+    assert chi_squares[worst] < CHI_SQUARE_LIMIT, (
+        f"authCodes are random: digit position {worst + 1} has chi-square {chi_squares[worst]:.1f} over {SAMPLE_SIZE} codes (limit {CHI_SQUARE_LIMIT:g}, chance 7.6e-6): its digits are not equally likely"
+    )
     assert from_otp <= MAX_AUTH_CODES_FROM_OTP, f"authCodes are random: {from_otp} of {SAMPLE_SIZE} equal the first or last four digits of their OTP (expected 0.04; more than {MAX_AUTH_CODES_FROM_OTP} has chance 1e-5)"
 
 
@@ -108,4 +112,4 @@ def test_integer_codes_with_leading_zeros_compared_by_value(client: OtpClient, i
 
     response = client.verify(found.number, int(found.auth_code), int(found.otp))
 
-    expect_verified(response, f"authCode and otp are compared by value (42 equals \"0042\"): the authCode {found.auth_code[:1]}... sent as the integer {int(found.auth_code)} verifies")
+    expect_verified(response, f'authCode and otp are compared by value (42 equals "0042"): the authCode {found.auth_code[:1]}... sent as the integer {int(found.auth_code)} verifies')

@@ -83,9 +83,7 @@ def test_concurrent_wrong_guesses_never_pass_the_limit(client: OtpClient, starte
     responses = at_once(guesses, lambda _: client.verify(number, challenge.auth_code, challenge.wrong_otp(7)))
 
     counts = answer_counts(responses)
-    assert counts["401 INVALID_OTP"] <= policy.max_verify_attempts, explain(
-        responses[0], f"of {guesses} concurrent wrong guesses at most {policy.max_verify_attempts} may be evaluated; answers were {dict(counts)}"
-    )
+    assert counts["401 INVALID_OTP"] <= policy.max_verify_attempts, explain(responses[0], f"of {guesses} concurrent wrong guesses at most {policy.max_verify_attempts} may be evaluated; answers were {dict(counts)}")
     assert set(counts) <= {"401 INVALID_OTP", "429 TOO_MANY_ATTEMPTS"}, explain(responses[0], f"only INVALID_OTP or TOO_MANY_ATTEMPTS are due; answers were {dict(counts)}")
 
 

@@ -31,7 +31,6 @@ def _no_cooldown_to_observe(policy: OtpPolicy) -> None:
         skip(SkipCause.POLICY, f"OTP_RESEND_COOLDOWN_S={policy.resend_cooldown_s:g}: no cooldown to observe")
 
 
-
 def test_verify_leaves_the_send_limits_as_they_were(client: OtpClient, started: Start, number: PhoneNumber, policy: OtpPolicy, waiter: PolicyWaiter) -> None:
     _no_cooldown_to_observe(policy)
     clock = Stopwatch(waiter)
@@ -61,7 +60,10 @@ def test_refused_send_does_not_restart_the_cooldown(client: OtpClient, started: 
 
     response = client.resend(number)
 
-    expect_challenge(response, f"a refused request is not a send: {cooldown + CHECK_AFTER_COOLDOWN_S:g} s after the last send (cooldown {cooldown:g} s) a send passes though a refused one came {cooldown * (1 - PROBE_AT_SHARE) + CHECK_AFTER_COOLDOWN_S:g} s ago")
+    expect_challenge(
+        response,
+        f"a refused request is not a send: {cooldown + CHECK_AFTER_COOLDOWN_S:g} s after the last send (cooldown {cooldown:g} s) a send passes though a refused one came {cooldown * (1 - PROBE_AT_SHARE) + CHECK_AFTER_COOLDOWN_S:g} s ago",
+    )
 
 
 def _probe_passed(probe: httpx.Response, at_most_s: float, cooldown: float) -> None:

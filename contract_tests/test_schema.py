@@ -102,7 +102,9 @@ def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, p
 
 @pytest.mark.chained_requests
 @pytest.mark.parametrize("part", range(1, STATEFUL_PARTS + 1), ids=lambda part: f"part-{part}-of-{STATEFUL_PARTS}")
-def test_linked_operations_conform_in_sequence(part: int, base_url: str, phone_numbers: NumberAllocator, scratch_number: PhoneNumber, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session) -> None:
+def test_linked_operations_conform_in_sequence(
+    part: int, base_url: str, phone_numbers: NumberAllocator, scratch_number: PhoneNumber, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session
+) -> None:
     class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: schemathesis.Case) -> None:
             if _operation_id(case) in SENDING_OPERATIONS:

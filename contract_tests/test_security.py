@@ -207,9 +207,7 @@ def test_unknown_path_not_found(client: OtpClient, number: PhoneNumber) -> None:
     assert response.status_code == 404, explain(response, f"an unknown path is 404, got {response.status_code}")
 
 
-def test_no_response_carries_otp_token_or_secret(
-    client: OtpClient, inbox: OtpInbox, identities: Identities, started: Callable[..., Challenge], number: PhoneNumber, user_token: str, suite_config: SuiteConfig
-) -> None:
+def test_no_response_carries_otp_token_or_secret(client: OtpClient, inbox: OtpInbox, identities: Identities, started: Callable[..., Challenge], number: PhoneNumber, user_token: str, suite_config: SuiteConfig) -> None:
     challenge = started(number)
     tampered = identities.bad("tampered_payload") if identities.secret else "not-a-jwt"
     responses = [

@@ -57,7 +57,6 @@ CODE_NEAR_MISSES: dict[str, Callable[[str], object]] = {
 }
 
 
-
 def _near_miss_verify(client: OtpClient, challenge: Challenge, field: str, form: str) -> object:
     right = {"authCode": challenge.auth_code, "otp": challenge.otp}
     right[field] = CODE_NEAR_MISSES[form](right[field])  # type: ignore[assignment]

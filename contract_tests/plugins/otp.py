@@ -31,10 +31,7 @@ from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber, Range
 from otp_suite.tls import target_tls
 
 FIXED_CODE_REASON = "OTP_FIXED_CODE makes every OTP the same, so an old OTP cannot be told from a new one; needs a test inbox"
-SECOND_RANGE_REASON = (
-    "needs a second range of test numbers (another country code): OTP_TEST_RANGES names one ({ranges}); "
-    "set e.g. OTP_TEST_RANGES=+91:99999,+44:99999 to judge the countryCode rules"
-)
+SECOND_RANGE_REASON = "needs a second range of test numbers (another country code): OTP_TEST_RANGES names one ({ranges}); set e.g. OTP_TEST_RANGES=+91:99999,+44:99999 to judge the countryCode rules"
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +67,10 @@ def new_number(phone_numbers: NumberAllocator) -> Iterator[PhoneNumber]:
     for it); not judged, with the reason, when every free number of the range was verified by one."""
     fresh = phone_numbers.fresh_never_verified()
     if fresh is None:
-        skip(SkipCause.SETUP, f"every free number of the test range {phone_numbers.ranges[0]} was verified by an earlier run (ledger {phone_numbers.ledger.path}) and stays linked; isNewUser=true needs one no user verified: configure a range with numbers no run has verified (OTP_TEST_RANGES)")
+        skip(
+            SkipCause.SETUP,
+            f"every free number of the test range {phone_numbers.ranges[0]} was verified by an earlier run (ledger {phone_numbers.ledger.path}) and stays linked; isNewUser=true needs one no user verified: configure a range with numbers no run has verified (OTP_TEST_RANGES)",
+        )
     yield fresh
     phone_numbers.hand_back(fresh)
 

@@ -66,7 +66,7 @@ def symptom_of(response: httpx.Response, expected_status: int) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("code"), str) and isinstance(body.get("message"), str):
         return None
     keys = ", ".join(sorted(body)) if isinstance(body, dict) else type(body).__name__
-    return f"{status} of the wrong shape ({keys or 'empty'}; an error body is {{\"code\", \"message\"}})"
+    return f'{status} of the wrong shape ({keys or "empty"}; an error body is {{"code", "message"}})'
 
 
 def check_answers_like_the_api(config: SuiteConfig, token: str) -> None:

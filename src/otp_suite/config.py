@@ -106,50 +106,104 @@ class SuiteConfig:
     fixed_code: str | None = setting("OTP_FIXED_CODE", None, _fixed_code, "The environment's fixed test OTP, used instead of an inbox.")
     test_country_code: str = setting("OTP_TEST_COUNTRY_CODE", DEFAULT_TEST_COUNTRY_CODE, _country_code, "Country code of the test number range.")
     test_phone_prefix: str = setting("OTP_TEST_PHONE_PREFIX", DEFAULT_TEST_PHONE_PREFIX, _phone_prefix, "Start of every test phone number.")
-    test_ranges: tuple[NumberRange, ...] = setting("OTP_TEST_RANGES", (), parse_ranges, "Ranges of test numbers, countryCode:prefix[:length],... e.g. +91:99999,+44:77009 (length: digits of a number, 14 unless given); replaces OTP_TEST_COUNTRY_CODE and OTP_TEST_PHONE_PREFIX; the first is the default range, a second lets the countryCode rules be judged.", default_text="OTP_TEST_COUNTRY_CODE:OTP_TEST_PHONE_PREFIX")
+    test_ranges: tuple[NumberRange, ...] = setting(
+        "OTP_TEST_RANGES",
+        (),
+        parse_ranges,
+        "Ranges of test numbers, countryCode:prefix[:length],... e.g. +91:99999,+44:77009 (length: digits of a number, 14 unless given); replaces OTP_TEST_COUNTRY_CODE and OTP_TEST_PHONE_PREFIX; the first is the default range, a second lets the countryCode rules be judged.",
+        default_text="OTP_TEST_COUNTRY_CODE:OTP_TEST_PHONE_PREFIX",
+    )
     policy: OtpPolicy = dataclasses.field(default_factory=OtpPolicy)
     max_wait_s: float = setting("OTP_MAX_WAIT_S", 60.0, number, "Longest wait for the target's clock (lifetime, cooldown) before a test is skipped, seconds.")
     allow_load: bool = setting("OTP_ALLOW_LOAD", False, flag, "Allow load against a target that is not on loopback.")
-    ca_bundle: Path | None = setting("OTP_CA_BUNDLE", None, _ca_bundle, "PEM file of the CA that signed the target's certificate (a company's internal CA); every client to the target trusts it besides the usual CAs (SSL_CERT_FILE, SSL_CERT_DIR and REQUESTS_CA_BUNDLE are read too).", default_text="none")
+    ca_bundle: Path | None = setting(
+        "OTP_CA_BUNDLE",
+        None,
+        _ca_bundle,
+        "PEM file of the CA that signed the target's certificate (a company's internal CA); every client to the target trusts it besides the usual CAs (SSL_CERT_FILE, SSL_CERT_DIR and REQUESTS_CA_BUNDLE are read too).",
+        default_text="none",
+    )
     verify_tls: bool = setting("OTP_VERIFY_TLS", True, flag, "Check the target's TLS certificate; turn off only for a self-signed test target.")
-    clock_margin_s: float = setting("OTP_CLOCK_MARGIN_S", 0.1, number, "Slack the model test allows either side of each exchange for the target's clock, seconds; raise it to 1 for a target that keeps whole-second timestamps.")
+    clock_margin_s: float = setting(
+        "OTP_CLOCK_MARGIN_S", 0.1, number, "Slack the model test allows either side of each exchange for the target's clock, seconds; raise it to 1 for a target that keeps whole-second timestamps."
+    )
     request_timeout_s: float = setting("OTP_REQUEST_TIMEOUT_S", 10.0, number, "Seconds to wait for each answer of the target.")
     # Contract runs.
     seed: int | None = setting("OTP_SEED", None, whole, "Seed of the generated cases; the run prints the one it used, so a failure can be replayed.", default_text="random")
     #: Bounded so a contract run stays fast.
     max_examples: int = setting("OTP_MAX_EXAMPLES", 30, whole, "Schemathesis fuzzing examples per operation.")
     contract_depth: str = setting("OTP_CONTRACT_DEPTH", "full", one_of("quick", "full"), "quick: every check that needs no wait for the target's clock (the rest reported as skipped with the reason); full: every check.")
-    contract_workers: int = setting("OTP_CONTRACT_WORKERS", 0, whole, "Processes that run the contract tests side by side (1: one after another; 0: automatic: 4, 6 at the full depth against a policy with waits over a minute, 10 against a far target whose median answer takes 20 ms or more).", default_text="0 (automatic)")
+    contract_workers: int = setting(
+        "OTP_CONTRACT_WORKERS",
+        0,
+        whole,
+        "Processes that run the contract tests side by side (1: one after another; 0: automatic: 4, 6 at the full depth against a policy with waits over a minute, 10 against a far target whose median answer takes 20 ms or more).",
+        default_text="0 (automatic)",
+    )
     spec_path: Path = setting("OTP_SPEC", DEFAULT_SPEC_PATH, path, "OpenAPI file.", default_text="openapi.yaml")
     reports_dir: Path = setting("OTP_REPORTS_DIR", DEFAULT_REPORTS_DIR, path, "Where results and reports go.", default_text="reports")
-    contract_select: str | None = setting("OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security' (contract, and the gate's contract step).", default_text="all")
+    contract_select: str | None = setting(
+        "OTP_CONTRACT_SELECT", None, text, "Run only the contract tests matching this pytest -k expression, e.g. 'security' (contract, and the gate's contract step).", default_text="all"
+    )
     # Load runs (otp-suite load, load/locustfile.py).
     load_users: int = setting("OTP_LOAD_USERS", 10, whole, "Peak number of concurrent virtual users (Locust's --users).")
     load_spawn_rate: float = setting("OTP_LOAD_SPAWN_RATE", 5.0, number, "Users started per second (Locust's --spawn-rate).")
-    load_run_time: str | None = setting("OTP_LOAD_RUN_TIME", None, text, "Stop after this long: 30s, 5m, 1h30m (Locust's --run-time); every run stops by itself.", default_text="30s, or one cooldown plus margin when the SLOs need it")
+    load_run_time: str | None = setting(
+        "OTP_LOAD_RUN_TIME", None, text, "Stop after this long: 30s, 5m, 1h30m (Locust's --run-time); every run stops by itself.", default_text="30s, or one cooldown plus margin when the SLOs need it"
+    )
     load_shape: str = setting("OTP_LOAD_SHAPE", "steady", text, "Load shape over the users and the run time.")
-    load_shape_params: str = setting("OTP_LOAD_SHAPE_PARAMS", "", text, "Shape parameters KEY=VALUE,...: ramp start_users,ramp_s; step steps,step_s; spike base_users,spike_at_s,spike_s; soak ramp_s.", default_text="none")
+    load_shape_params: str = setting(
+        "OTP_LOAD_SHAPE_PARAMS", "", text, "Shape parameters KEY=VALUE,...: ramp start_users,ramp_s; step steps,step_s; spike base_users,spike_at_s,spike_s; soak ramp_s.", default_text="none"
+    )
     load_workers: int = setting("OTP_LOAD_WORKERS", 0, whole, "Run a Locust master and this many worker processes on this machine (0: one process).")
-    load_expect_workers: int = setting("OTP_LOAD_EXPECT_WORKERS", 0, whole, "Wait for this many workers started on other machines (locust -f load/locustfile.py --worker --master-host <this host>) (Locust's --expect-workers).")
+    load_expect_workers: int = setting(
+        "OTP_LOAD_EXPECT_WORKERS", 0, whole, "Wait for this many workers started on other machines (locust -f load/locustfile.py --worker --master-host <this host>) (Locust's --expect-workers)."
+    )
     load_master_bind_port: int = setting("OTP_LOAD_MASTER_BIND_PORT", 5557, port, "Port the master listens on for remote workers (on all interfaces) (Locust's --master-bind-port).")
     load_tags: tuple[str, ...] = setting("OTP_LOAD_TAGS", (), words, "Run only these flows (Locust's --tags): direct, resend, wrong_otp.", default_text="all")
     load_exclude_tags: tuple[str, ...] = setting("OTP_LOAD_EXCLUDE_TAGS", (), words, "Leave out these flows (Locust's --exclude-tags).", default_text="none")
-    arrival_rate: float = setting("OTP_ARRIVAL_RATE", 0.0, number, "Open model: start this many flows per second on schedule, whatever the response times; latency SLOs then judge percentiles corrected for coordinated omission (0: Locust's closed model).")
-    arrival_max_flows: int = setting("OTP_ARRIVAL_MAX_FLOWS", 0, whole, "Open model: at most this many flows running at once per load process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s)).")
-    arrival_tolerance_ms: float = setting("OTP_ARRIVAL_TOLERANCE_MS", 100.0, number, "Open model: how late past its due time a flow may still start; later, it is dropped and counted. Raise it for a load generator that shares its CPU.")
+    arrival_rate: float = setting(
+        "OTP_ARRIVAL_RATE",
+        0.0,
+        number,
+        "Open model: start this many flows per second on schedule, whatever the response times; latency SLOs then judge percentiles corrected for coordinated omission (0: Locust's closed model).",
+    )
+    arrival_max_flows: int = setting(
+        "OTP_ARRIVAL_MAX_FLOWS", 0, whole, "Open model: at most this many flows running at once per load process; a flow due when all are busy is dropped (0: rate x (request timeout + 5 s))."
+    )
+    arrival_tolerance_ms: float = setting(
+        "OTP_ARRIVAL_TOLERANCE_MS", 100.0, number, "Open model: how late past its due time a flow may still start; later, it is dropped and counted. Raise it for a load generator that shares its CPU."
+    )
     slo: str | None = setting("OTP_SLO", None, text, "SLO overrides ENTRY.METRIC=LIMIT or =off, e.g. verify.p95_ms=250,flow.error_ratio=0.005.", default_text="built-in smoke SLOs")
     flow_mix: str | None = setting("OTP_FLOW_MIX", None, text, "Weights of the flows.", default_text="direct=2,resend=2,wrong_otp=1")
     think_time_s: float = setting("OTP_THINK_TIME_S", 1.0, number, "Mean human pause between steps and flows, seconds; the resend cooldown is always waited out.")
     load_samples_csv: bool = setting("OTP_LOAD_SAMPLES_CSV", False, flag, "Also write every request's sample to <reports>/load/*_samples.csv (for short runs: it grows with the run).")
     baseline: Path | None = setting("OTP_BASELINE", None, path, "An earlier run's summary.json to compare this run with (p50/p95/p99 and error ratio per operation and flow).", default_text="none")
-    max_regression: str | None = setting("OTP_MAX_REGRESSION", None, text, "Allowed relative change against the baseline, e.g. verify.p95=20%,flow.error_ratio=50%; a change counts only beyond the 99% confidence intervals of both runs.", default_text="p50/p95 10%, p99 20%, error ratio 100%")
-    abort_on_breach: bool = setting("OTP_ABORT_ON_BREACH", False, flag, "Stop the load run once an SLO is breached beyond doubt (99% confidence, for 10 s in a row, not in its first 10 s); every report is still written and the run exits 1 naming the SLO.")
+    max_regression: str | None = setting(
+        "OTP_MAX_REGRESSION",
+        None,
+        text,
+        "Allowed relative change against the baseline, e.g. verify.p95=20%,flow.error_ratio=50%; a change counts only beyond the 99% confidence intervals of both runs.",
+        default_text="p50/p95 10%, p99 20%, error ratio 100%",
+    )
+    abort_on_breach: bool = setting(
+        "OTP_ABORT_ON_BREACH",
+        False,
+        flag,
+        "Stop the load run once an SLO is breached beyond doubt (99% confidence, for 10 s in a row, not in its first 10 s); every report is still written and the run exits 1 naming the SLO.",
+    )
     metrics_port: int = setting("OTP_METRICS_PORT", 0, port, "During a load run, serve live Prometheus metrics at http://<OTP_METRICS_HOST>:PORT/metrics from the judging Locust process (0: off).", default_text="off")
     metrics_host: str = setting("OTP_METRICS_HOST", "127.0.0.1", text, "Address the metrics are served on; 0.0.0.0 lets a Prometheus on another host scrape them.")
     allure_dir: Path | None = setting("OTP_ALLURE_DIR", None, path, "Allure results directory of a load run.", default_text="<reports-dir>/allure-results")
     fault: str = setting("OTP_FAULT", "", text, "Embedded/reference service only: break rules on purpose (comma-separated names from the fault catalog, e.g. slow_verify:400).", default_text="none")
     # The gate.
-    number_ledger: Path | None = setting("OTP_NUMBER_LEDGER", None, path, "File of the test numbers runs used and until when they are blocked by the send limits; keep it across runs (pipelines sharing a stage can share it).", default_text="<report history>/test-numbers.jsonl")
+    number_ledger: Path | None = setting(
+        "OTP_NUMBER_LEDGER",
+        None,
+        path,
+        "File of the test numbers runs used and until when they are blocked by the send limits; keep it across runs (pipelines sharing a stage can share it).",
+        default_text="<report history>/test-numbers.jsonl",
+    )
     report_history: Path | None = setting("OTP_REPORT_HISTORY", None, path, "Report history kept across runs for trends; cache it in CI.", default_text="<reports-dir>/history")
     gate_load: bool = setting("OTP_GATE_LOAD", True, flag, "Run the load smoke and its SLOs after the contract suite.")
     gate_smoke_users: int = setting("OTP_GATE_SMOKE_USERS", 5, whole, "Concurrent users of the gate's load smoke.")

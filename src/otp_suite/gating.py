@@ -252,15 +252,17 @@ def _finish(run: GateRun, *, say: Echo, warn: Echo) -> int:
         except ReportError as error:
             problem, exit_code = str(error), (ExitCode.BROKEN if exit_code == ExitCode.BROKEN else ExitCode.CANNOT_JUDGE)
         say("")
-        say(render_summary(
-            exit_code=exit_code,
-            steps=run.steps,
-            totals=count_results(run.allure_dir),
-            slo_lines=run.slo_lines,
-            report_path=run.report_path,
-            history_file=history_file,
-            report_problem=problem,
-        ))
+        say(
+            render_summary(
+                exit_code=exit_code,
+                steps=run.steps,
+                totals=count_results(run.allure_dir),
+                slo_lines=run.slo_lines,
+                report_path=run.report_path,
+                history_file=history_file,
+                report_problem=problem,
+            )
+        )
     return exit_code
 
 

@@ -179,9 +179,7 @@ def probe_request(config: SuiteConfig, path: str, *, token: str | None = None, b
     try:
         return asyncio.run(_probe(url.rstrip("/") + path, headers=headers, body=body, tls=target_tls(config), deadline_s=deadline_s))
     except TimeoutError:
-        raise TargetUnreachable(
-            f"OTP_BASE_URL {url} did not finish answering within {deadline_s:g} s (total request timeout, OTP_REQUEST_TIMEOUT_S)"
-        ) from None
+        raise TargetUnreachable(f"OTP_BASE_URL {url} did not finish answering within {deadline_s:g} s (total request timeout, OTP_REQUEST_TIMEOUT_S)") from None
     except httpx.TransportError as error:
         raise TargetUnreachable(describe_transport_error(url, error, deadline_s, ca_bundle=config.ca_bundle)) from None
 
@@ -191,10 +189,7 @@ def describe_redirect(url: str, response: httpx.Response) -> str:
     location = response.headers.get("location", "")
     where = str(response.request.url.join(location)) if location else "nowhere (no Location header)"
     kind = "to itself, a redirect loop" if where == str(response.request.url) else f"to {where}"
-    return (
-        f"OTP_BASE_URL {url} answers with a redirect ({response.status_code} {kind}); the suite does not follow "
-        f"redirects (they could carry the token to another host): set OTP_BASE_URL to the API's own URL"
-    )
+    return f"OTP_BASE_URL {url} answers with a redirect ({response.status_code} {kind}); the suite does not follow redirects (they could carry the token to another host): set OTP_BASE_URL to the API's own URL"
 
 
 async def _probe(url: str, *, headers: dict[str, str], body: bytes, tls: ssl.SSLContext, deadline_s: float) -> httpx.Response:

@@ -79,8 +79,7 @@ def test_secrets_stay_out_of_the_printable_forms():
 
 @pytest.mark.parametrize(
     ("url", "loopback"),
-    [("http://127.0.0.1:8000", True), ("http://127.5.0.1", True), ("http://localhost:1", True), ("http://[::1]:80", True),
-     ("https://stage.example.com", False), ("http://10.0.0.1", False)],
+    [("http://127.0.0.1:8000", True), ("http://127.5.0.1", True), ("http://localhost:1", True), ("http://[::1]:80", True), ("https://stage.example.com", False), ("http://10.0.0.1", False)],
 )
 def test_loopback_is_recognised_by_address(url, loopback):
     assert is_loopback_url(url) is loopback

@@ -26,8 +26,7 @@ def st_run(fault: str) -> subprocess.CompletedProcess[str]:
     env = {**ST_POLICY.as_environment(), "OTP_JWT_SECRET": secret, "OTP_FAULT": fault}
     with ServiceProcess(env) as service:
         token = mint_token(secret, "st-run-user")
-        command = [str(ST), "run", "openapi.yaml", "--url", service.url, "-H", f"user-jwt-token: {token}",
-                   "--checks", "all", "--max-examples", "15", "--seed", "1", "--no-color"]
+        command = [str(ST), "run", "openapi.yaml", "--url", service.url, "-H", f"user-jwt-token: {token}", "--checks", "all", "--max-examples", "15", "--seed", "1", "--no-color"]
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")}
         child_env["SCHEMATHESIS_HOOKS"] = "otp_suite.contract.st_hooks"
         result = subprocess.run(command, cwd=PROJECT_ROOT, env=child_env, capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)

@@ -93,7 +93,9 @@ def test_kubernetes_manifests_pass_kubernetes_validate():
 
 def test_kubernetes_validate_rejects_a_broken_manifest(tmp_path):
     broken = tmp_path / "job.yaml"
-    broken.write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec:\n  backoffLimit: four\n  template:\n    spec:\n      containers: [{name: x, image: otp-suite:0.1.0, imagePullPolicy: Sometimes}]\n", encoding="utf-8")
+    broken.write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec:\n  backoffLimit: four\n  template:\n    spec:\n      containers: [{name: x, image: otp-suite:0.1.0, imagePullPolicy: Sometimes}]\n", encoding="utf-8"
+    )
 
     assert _run(_tool("kubernetes-validate"), str(broken)).returncode != 0
 

@@ -242,7 +242,5 @@ def run_gate_against(service_env: dict[str, str], gate_env: dict[str, str], home
     reports = home / "reports"
     with ServiceProcess({**FAST_TEST_POLICY.as_environment(), "OTP_ENV": "", "OTP_BASE_URL": "", **service_env}) as service:
         variables = {**FAST_TEST_POLICY.as_environment(), "OTP_BASE_URL": service.url, "OTP_REPORTS_DIR": str(reports), **NARROW_CONTRACT, **LATENCY_SLOS_OFF, **gate_env}
-        finished = subprocess.run(
-            suite_command("gate", "--smoke-run-time", "3"), cwd=PROJECT_ROOT, env=command_environment(home, **variables), capture_output=True, text=True, timeout=GATE_TEST_TIMEOUT_S - 60
-        )
+        finished = subprocess.run(suite_command("gate", "--smoke-run-time", "3"), cwd=PROJECT_ROOT, env=command_environment(home, **variables), capture_output=True, text=True, timeout=GATE_TEST_TIMEOUT_S - 60)
     return GateOnKnownSecrets(finished.returncode, finished.stdout + finished.stderr, reports)

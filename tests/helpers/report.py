@@ -42,7 +42,7 @@ SAMPLE_CHECKS = {
     "test_target_reachable": ("broken", "preflight"),
 }
 
-_SAMPLE_TESTS = '''
+_SAMPLE_TESTS = """
 import os
 
 import allure
@@ -101,7 +101,7 @@ def test_p95_verify_latency_within_slo():
 @area("preflight")
 def test_target_reachable():
     raise ConnectionError("cannot judge: OTP_BASE_URL http://127.0.0.1:9 refused the connection; is the service running?")
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,11 @@ def run_sample_checks(results_dir: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "SAMPLE_TOKEN": SAMPLE_TOKEN, "SAMPLE_SECRET": SAMPLE_SECRET}
     finished = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(work / "pytest.ini"), "--rootdir", str(work), f"--alluredir={results_dir}", str(work)],
-        cwd=work, env=env, capture_output=True, text=True, timeout=120,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     # pytest exits 1 because some sample checks fail on purpose; 2+ means the run itself broke.
     assert finished.returncode == 1, finished.stdout[-2000:] + finished.stderr[-2000:]

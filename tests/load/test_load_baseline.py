@@ -117,8 +117,16 @@ def test_a_tail_percentile_of_enough_requests_is_judged():
 
 
 def test_the_closing_table_shows_no_change_for_zero_to_zero_and_from_0_for_a_new_error():
-    before = {"entries": [{"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}, {"name": "register", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}]}
-    now = [{"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0}, {"name": "register", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.02}]
+    before = {
+        "entries": [
+            {"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0},
+            {"name": "register", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0},
+        ]
+    }
+    now = [
+        {"name": "verify", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.0},
+        {"name": "register", "requests": 2000, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 60.0, "error_ratio": 0.02},
+    ]
 
     rows = {line.split()[0]: line.split() for line in baseline_table(compare(before, now, parse_max_regression([]), arrival=False))[1:]}
 

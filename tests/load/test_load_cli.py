@@ -39,11 +39,13 @@ def test_a_target_off_loopback_is_refused_with_exit_2_and_how_to_allow_it(invoke
 
 def test_allow_load_or_a_profile_that_allows_it_lifts_the_refusal(tmp_path):
     profile = tmp_path / "environments.toml"
-    profile.write_text(textwrap.dedent("""
+    profile.write_text(
+        textwrap.dedent("""
         [stage]
         base_url = "https://stage.example.com"
         allow_load = true
-    """))
+    """)
+    )
 
     with pytest.raises(LoadRefused):
         check_load_allowed("https://stage.example.com", load_config({}))

@@ -30,8 +30,7 @@ SHORT_RUN_S = 5
 #: 170 ms), so resend's latency limits are a minute: judged, yet no machine's slowness breaks them.
 RESEND_SLOS = apply_overrides(
     QUICK_RUN.slos,
-    [f"{entry}.{metric}=off" for entry in ("register", "verify", "flow") for metric in ("p50_ms", "p95_ms", "p99_ms")]
-    + [f"resend.{metric}=60000" for metric in ("p50_ms", "p95_ms", "p99_ms")],
+    [f"{entry}.{metric}=off" for entry in ("register", "verify", "flow") for metric in ("p50_ms", "p95_ms", "p99_ms")] + [f"resend.{metric}=60000" for metric in ("p50_ms", "p95_ms", "p99_ms")],
 )
 
 

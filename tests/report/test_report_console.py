@@ -63,7 +63,21 @@ def dropping_target() -> Iterator[str]:
 def _run_contract_tests(base_url: str, reports: Path, *node_ids: str) -> subprocess.CompletedProcess[str]:
     """``pytest contract_tests/…`` as a user runs it, configured by OTP_* variables only."""
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(reports.parent), "OTP_BASE_URL": base_url, "OTP_JWT_SECRET": SECRET, "OTP_REPORTS_DIR": str(reports)}
-    command = [sys.executable, "-m", "pytest", *node_ids, "-p", "no:cacheprovider", f"--rootdir={PROJECT_ROOT}", "-c", str(PROJECT_ROOT / "contract_tests" / "pytest.ini"), f"--alluredir={reports / 'allure-results'}", "-q", "--tb=short", "--color=no"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *node_ids,
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={PROJECT_ROOT}",
+        "-c",
+        str(PROJECT_ROOT / "contract_tests" / "pytest.ini"),
+        f"--alluredir={reports / 'allure-results'}",
+        "-q",
+        "--tb=short",
+        "--color=no",
+    ]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=500)
 
 

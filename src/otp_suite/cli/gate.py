@@ -27,9 +27,25 @@ from otp_suite.interruption import signals_interrupt
 @setting_option("gate_load", "--load/--no-load", dest="with_load")
 @setting_option("gate_smoke_users", "--smoke-users", dest="smoke_users", type=click.IntRange(1, 200))
 @setting_option("gate_smoke_run_time", "--smoke-run-time", dest="smoke_run_time", type=click.FloatRange(1, 600))
-@setting_option("arrival_rate", "--arrival-rate", type=click.FloatRange(min=0), help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).")
+@setting_option(
+    "arrival_rate",
+    "--arrival-rate",
+    type=click.FloatRange(min=0),
+    help="Run the load smoke in the open model at this many flows per second; its latency SLOs then judge percentiles corrected for coordinated omission (0: closed model of --smoke-users).",
+)
 @setting_option("gate_report", "--report/--no-report", dest="with_report")
-def gate(env_name: str | None, base_url: str | None, reports_dir: Path | None, history_dir: Path | None, depth: str | None, with_load: bool | None, smoke_users: int | None, smoke_run_time: float | None, arrival_rate: float | None, with_report: bool | None) -> None:
+def gate(
+    env_name: str | None,
+    base_url: str | None,
+    reports_dir: Path | None,
+    history_dir: Path | None,
+    depth: str | None,
+    with_load: bool | None,
+    smoke_users: int | None,
+    smoke_run_time: float | None,
+    arrival_rate: float | None,
+    with_report: bool | None,
+) -> None:
     """Gate a deployment: contract suite, then a short load smoke with SLOs, then one report.
 
     Runs against OTP_BASE_URL, or the embedded reference service when it is unset.

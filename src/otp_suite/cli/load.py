@@ -88,7 +88,7 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
             outcome = run_load(target, options, reports_dir=config.reports_dir, allure_dir=allure_dir, echo=click.echo)
     except KeyboardInterrupt as interruption:
         summary = config.reports_dir / "load" / "summary.json"
-        kept = f", the figures so far are in {summary} (marked \"interrupted\": true)" if _marked_interrupted(summary) else ""
+        kept = f', the figures so far are in {summary} (marked "interrupted": true)' if _marked_interrupted(summary) else ""
         cannot_judge(f"interrupted by {signal_name_of(interruption)}; Locust and the service are stopped{kept}")
     except (RuntimeError, TimeoutError) as error:
         cannot_judge(f"the embedded reference service did not start: {error}")

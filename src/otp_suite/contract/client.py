@@ -58,7 +58,17 @@ _NO_BODY: Any = object()
 class OtpClient:
     """Sends requests to one target with a token in ``user-jwt-token``; keeps the recent exchanges."""
 
-    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0, tls: ssl.SSLContext | None = None, keep: int = 200, on_send: Callable[[str, str], None] | None = None, on_verified: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout_s: float = 10.0,
+        tls: ssl.SSLContext | None = None,
+        keep: int = 200,
+        on_send: Callable[[str, str], None] | None = None,
+        on_verified: Callable[[str, str], None] | None = None,
+    ) -> None:
         """``tls``: the SSL context of the target (:func:`otp_suite.tls.target_tls`; default: verifying against the usual CAs).
         ``on_send(countryCode, phone_number)`` hears of every number a register or resend may have
         sent to (:func:`may_have_sent`), ``on_verified`` of every number a verify linked (:func:`verified`)."""
@@ -178,5 +188,5 @@ class OtpInbox:
         try:
             otp = response.json()["otp"]
         except (ValueError, KeyError, TypeError):
-            raise InboxUnavailable(f"test inbox {self.inbox_url} did not answer {{\"otp\": \"<6 digits>\"}}") from None
+            raise InboxUnavailable(f'test inbox {self.inbox_url} did not answer {{"otp": "<6 digits>"}}') from None
         return str(otp)

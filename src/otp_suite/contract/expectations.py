@@ -32,9 +32,7 @@ def expect_error(response: httpx.Response, status: int, code: str, rule: str) ->
     """``response`` is ``status`` with exactly ``{"code": code, "message": <string>}``."""
     assert response.status_code == status, explain(response, f"{rule}: expected {status} {code}, got {response.status_code}")
     body = json_body(response, rule)
-    assert isinstance(body, dict) and set(body) == {"code", "message"} and isinstance(body.get("message"), str), explain(
-        response, f"{rule}: an error body is exactly {{\"code\", \"message\"}}, both strings"
-    )
+    assert isinstance(body, dict) and set(body) == {"code", "message"} and isinstance(body.get("message"), str), explain(response, f'{rule}: an error body is exactly {{"code", "message"}}, both strings')
     assert body["code"] == code, explain(response, f"{rule}: expected code {code}, got {body['code']!r}")
 
 
@@ -60,4 +58,4 @@ def expect_verified(response: httpx.Response, rule: str) -> None:
     """``response`` is 200 ``{"message": "Users linked successfully"}``."""
     assert response.status_code == 200, explain(response, f"{rule}: expected 200, got {response.status_code}")
     body = json_body(response, rule)
-    assert body == {"message": "Users linked successfully"}, explain(response, f"{rule}: the body is exactly {{\"message\": \"Users linked successfully\"}}")
+    assert body == {"message": "Users linked successfully"}, explain(response, f'{rule}: the body is exactly {{"message": "Users linked successfully"}}')

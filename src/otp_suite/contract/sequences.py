@@ -119,7 +119,7 @@ class SequenceTarget:
         if response.status_code == 404:
             self.oracle.learn_inbox(number, None)
             return
-        body = json_body(response, "the test inbox answers {\"otp\": \"<6 digits>\"} for a number that was sent an OTP")
+        body = json_body(response, 'the test inbox answers {"otp": "<6 digits>"} for a number that was sent an OTP')
         assert response.status_code == 200 and isinstance(body, dict) and isinstance(body.get("otp"), str), f"the test inbox answered {response.status_code} {body!r} for {number[0]} {number[1]}"
         self.oracle.learn_inbox(number, body["otp"])
 
@@ -156,7 +156,7 @@ def observe(operation: str, response: httpx.Response) -> Observed:
     """The answer as the model reads it, after checking its shape (fails on a malformed answer)."""
     if response.status_code == 200:
         if operation == "verify":
-            expect_verified(response, "a verify the model accepts answers exactly {\"message\": \"Users linked successfully\"}")
+            expect_verified(response, 'a verify the model accepts answers exactly {"message": "Users linked successfully"}')
             return Observed(200)
         challenge = expect_challenge(response, f"a {operation} that sends answers authCode and isNewUser")
         return Observed(200, auth_code=challenge["authCode"], is_new_user=challenge["isNewUser"])
@@ -167,6 +167,6 @@ def observe(operation: str, response: httpx.Response) -> Observed:
     code = error_body.get("code") if isinstance(error_body, dict) and set(error_body) == {"code", "message"} and isinstance(error_body.get("code"), str) else None
     if code is None:
         return Observed(response.status_code, code=f"(not an error body: {response.text[:80]!r})")
-    json_body(response, "every error body is {\"code\", \"message\"} served as application/json")
+    json_body(response, 'every error body is {"code", "message"} served as application/json')
     retry_after = expect_retry_after(response, "every 429 carries Retry-After") if response.status_code == 429 else None
     return Observed(response.status_code, code=code, retry_after=retry_after)

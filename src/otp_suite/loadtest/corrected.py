@@ -151,7 +151,9 @@ class CorrectedReport:
 _ROWS_PLACEHOLDER = "<interval rows>"
 
 
-def write_report(prefix: str | Path, latency: LatencyAggregate, *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int], samples: Sequence[CorrectedSample] | None = None, aborted: Mapping[str, Any] | None = None) -> Path:
+def write_report(
+    prefix: str | Path, latency: LatencyAggregate, *, schedule: Mapping[str, Any] | None, dropped: Mapping[str, int], samples: Sequence[CorrectedSample] | None = None, aborted: Mapping[str, Any] | None = None
+) -> Path:
     """Write ``<prefix>_corrected.json`` from the merged histograms (and ``<prefix>_samples.csv`` when samples were kept); returns the JSON path."""
     latency.close_all()
     figures = latency.entry_figures()
@@ -216,7 +218,4 @@ def read_samples(prefix: str | Path) -> list[SampleRow]:
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            SampleRow(row["name"], float(row["sent"]), float(row["latency_ms"]), float(row["intended_start"]), float(row["corrected_ms"]), row["failed"] == "1")
-            for row in csv.DictReader(handle)
-        ]
+        return [SampleRow(row["name"], float(row["sent"]), float(row["latency_ms"]), float(row["intended_start"]), float(row["corrected_ms"]), row["failed"] == "1") for row in csv.DictReader(handle)]

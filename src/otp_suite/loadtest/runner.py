@@ -331,7 +331,9 @@ def _long_enough(config: SuiteConfig, options: LoadOptions, flows: tuple[str, ..
         return options, needed_s
     longer_s = max(options.run_time_s, min(needed_s, int(config.max_wait_s)))
     if longer_s > options.run_time_s:
-        echo(f"load: run time {options.run_time_s} s -> {longer_s} s, so that every operation with an SLO is sampled (resend cooldown {config.policy.resend_cooldown_s:g} s plus margin; at most OTP_MAX_WAIT_S={config.max_wait_s:g} s)")
+        echo(
+            f"load: run time {options.run_time_s} s -> {longer_s} s, so that every operation with an SLO is sampled (resend cooldown {config.policy.resend_cooldown_s:g} s plus margin; at most OTP_MAX_WAIT_S={config.max_wait_s:g} s)"
+        )
     return replace(options, run_time_s=longer_s), needed_s
 
 

@@ -18,7 +18,4 @@ def check_load_allowed(url: str, config: SuiteConfig) -> None:
         raise LoadRefused("no target to load: set OTP_BASE_URL (or leave it unset for the embedded service)")
     if is_loopback_url(url) or config.allow_load:
         return
-    raise LoadRefused(
-        f"refusing to load-test {url}: it is not a loopback address; "
-        "set OTP_ALLOW_LOAD=1 (or allow_load = true in the OTP_ENV profile) if this environment may take load"
-    )
+    raise LoadRefused(f"refusing to load-test {url}: it is not a loopback address; set OTP_ALLOW_LOAD=1 (or allow_load = true in the OTP_ENV profile) if this environment may take load")

@@ -187,10 +187,7 @@ def apply_overrides(base: Iterable[SloThreshold], overrides: Iterable[str], *, c
             entry, dot, metric = name.strip().partition(".")
             entry, metric = entry.strip(), metric.strip()
             if not sep or not dot or entry not in ENTRIES or metric not in METRICS:
-                raise SloError(
-                    f"SLO {item!r} is not ENTRY.METRIC=LIMIT with ENTRY one of {', '.join(ENTRIES)} "
-                    f"and METRIC one of {', '.join(METRICS)} (e.g. verify.p95_ms=300, or verify.p95_ms=off)"
-                )
+                raise SloError(f"SLO {item!r} is not ENTRY.METRIC=LIMIT with ENTRY one of {', '.join(ENTRIES)} and METRIC one of {', '.join(METRICS)} (e.g. verify.p95_ms=300, or verify.p95_ms=off)")
             if corrected:
                 metric = CORRECTED_METRIC.get(metric, metric)
             if limit.strip().lower() == "off":

@@ -30,7 +30,17 @@ _ANALYTICS_INLINE = re.compile(r"<script>(?:(?!</script>).)*\bgtag\s*\((?:(?!</s
 _HEAD = re.compile(r"<head>", re.I)
 
 #: Tag attributes that make a browser fetch something when the page loads.
-_FETCHING_ATTRIBUTES = {"script": ("src",), "link": ("href",), "img": ("src", "srcset"), "iframe": ("src",), "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",), "embed": ("src",), "object": ("data",)}
+_FETCHING_ATTRIBUTES = {
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+}
 
 
 class AnalyticsNotRemoved(RuntimeError):

@@ -12,15 +12,15 @@ from otp_suite.report.labels import AREA_CONTRACT, AREA_GATE, AREA_PREFLIGHT, AR
 SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")
 
 SEVERITY_BY_AREA: dict[str, str] = {
-    AREA_PREFLIGHT: "blocker",   # nothing else can be judged
-    AREA_GATE: "blocker",        # the run itself was cut short
-    AREA_SECURITY: "critical",   # tokens, leaks: who may call the API
-    "lifecycle": "critical",     # expiry, replay, binding of a challenge
-    "limits": "critical",        # lockout, cooldown, send window: brute force and SMS cost
-    AREA_SLO: "normal",          # latency and error-ratio objectives of the load smoke
+    AREA_PREFLIGHT: "blocker",  # nothing else can be judged
+    AREA_GATE: "blocker",  # the run itself was cut short
+    AREA_SECURITY: "critical",  # tokens, leaks: who may call the API
+    "lifecycle": "critical",  # expiry, replay, binding of a challenge
+    "limits": "critical",  # lockout, cooldown, send window: brute force and SMS cost
+    AREA_SLO: "normal",  # latency and error-ratio objectives of the load smoke
     "load": "normal",
-    AREA_CONTRACT: "normal",     # the target does not answer like the API at all
-    "schema": "minor",           # a response or status detail differs from openapi.yaml
+    AREA_CONTRACT: "normal",  # the target does not answer like the API at all
+    "schema": "minor",  # a response or status detail differs from openapi.yaml
 }
 
 

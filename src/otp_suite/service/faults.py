@@ -104,7 +104,7 @@ CATALOG: dict[str, str] = {
     "country_code_leading_zero": "countryCode +0... is accepted",
     "bool_as_integer": "booleans are accepted as integers 0 and 1 in authCode and otp",
     "code_range_inclusive": "authCode 10000 and otp 1000000 are accepted as integers",
-    "compare_as_strings": "integer authCode and otp are compared as unpadded strings (42 does not equal \"0042\")",
+    "compare_as_strings": 'integer authCode and otp are compared as unpadded strings (42 does not equal "0042")',
     "integral_float_refused": "integral floats (5496.0) are refused for authCode and otp",
     "unprocessable_entity": "fields of the wrong type answer 422 instead of 400",
     "race_sends": "register and resend check the limits, yield, then record: concurrent sends pass together",
