@@ -93,7 +93,7 @@ def run_gate(config: SuiteConfig, *, say: Echo, warn: Echo) -> GateRun:
     :func:`otp_suite.interruption.signals_interrupt`) is turned into an "interrupted" result and the
     report is still built. Raises :class:`GateCannotStart` when the results folder cannot be written.
     """
-    paths = ReportPaths(Path(config.reports_dir))
+    paths = ReportPaths(Path(config.reports_dir), config.report_history)
     try:
         _fresh_dir(paths.allure_results)
         # No older report or JUnit file may stay beside this run's results, whichever steps run.
@@ -225,13 +225,12 @@ def _slo_line(result: SloResult) -> str:
 
 def _finish(run: GateRun, *, say: Echo, warn: Echo) -> int:
     exit_code = run.verdict()
-    history = run.config.report_history or run.paths.history
     history_file = None
     problem = None
     say("[4/4] report")
     if run.config.gate_report:
         try:
-            outcome = build_report(run.allure_dir, run.paths.allure_report, config=run.target or run.config, history_dir=history, secrets=run.secrets, target_label=_target_label(run))
+            outcome = build_report(run.allure_dir, run.paths.allure_report, config=run.target or run.config, history_dir=run.paths.history, secrets=run.secrets, target_label=_target_label(run))
             run.report_path, history_file = outcome.html_path, outcome.history_file
         except ReportError as error:
             problem = str(error)

@@ -78,16 +78,17 @@ def load(slo: tuple[str, ...], max_regression: tuple[str, ...], **settings: obje
         parse_faults(config.fault)
     except (ConfigError, LoadRefused, UnknownFault) as error:
         cannot_judge(str(error))
-    allure_dir = config.allure_dir or config.reports_dir / "allure-results"
+    paths = ReportPaths(config.reports_dir)
+    allure_dir = config.allure_dir or paths.allure_results
     # An earlier gate's report would stand beside this run's results, showing its old verdict.
-    ReportPaths(config.reports_dir).clear_gate_outputs()
+    paths.clear_gate_outputs()
     try:
         with signals_interrupt(), resolved_target(config, policy=EMBEDDED_LOAD_POLICY, fault=config.fault) as target:
             if config.is_embedded:
                 click.echo(f"load: no OTP_BASE_URL; using the embedded reference service at {target.base_url}")
             outcome = run_load(target, options, reports_dir=config.reports_dir, allure_dir=allure_dir, echo=click.echo)
     except KeyboardInterrupt as interruption:
-        summary = config.reports_dir / "load" / "summary.json"
+        summary = paths.load_summary
         kept = f', the figures so far are in {summary} (marked "interrupted": true)' if _marked_interrupted(summary) else ""
         cannot_judge(f"interrupted by {signal_name_of(interruption)}; Locust and the service are stopped{kept}")
     except (RuntimeError, TimeoutError) as error:

@@ -36,6 +36,7 @@ from typing import Any
 from otp_suite.loadtest.latency_histograms import CORRECTED, LOCUST, decode, release
 from otp_suite.loadtest.percentile_interval import Interval, percentile_interval, ratio_interval
 from otp_suite.loadtest.slo import ENTRIES
+from otp_suite.report.paths import ReportPaths
 
 FIGURES = ("p50", "p95", "p99", "error_ratio")
 #: Relative growth allowed per figure when the user names none (tails are noisier than medians).
@@ -151,7 +152,8 @@ def parse_max_regression(texts: Iterable[str]) -> dict[tuple[str, str], float]:
 def read_baseline(path: Path) -> dict[str, Any]:
     """The summary.json at ``path`` (or in ``path/load/`` or ``path/``), checked to be a load run's summary."""
     path = Path(path)
-    candidates = [path] if path.is_file() else [path / "load" / "summary.json", path / "summary.json"]
+    summary = ReportPaths(path).load_summary  # with path a reports folder; or path is the load folder itself
+    candidates = [path] if path.is_file() else [summary, path / summary.name]
     found = next((c for c in candidates if c.is_file()), None)
     if found is None:
         raise BaselineError(f"--baseline / OTP_BASELINE={path}: no summary.json there; point it at an earlier run's reports/load/summary.json")

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from otp_suite.loadtest.flows import FLOW_REQUEST_TYPE
-
-CENSUS_SUFFIX = "_workers.json"
+from otp_suite.report.paths import LocustFiles
 
 
 class WorkerCensus:
@@ -54,12 +53,13 @@ class WorkerCensus:
             "workers_joined": self.workers_joined,
             "requests_by_worker": {str(index): count for index, count in sorted(self.requests_by_worker.items())},
         }
-        Path(prefix + CENSUS_SUFFIX).write_text(json.dumps(census, indent=2), encoding="utf-8")
+        LocustFiles(Path(prefix)).census_json.write_text(json.dumps(census, indent=2), encoding="utf-8")
 
 
 def read_census(csv_prefix: Path) -> dict[str, Any] | None:
     """The census a master wrote next to its CSV files, or None (single-process run)."""
-    path = Path(str(csv_prefix) + CENSUS_SUFFIX)
+    path = LocustFiles(csv_prefix).census_json
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    census: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return census

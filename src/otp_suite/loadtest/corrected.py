@@ -37,9 +37,7 @@ from typing import Any, NamedTuple
 from hdrh.histogram import HdrHistogram
 
 from otp_suite.loadtest.latency_histograms import INTERVAL_S, SIGNIFICANT_DIGITS, IntervalRow, LatencyAggregate, new_histogram, percentile_ms, record_ms, rows_from_lists
-
-CORRECTED_SUFFIX = "_corrected.json"
-SAMPLES_SUFFIX = "_samples.csv"
+from otp_suite.report.paths import LocustFiles
 
 
 class Sample(NamedTuple):
@@ -172,7 +170,7 @@ def write_report(
             "percentiles": f"HdrHistogram, {SIGNIFICANT_DIGITS} significant digits (within 0.1%); histograms encoded in HdrHistogram's compressed format, microseconds",
         },
     }
-    json_path = Path(f"{prefix}{CORRECTED_SUFFIX}")
+    json_path = LocustFiles(Path(prefix)).corrected_json
     head, tail = json.dumps(document, indent=1).split(json.dumps(_ROWS_PLACEHOLDER))
     with json_path.open("w", encoding="utf-8") as handle:
         # The rows are written one by one, a line each: built whole, the indented JSON of a long
@@ -182,7 +180,7 @@ def write_report(
             handle.write(("\n  " if number == 0 else ",\n  ") + json.dumps(row.as_list()))
         handle.write("\n ]" + tail + "\n")
     if samples is not None:
-        with Path(f"{prefix}{SAMPLES_SUFFIX}").open("w", newline="", encoding="utf-8") as handle:
+        with LocustFiles(Path(prefix)).samples_csv.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["name", "sent", "latency_ms", "intended_start", "corrected_ms", "failed"])
             for item in sorted(samples, key=lambda c: c.sample.started):
@@ -193,7 +191,7 @@ def write_report(
 
 def read_report(prefix: str | Path) -> CorrectedReport | None:
     """The report written by :func:`write_report`, or None when Locust wrote none."""
-    path = Path(f"{prefix}{CORRECTED_SUFFIX}")
+    path = LocustFiles(Path(prefix)).corrected_json
     if not path.is_file():
         return None
     document = json.loads(path.read_text(encoding="utf-8"))
@@ -214,7 +212,7 @@ class SampleRow(NamedTuple):
 
 def read_samples(prefix: str | Path) -> list[SampleRow]:
     """Every corrected sample of a run (empty when there is none)."""
-    path = Path(f"{prefix}{SAMPLES_SUFFIX}")
+    path = LocustFiles(Path(prefix)).samples_csv
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:

@@ -10,47 +10,18 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
 from otp_suite.config import SuiteConfig
 from otp_suite.interruption import signals_held
 from otp_suite.loadtest.locust_run import WORKER_MISSING_AFTER_S
-from otp_suite.loadtest.locust_stats import stats_csv
 from otp_suite.loadtest.options import LoadOptions
 from otp_suite.loadtest.slo import as_overrides
 from otp_suite.ports import free_port
 from otp_suite.redaction import Redactor
-
-
-@dataclass(frozen=True)
-class RunFiles:
-    """Where one run's outputs go, under ``<reports>/load``."""
-
-    directory: Path
-    csv_prefix: Path = field(init=False)
-    html: Path = field(init=False)
-    summary: Path = field(init=False)
-    plot: Path = field(init=False)
-    corrected_plot: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "csv_prefix", self.directory / "locust")
-        object.__setattr__(self, "html", self.directory / "locust.html")
-        object.__setattr__(self, "summary", self.directory / "summary.json")
-        object.__setattr__(self, "plot", self.directory / "latency.png")
-        object.__setattr__(self, "corrected_plot", self.directory / "corrected-latency.png")
-
-    def log(self, process: str) -> Path:
-        return self.directory / f"{process}.log"
-
-    def clear(self) -> None:
-        """Remove a previous run's outputs, so nothing stale is ever read as this run's."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for stale in [*self.directory.glob("locust*"), self.summary, self.plot, self.corrected_plot]:
-            if stale.is_file():
-                stale.unlink()
+from otp_suite.report.paths import LocustFiles
 
 
 def locust_environment(config: SuiteConfig, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -64,7 +35,7 @@ def locust_environment(config: SuiteConfig, extra: dict[str, str] | None = None)
     return env
 
 
-def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> tuple[list[str], list[list[str]]]:
+def locust_commands(config: SuiteConfig, options: LoadOptions, files: LocustFiles) -> tuple[list[str], list[list[str]]]:
     """The command of the judging process (local or master) and of each worker.
 
     In arrival-rate mode each process runs one scheduler, so ``--users`` is the number of processes
@@ -85,7 +56,7 @@ def locust_commands(config: SuiteConfig, options: LoadOptions, files: RunFiles) 
         "--run-time", f"{options.run_time_s}s",
         "--shape", options.shape,
         "--shape-params", options.shape_params,
-        "--csv", str(files.csv_prefix),
+        "--csv", str(files.prefix),
         "--csv-full-history",
         "--html", str(files.html),
         "--only-summary",
@@ -157,31 +128,31 @@ class LocustProcesses:
                 handle.close()
 
 
-def run_locust(config: SuiteConfig, options: LoadOptions, files: RunFiles) -> str:
+def run_locust(config: SuiteConfig, options: LoadOptions, files: LocustFiles) -> str:
     """Run Locust to the end; '' when it finished, else the one-line reason it could not run."""
     main_command, worker_commands = locust_commands(config, options, files)
     # The run's SLOs travel as OTP_SLO, whatever their source (--slo, a test's options): the
     # judging process watches them live (abort on breach, metrics).
     env = locust_environment(replace(config, slo=as_overrides(options.slos, options.arrival_rate)), options.extra_env)
     with LocustProcesses(env) as processes:
-        main = processes.start(main_command, files.log("locust"))
+        main = processes.start(main_command, files.log)
         for index, command in enumerate(worker_commands):
-            processes.start(command, files.log(f"locust-worker-{index}"))
+            processes.start(command, files.worker_log(index))
         try:
             code = main.wait(timeout=options.hard_timeout_s)
         except subprocess.TimeoutExpired:
-            return f"Locust did not finish within {options.hard_timeout_s:.0f} s (run time {options.run_time_s} s + {options.grace_s:.0f} s grace) and was stopped; see {files.log('locust')}"
+            return f"Locust did not finish within {options.hard_timeout_s:.0f} s (run time {options.run_time_s} s + {options.grace_s:.0f} s grace) and was stopped; see {files.log}"
     if code != 0:
-        tail = _tail(files.log("locust"), config)
+        tail = _tail(files.log, config)
         if options.is_distributed and "waiting for workers" in tail.lower():
-            return f"not all {options.workers + options.remote_workers} Locust workers joined within {options.workers_wait_s} s; see {files.log('locust')}"
+            return f"not all {options.workers + options.remote_workers} Locust workers joined within {options.workers_wait_s} s; see {files.log}"
         return f"Locust exited with code {code}: {tail or 'no output'}"
-    if not stats_csv(files.csv_prefix).is_file():
-        return f"Locust wrote no statistics ({stats_csv(files.csv_prefix)} missing): {_tail(files.log('locust'), config) or 'no output'}"
-    if options.is_distributed and _LAST_WORKER_MISSING in _read(files.log("locust")):
+    if not files.stats_csv.is_file():
+        return f"Locust wrote no statistics ({files.stats_csv} missing): {_tail(files.log, config) or 'no output'}"
+    if options.is_distributed and _LAST_WORKER_MISSING in _read(files.log):
         # Locust then stops the test for good, yet exits 0 at the run time: the figures would cover
         # only the part before, and pass.
-        return f"every Locust worker stopped answering for {WORKER_MISSING_AFTER_S} s and Locust stopped the test before its run time; see {files.log('locust')}"
+        return f"every Locust worker stopped answering for {WORKER_MISSING_AFTER_S} s and Locust stopped the test before its run time; see {files.log}"
     return ""
 
 

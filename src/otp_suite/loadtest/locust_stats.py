@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from otp_suite.report.paths import LocustFiles
+
 #: Entries of summary.json, in this order; other named entries Locust recorded follow them.
 SUMMARY_ENTRIES = ("register", "resend", "inbox", "verify", "flow")
 
@@ -93,20 +95,10 @@ def _whole_or_float(value: float) -> float:
     return int(value) if value.is_integer() else value
 
 
-def stats_csv(prefix: Path) -> Path:
-    """Where Locust's ``--csv prefix`` puts the request statistics."""
-    return Path(f"{prefix}_stats.csv")
-
-
-def history_csv(prefix: Path) -> Path:
-    """Where Locust's ``--csv prefix --csv-full-history`` puts the per-second history."""
-    return Path(f"{prefix}_stats_history.csv")
-
-
 def read_entries(prefix: Path) -> dict[str, EntryStats]:
     """Named entries of the stats CSV (without Locust's Aggregated row), by name."""
     entries: dict[str, EntryStats] = {}
-    with stats_csv(prefix).open(newline="", encoding="utf-8") as handle:
+    with LocustFiles(prefix).stats_csv.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if row["Name"] == "Aggregated" and not row["Type"]:
                 continue
@@ -157,7 +149,7 @@ class HistoryPoint:
 
 def read_history(prefix: Path) -> list[HistoryPoint]:
     """The per-second history of every named entry, time counted from the first row."""
-    path = history_csv(prefix)
+    path = LocustFiles(prefix).stats_history_csv
     if not path.is_file():
         return []
     points: list[HistoryPoint] = []
@@ -174,7 +166,7 @@ def read_history(prefix: Path) -> list[HistoryPoint]:
 
 def most_frequent_failure(prefix: Path) -> tuple[str, int] | None:
     """The error Locust counted most often on a request (flows left out) and how often, from ``<prefix>_failures.csv``."""
-    path = Path(f"{prefix}_failures.csv")
+    path = LocustFiles(prefix).failures_csv
     if not path.is_file():
         return None
     with path.open(newline="", encoding="utf-8") as handle:

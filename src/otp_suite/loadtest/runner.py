@@ -24,10 +24,10 @@ from otp_suite.loadtest.allure_result import write_allure_result
 from otp_suite.loadtest.baseline import BaselineError, BaselineVerdict, baseline_table, compare, parse_max_regression, read_baseline
 from otp_suite.loadtest.census import read_census
 from otp_suite.loadtest.console_table import entry_table
-from otp_suite.loadtest.corrected import CORRECTED_SUFFIX, SAMPLES_SUFFIX, CorrectedReport, read_report
+from otp_suite.loadtest.corrected import CorrectedReport, read_report
 from otp_suite.loadtest.coverage import chosen_flows, exercised_entries, minimum_run_time_s
-from otp_suite.loadtest.locust_processes import RunFiles, run_locust
-from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, most_frequent_failure, ordered, read_entries, read_history, stats_csv
+from otp_suite.loadtest.locust_processes import run_locust
+from otp_suite.loadtest.locust_stats import EntryStats, merge_corrected, most_frequent_failure, ordered, read_entries, read_history
 from otp_suite.loadtest.mix import parse_flow_mix
 from otp_suite.loadtest.options import LoadOptions
 from otp_suite.loadtest.pacing import DEFAULT_THINK_TIME_S
@@ -71,7 +71,7 @@ class _Run:
 
     config: SuiteConfig
     options: LoadOptions
-    files: RunFiles
+    paths: ReportPaths
     allure_dir: Path
     echo: Echo
     #: The flows the run plays, and the run time every SLO needs to be sampled.
@@ -176,9 +176,9 @@ def _plan(config: SuiteConfig, options: LoadOptions, *, reports_dir: Path, allur
     """The run's flows and run time, its folder emptied of the last run's outputs, and its first line."""
     flows = chosen_flows(parse_flow_mix(config.flow_mix), options.tags, options.exclude_tags)
     options, needed_s = _long_enough(config, options, flows, echo)
-    files = RunFiles(Path(reports_dir) / "load")
-    files.clear()
-    run = _Run(config, options, files, Path(allure_dir), echo, flows, needed_s)
+    paths = ReportPaths(Path(reports_dir))
+    paths.clear_load_outputs()
+    run = _Run(config, options, paths, Path(allure_dir), echo, flows, needed_s)
     echo(_run_line(config, options))
     return run
 
@@ -196,23 +196,23 @@ def _run_line(config: SuiteConfig, options: LoadOptions) -> str:
 def _run_locust(run: _Run) -> _Figures:
     """Run Locust to the end and read what it measured; an interrupted run keeps its figures so far."""
     try:
-        reason = run_locust(run.config, run.options, run.files)
+        reason = run_locust(run.config, run.options, run.paths.locust)
     except KeyboardInterrupt as interruption:
         with signals_held():
             _keep_interrupted_run(interruption, run)
         raise
-    census = read_census(run.files.csv_prefix)
+    census = read_census(run.paths.locust.prefix)
     if census is not None:
         by_worker = ", ".join(f"worker {k}: {v}" for k, v in census["requests_by_worker"].items())
         run.echo(f"load: {census['workers_joined']} of {run.options.workers + run.options.remote_workers} workers joined; requests by worker: {by_worker or 'none'}")
     if reason:
         raise run.broken(reason)
-    corrected = read_report(run.files.csv_prefix)
-    by_name = read_entries(run.files.csv_prefix)
+    corrected = read_report(run.paths.locust.prefix)
+    by_name = read_entries(run.paths.locust.prefix)
     if corrected is not None:
         by_name = merge_corrected(by_name, corrected.entries, corrected.dropped)
     else:
-        run.echo(f"load: warning: Locust wrote no corrected latency figures ({run.files.csv_prefix}{CORRECTED_SUFFIX} missing); corrected SLOs cannot be judged")
+        run.echo(f"load: warning: Locust wrote no corrected latency figures ({run.paths.locust.corrected_json} missing); corrected SLOs cannot be judged")
     entries = ordered(by_name)
     if not any(entry.requests for entry in entries if entry.name != "flow"):
         raise run.broken("Locust sent no requests (are all flows excluded by --tags/--exclude-tags, or the flow mix all 0?)")
@@ -234,7 +234,7 @@ def _tls_refused(csv_prefix: Path) -> str | None:
 
 def _refuse_untrusted_target(run: _Run) -> None:
     """Cannot judge when the load generator could not trust the target: a setup problem, not a breached SLO."""
-    refused_tls = _tls_refused(run.files.csv_prefix)
+    refused_tls = _tls_refused(run.paths.locust.prefix)
     if refused_tls is not None:
         raise run.broken(f"the load's requests failed TLS verification ({refused_tls}); if a private CA signed the target's certificate, set OTP_CA_BUNDLE to that CA's PEM file (target {run.config.base_url})")
 
@@ -252,13 +252,13 @@ def _load_label(options: LoadOptions) -> str:
 def _plot(run: _Run, figures: _Figures) -> None:
     """latency.png (Locust's history) and corrected-latency.png (Locust's figures vs the corrected ones)."""
     title = f"{run.config.base_url}: {_load_label(run.options)}"
-    plot_latency(read_history(run.files.csv_prefix), run.files.plot, title=title)
-    plot_corrected(figures.corrected.intervals if figures.corrected is not None else [], run.files.corrected_plot, title=f"{title}, Locust's figures vs corrected")
+    plot_latency(read_history(run.paths.locust.prefix), run.paths.latency_plot, title=title)
+    plot_corrected(figures.corrected.intervals if figures.corrected is not None else [], run.paths.corrected_latency_plot, title=f"{title}, Locust's figures vs corrected")
 
 
 def _write_summary(run: _Run, figures: _Figures, results: tuple[SloResult, ...], versus: BaselineVerdict | None) -> Path:
     """summary.json: every entry, every SLO, how the run was made, and the baseline comparison."""
-    options, files = run.options, run.files
+    options, paths = run.options, run.paths
     schedule = figures.corrected.schedule if figures.corrected is not None else None
     if schedule is not None:
         run.echo(f"load: schedule: {schedule['scheduled']} flows due, {schedule['started']} started on time, {schedule['dropped']} dropped (latest start {schedule['max_late_ms']:.0f} ms after due)")
@@ -275,14 +275,14 @@ def _write_summary(run: _Run, figures: _Figures, results: tuple[SloResult, ...],
         "tags": list(options.tags),
         "exclude_tags": list(options.exclude_tags),
         "workers": figures.census,
-        "stats_csv": str(stats_csv(files.csv_prefix)),
-        "corrected_json": f"{files.csv_prefix}{CORRECTED_SUFFIX}",
-        "samples_csv": f"{files.csv_prefix}{SAMPLES_SUFFIX}" if options.samples_csv else None,
+        "stats_csv": str(paths.locust.stats_csv),
+        "corrected_json": str(paths.locust.corrected_json),
+        "samples_csv": str(paths.locust.samples_csv) if options.samples_csv else None,
         "latency_precision": "HdrHistogram, 3 significant digits",
-        "html": str(files.html),
+        "html": str(paths.locust.html),
         "aborted": figures.aborted,
     }
-    return write_summary(files.summary, figures.entries, results, run=run_info, baseline=versus, histograms=figures.corrected.histograms if figures.corrected is not None else None)
+    return write_summary(paths.load_summary, figures.entries, results, run=run_info, baseline=versus, histograms=figures.corrected.histograms if figures.corrected is not None else None)
 
 
 def _print_tables(echo: Echo, table: list[str], results: tuple[SloResult, ...], versus: BaselineVerdict | None) -> None:
@@ -304,7 +304,7 @@ def _verdict(run: _Run, results: tuple[SloResult, ...], versus: BaselineVerdict 
     regressed = versus is not None and versus.regressed
     if breached:
         reason = "SLO breached: " + ", ".join(breached) + f" (target {run.config.base_url})"
-        failure = most_frequent_failure(run.files.csv_prefix)
+        failure = most_frequent_failure(run.paths.locust.prefix)
         if failure is not None:
             reason += f"; most frequent failure: {failure[0]} ({failure[1]} times)"
         if unjudged:
@@ -351,20 +351,21 @@ def _not_judged_reason(unjudged: list[str], config: SuiteConfig, options: LoadOp
 def _keep_interrupted_run(interruption: BaseException, run: _Run) -> None:
     """Write summary.json and the Allure result of a run cut short: Locust's figures so far, no SLO verdict."""
     by_signal = signal_name_of(interruption)
-    files, options = run.files, run.options
+    paths, options = run.paths, run.options
     try:
-        entries = ordered(read_entries(files.csv_prefix)) if stats_csv(files.csv_prefix).is_file() else []
+        entries = ordered(read_entries(paths.locust.prefix)) if paths.locust.stats_csv.is_file() else []
     except (OSError, ValueError, KeyError):
         entries = []  # a CSV cut mid-write: the summary still says the run was interrupted
-    run_info = {"target": run.config.base_url, "users": options.users, "run_time_s": options.run_time_s, "shape": options.shape, "stats_csv": str(stats_csv(files.csv_prefix))}
-    write_summary(files.summary, entries, (), run=run_info, interrupted_by=by_signal)
-    reason = f"interrupted by {by_signal} before the run time was over; figures so far in {files.summary}, SLOs not judged"
+    run_info = {"target": run.config.base_url, "users": options.users, "run_time_s": options.run_time_s, "shape": options.shape, "stats_csv": str(paths.locust.stats_csv)}
+    write_summary(paths.load_summary, entries, (), run=run_info, interrupted_by=by_signal)
+    reason = f"interrupted by {by_signal} before the run time was over; figures so far in {paths.load_summary}, SLOs not judged"
     _write_allure(run, (), broken_reason=reason)
 
 
 def _write_allure(run: _Run, results: tuple[SloResult, ...] | tuple[()], *, broken_reason: str = "", entry_table: list[str] | None = None) -> None:
-    files, options = run.files, run.options
-    attachments = [stats_csv(files.csv_prefix), Path(f"{files.csv_prefix}_failures.csv"), files.html, files.plot, files.corrected_plot, Path(f"{files.csv_prefix}{CORRECTED_SUFFIX}"), files.summary]
+    paths, options = run.paths, run.options
+    locust = paths.locust
+    attachments = [locust.stats_csv, locust.failures_csv, locust.html, paths.latency_plot, paths.corrected_latency_plot, locust.corrected_json, paths.load_summary]
     load = f"{options.arrival_rate:g} flows/s on schedule (open model)" if options.is_arrival_rate else f"{options.users} users, shape {options.shape}"
     description = f"Locust load run against {run.config.base_url}: {load}, {options.run_time_s} s, workers {options.workers or 'none'}"
     write_allure_result(run.allure_dir, results, attachments, started_ms=run.started_ms, description=description, broken_reason=broken_reason, entry_table=entry_table or ())

@@ -13,12 +13,11 @@ from otp_suite.report.categories import write_categories_json
 from otp_suite.report.environment import write_environment, write_executor
 from otp_suite.report.generator import ReportError, generate_single_file
 from otp_suite.report.offline import AnalyticsNotRemoved, make_offline
+from otp_suite.report.paths import ReportPaths
 from otp_suite.report.scrub import find_secrets, scrub_tree
 from otp_suite.report.totals import Totals, count_results
 
 __all__ = ["ReportError", "ReportOutcome", "build_report", "describe_run", "scrub_reports"]
-
-HISTORY_FILE_NAME = "history.jsonl"
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,10 @@ def build_report(
     if report_dir.exists():
         shutil.rmtree(report_dir)
     report_dir.mkdir(parents=True)
-    history_file = history_dir / HISTORY_FILE_NAME
-    index = generate_single_file(results_dir, report_dir, history_file=history_file, report_name=report_name, work_dir=report_dir.parent)
+    # The report folder is a reports folder's allure-report/: its config file is kept beside it.
+    paths = ReportPaths(report_dir.parent, history_dir)
+    history_file = paths.report_trend
+    index = generate_single_file(results_dir, report_dir, history_file=history_file, report_name=report_name, work_dir=paths.root)
     try:
         make_offline(index)
     except AnalyticsNotRemoved as error:

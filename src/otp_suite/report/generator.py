@@ -10,6 +10,7 @@ from pathlib import Path
 from otp_suite.config import PROJECT_ROOT
 from otp_suite.report.categories import allure3_categories
 from otp_suite.report.labels import AREA_LABEL
+from otp_suite.report.paths import ReportPaths
 
 #: Trend charts read this many earlier runs; the file CI caches stays small.
 HISTORY_LIMIT = 30
@@ -60,11 +61,11 @@ def allure_config(*, output_dir: Path, history_file: Path, report_name: str) -> 
 def generate_single_file(results_dir: Path, output_dir: Path, *, history_file: Path, report_name: str, work_dir: Path) -> Path:
     """Generate ``output_dir/index.html`` from ``results_dir``, appending to ``history_file``.
 
-    ``work_dir`` receives the generated ``allurerc.json`` (kept: it documents how the report was built).
+    ``work_dir``, a reports folder, receives the generated ``allurerc.json`` (ReportPaths.allure_config; kept: it documents how the report was built).
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     history_file.parent.mkdir(parents=True, exist_ok=True)
-    config_path = work_dir / "allurerc.json"
+    config_path = ReportPaths(work_dir).allure_config
     config_path.write_text(json.dumps(allure_config(output_dir=output_dir, history_file=history_file, report_name=report_name), indent=2), encoding="utf-8")
     command = [*allure_command(), "generate", "--config", str(config_path), "--output", str(output_dir), str(results_dir)]
     try:
