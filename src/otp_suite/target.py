@@ -17,6 +17,7 @@ from pathlib import Path
 from otp_suite.config import DEFAULT_TEST_COUNTRY_CODE, SuiteConfig
 from otp_suite.number_ranges import NumberRange
 from otp_suite.policy import FAST_TEST_POLICY, OtpPolicy
+from otp_suite.report.paths import ReportPaths
 
 #: The second range's country code against the embedded service: like +999, assigned to no country (an ITU spare code).
 EMBEDDED_SECOND_COUNTRY_CODE = "+990"
@@ -49,7 +50,7 @@ def resolved_target(config: SuiteConfig, *, policy: OtpPolicy | None = None, fau
 
     # A new service has sent nothing: its run's ledger is its own (a history's would hold numbers other services limited).
     with ServiceProcess(env) as service, tempfile.TemporaryDirectory(prefix="otp-suite-numbers-") as numbers:
-        ledger = Path(numbers) / "test-numbers.jsonl"
+        ledger = ReportPaths(Path(numbers), history_dir=Path(numbers)).number_ledger
         yield dataclasses.replace(config, base_url=service.url, jwt_secret=secret, jwt_token=None, inbox_url=None, policy=embedded_policy, test_ranges=embedded_ranges(config), number_ledger=ledger)
 
 
