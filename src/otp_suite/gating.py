@@ -26,7 +26,8 @@ from otp_suite.report.build import ReportError, build_report, scrub_reports
 from otp_suite.report.junit import ERROR, PASSED, SKIPPED, JunitCase, write_junit
 from otp_suite.report.labels import AREA_GATE, AREA_PREFLIGHT
 from otp_suite.report.paths import ReportPaths
-from otp_suite.report.results_writer import write_result
+from otp_suite.report.results_writer import BROKEN, write_result
+from otp_suite.report.results_writer import PASSED as PASSED_RESULT
 from otp_suite.report.summary_table import StepLine, render_summary
 from otp_suite.report.totals import count_results
 from otp_suite.target import resolved_target
@@ -64,6 +65,11 @@ class GateRun:
     def record(self, name: str, exit_code: int | None, note: str = "") -> None:
         """Remember a step's outcome for the verdict and the summary."""
         self.steps.append(StepLine(name, exit_code, note))
+
+    def cannot_judge_target(self, step: str, error: Exception, *, started_ms: int | None = None) -> None:
+        """The target could not be judged at ``step`` (starting it, the preflight): a broken preflight result, exit 2."""
+        write_result(self.allure_dir, name=PREFLIGHT_CHECK, status=BROKEN, area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started_ms)
+        self.record(step, ExitCode.CANNOT_JUDGE, str(error))
 
     def verdict(self) -> int:
         """1 if any step found a failure, else 2 if any could not judge or did not run, else 0."""
@@ -114,8 +120,7 @@ def run_gate(config: SuiteConfig, *, say: Echo, warn: Echo) -> GateRun:
     except KeyboardInterrupt as interruption:
         _mark_interrupted(run, interruption, warn)
     except _CannotStart as error:
-        write_result(paths.allure_results, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}")
-        run.record("target", ExitCode.CANNOT_JUDGE, str(error))
+        run.cannot_judge_target("target", error)
     run.exit_code = _finish(run, say=say, warn=warn)
     return run
 
@@ -145,8 +150,7 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
         checked = check_target(target)
     except PreflightFailed as error:
         echo(str(error))
-        write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="broken", area=AREA_PREFLIGHT, message=f"cannot judge: {error}", started_ms=started)
-        run.record("preflight", ExitCode.CANNOT_JUDGE, str(error))
+        run.cannot_judge_target("preflight", error, started_ms=started)
         return
     # Its own time span: the check took until now, not until the contract run ends.
     preflight_ms = (started, int(time.time() * 1000))
@@ -156,7 +160,7 @@ def _run_steps(run: GateRun, target: SuiteConfig, *, say: Echo, echo: Echo) -> N
     contract_code, note, not_the_api = _contract_step(target, run.paths, echo, checked, load_smoke_follows=target.gate_load)
     run.record("contract", contract_code, note)
     # Written after the contract run, which starts from an empty results folder.
-    write_result(run.allure_dir, name=PREFLIGHT_CHECK, status="passed", area=AREA_PREFLIGHT, started_ms=preflight_ms[0], stopped_ms=preflight_ms[1])
+    write_result(run.allure_dir, name=PREFLIGHT_CHECK, status=PASSED_RESULT, area=AREA_PREFLIGHT, started_ms=preflight_ms[0], stopped_ms=preflight_ms[1])
     echo(f"contract: {note}")
 
     if not target.gate_load:
@@ -308,7 +312,7 @@ def _mark_interrupted(run: GateRun, interruption: BaseException, warn: Echo) -> 
     with signals_held(deliver=False):
         warn(f"otp-suite gate: interrupted by {by_signal}; the steps' processes are stopped, the results so far kept")
         message = f"interrupted by {by_signal}: the gate run stopped before it finished; its results are partial"
-        write_result(run.allure_dir, name="gate run interrupted", status="broken", area=AREA_GATE, message=message)
+        write_result(run.allure_dir, name="gate run interrupted", status=BROKEN, area=AREA_GATE, message=message)
         run.record("interrupted", ExitCode.CANNOT_JUDGE, f"by {by_signal}; results so far kept")
 
 

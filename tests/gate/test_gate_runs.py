@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 
+from helpers.gate import run_gate
 from helpers.report import SAMPLE_SECRET, allure2_categories, allure2_report, allure3_shown, junit_cases, readable_texts
 from helpers.suite_children import GATE_TEST_TIMEOUT_S
+from otp_suite.gating import PREFLIGHT_CHECK
 from otp_suite.report.browser import CATEGORY, TOTAL, rendered_dom, shown_totals, texts_by_test_id
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SLO_BREACH, category_of
+from otp_suite.report.labels import AREA_LABEL
 from otp_suite.report.paths import ReportPaths
 from otp_suite.report.totals import area_of, count_results, read_results
 
@@ -91,3 +96,35 @@ def _console_failures_by_area(output: str) -> dict[str, int]:
     table = output.split("checks by area", 1)[1].split("\n    total", 1)[0]
     rows = [line.split() for line in table.splitlines()[1:] if line.strip()]
     return {row[0]: int(row[2]) + int(row[3]) for row in rows}
+
+
+def _written_files(reports_dir: Path) -> list[str]:
+    return sorted(path.relative_to(reports_dir).as_posix() for path in reports_dir.rglob("*") if path.is_file())
+
+
+def test_a_gate_run_writes_only_the_outputs_report_paths_declares(faulty_gate_run):
+    declared = ReportPaths(faulty_gate_run.reports_dir).outputs()
+
+    # A folder (``allure-results/``) holds what others name; ``*`` in a declared file stands for a number.
+    undeclared = [written for written in _written_files(faulty_gate_run.reports_dir) if not any(written.startswith(place) if place.endswith("/") else fnmatch(written, place) for place in declared)]
+
+    assert undeclared == []
+
+
+def test_every_result_of_a_gate_run_carries_its_area_and_ids_from_its_name(faulty_gate_run):
+    results = read_results(ReportPaths(faulty_gate_run.reports_dir).allure_results)
+
+    lacking = sorted(r["name"] for r in results if not (r.get("testCaseId") and r.get("historyId") and any(label["name"] == AREA_LABEL and label["value"] for label in r.get("labels", []))))
+
+    assert {area_of(r) for r in results} >= {"preflight", "security", "slo"}
+    assert lacking == []
+
+
+def test_the_gates_own_check_has_the_same_ids_in_another_gate_run(faulty_gate_run, refused_url, tmp_path):
+    # A second, short run: the preflight finds nothing listening and the gate stops there.
+    other = run_gate(tmp_path / "reports", {"OTP_BASE_URL": refused_url, "OTP_JWT_SECRET": SAMPLE_SECRET}, "--no-report")
+
+    first, second = ({r["name"]: (r["testCaseId"], r["historyId"]) for r in read_results(ReportPaths(run.reports_dir).allure_results)} for run in (faulty_gate_run, other))
+
+    assert other.exit_code == 2, other.output[-2000:]
+    assert second[PREFLIGHT_CHECK] == first[PREFLIGHT_CHECK]

@@ -13,6 +13,7 @@ from otp_suite.config import ConfigError, load_config
 from otp_suite.exit_codes import ExitCode
 from otp_suite.interruption import signal_name_of, signals_interrupt
 from otp_suite.report.paths import ReportPaths
+from otp_suite.report.results_writer import RESULT_SUFFIX
 
 
 @click.command()
@@ -60,7 +61,7 @@ def contract(**options: object) -> None:
                 echo=click.echo,
             )
     except KeyboardInterrupt as interruption:
-        kept = f"; the results so far are kept in {allure_dir}, marked 'contract run interrupted'" if any(allure_dir.glob("*-result.json")) else " before any contract test ran"
+        kept = f"; the results so far are kept in {allure_dir}, marked 'contract run interrupted'" if any(allure_dir.glob(f"*{RESULT_SUFFIX}")) else " before any contract test ran"
         cannot_judge(f"interrupted by {signal_name_of(interruption)}{kept}")
     except (RuntimeError, TimeoutError, OSError) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -74,7 +74,7 @@ def generate_single_file(results_dir: Path, output_dir: Path, *, history_file: P
         raise ReportError(f"Allure did not finish generating the report within {GENERATE_TIMEOUT_S:g} s") from None
     except OSError as error:
         raise ReportError(f"cannot run Allure ({error.strerror}: {command[0]}); is Node.js installed? run `npm ci`") from None
-    index = output_dir / ReportPaths(work_dir).report_html.name  # the name Allure gives it
+    index = output_dir / "index.html"  # the name Allure gives it
     if finished.returncode != 0 or not index.is_file():
         last_line = (finished.stderr or finished.stdout).strip().splitlines()[-1:] or ["no output"]
         raise ReportError(f"Allure exited {finished.returncode} without a report ({last_line[0][:200]})")

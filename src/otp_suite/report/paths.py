@@ -4,8 +4,8 @@ Every file a run writes under ``OTP_REPORTS_DIR`` is a property here (or of :cla
 named after Locust's ``--csv`` prefix); the code asks these for a path and never spells one itself. The
 README's outputs table lists :meth:`ReportPaths.outputs`, and a gate run writes nothing else
 (``tests/report/test_report_paths.py``). Adding an output: one property, its README row.
-Inside ``allure-results/`` and ``logs/`` the names are Allure's and each writer's (``*-result.json``,
-``categories.json``, one traceback file per network error).
+Inside ``allure-results/``, ``allure-report/`` and ``logs/`` the names are Allure's and each writer's
+(``*-result.json``, ``categories.json``, ``index.html``, one traceback file per network error).
 """
 
 from __future__ import annotations
@@ -101,13 +101,8 @@ class ReportPaths:
 
     @property
     def allure_report(self) -> Path:
-        """The folder of the single-file HTML report (``allure-report/``)."""
+        """The single-file HTML report, ``allure-report/index.html``, with Allure's own summaries of it (``allure-report/``)."""
         return self.root / "allure-report"
-
-    @property
-    def report_html(self) -> Path:
-        """The single-file HTML report (``allure-report/index.html``, the name Allure gives it)."""
-        return self.allure_report / "index.html"
 
     @property
     def allure_config(self) -> Path:

@@ -26,6 +26,9 @@ from otp_suite.report.severity import severity_of_area
 #: Allure's statuses.
 PASSED, FAILED, BROKEN, SKIPPED = "passed", "failed", "broken", "skipped"
 
+#: How the name of a result's file ends (``<uuid>-result.json``), as Allure reads it.
+RESULT_SUFFIX = "-result.json"
+
 _MIME = {".csv": "text/csv", ".html": "text/html", ".png": "image/png", ".json": "application/json", ".txt": "text/plain"}
 
 
@@ -80,7 +83,7 @@ def write_result(
     severity: str | None = None,
     attachments: tuple[Attachment, ...] = (),
 ) -> Path:
-    """Write ``<uuid>-result.json`` for one check into ``allure_dir``; return its path.
+    """Write ``<uuid>-result.json`` (:data:`RESULT_SUFFIX`) for one check into ``allure_dir``; return its path.
 
     ``status`` is an Allure status (:data:`PASSED`, :data:`FAILED`, :data:`BROKEN`, :data:`SKIPPED`);
     ``message`` is shown as the failure reason and matched by the report's categories; ``full_name``
@@ -117,7 +120,7 @@ def write_result(
     }
     # As allure-python writes a result: nothing empty, so Allure 2 and 3 read both alike.
     written = {key: value for key, value in result.items() if value or value is False}
-    return _write_whole(allure_dir / f"{result['uuid']}-result.json", json.dumps(written, indent=2).encode("utf-8"))
+    return _write_whole(allure_dir / f"{result['uuid']}{RESULT_SUFFIX}", json.dumps(written, indent=2).encode("utf-8"))
 
 
 def attach_file(allure_dir: Path, path: Path) -> Attachment | None:

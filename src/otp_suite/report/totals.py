@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from otp_suite.report.labels import AREA_LABEL, FALLBACK_AREA_LABELS
+from otp_suite.report.results_writer import RESULT_SUFFIX
 
 STATUSES = ("passed", "failed", "broken", "skipped", "unknown")
 
@@ -36,7 +37,7 @@ def read_results(results_dir: Path) -> list[dict[str, Any]]:
     Allure shows retries of one test (same ``historyId``) as one entry, its last run; so do we.
     """
     latest: dict[str, dict[str, Any]] = {}
-    for path in sorted(Path(results_dir).glob("*-result.json")):
+    for path in sorted(Path(results_dir).glob(f"*{RESULT_SUFFIX}")):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
