@@ -62,4 +62,5 @@ def read_census(csv_prefix: Path) -> dict[str, Any] | None:
     path = Path(str(csv_prefix) + CENSUS_SUFFIX)
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    census: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return census

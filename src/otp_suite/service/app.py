@@ -17,11 +17,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from otp_suite.api import INBOX_PATH, OTP_PATHS, TOKEN_HEADER
+from otp_suite.api import COUNTRY_CODE, INBOX_PATH, OTP_PATHS, PHONE_NUMBER, TOKEN_HEADER
 from otp_suite.policy import OtpPolicy
 from otp_suite.service import errors
 from otp_suite.service.auth import authenticated_user
-from otp_suite.service.bodies import COUNTRY_CODE, PHONE_NUMBER, parse_number_request, parse_verify_request
+from otp_suite.service.bodies import parse_number_request, parse_verify_request
 from otp_suite.service.challenges import ChallengeStore, SendResult
 from otp_suite.service.clock import Clock, system_clock
 from otp_suite.service.errors import ApiError
