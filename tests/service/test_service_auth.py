@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
 import pytest
 
 from helpers.service import OTP_PATHS, REGISTER, RESEND, VERIFY, OtpApi
@@ -11,23 +14,23 @@ from otp_suite.testdata.tokens import BAD_TOKEN_VARIANTS, bad_token, mint_token
 LEEWAY_S = 30
 
 
-def _assert_unauthorized(response) -> None:
+def _assert_unauthorized(response: httpx.Response) -> None:
     assert response.status_code == 401
     assert response.json()["code"] == "UN_AUTHORIZED"
 
 
-def _send_anything(api: OtpApi, path: str, number: PhoneNumber, token: object):
+def _send_anything(api: OtpApi, path: str, number: PhoneNumber, token: object) -> httpx.Response:
     body = number.body(authCode="1234", otp="123456") if path == VERIFY else number.body()
     return api.post(path, body, token=token)
 
 
 @pytest.mark.parametrize("path", OTP_PATHS)
-def test_request_without_token_is_401(api: OtpApi, number: PhoneNumber, path) -> None:
+def test_request_without_token_is_401(api: OtpApi, number: PhoneNumber, path: str) -> None:
     _assert_unauthorized(_send_anything(api, path, number, token=None))
 
 
 @pytest.mark.parametrize("variant", sorted(BAD_TOKEN_VARIANTS))
-def test_bad_token_is_401_on_every_endpoint(api: OtpApi, number: PhoneNumber, variant) -> None:
+def test_bad_token_is_401_on_every_endpoint(api: OtpApi, number: PhoneNumber, variant: str) -> None:
     token = bad_token(variant, api.secret, api.user_id)
 
     for path in OTP_PATHS:
@@ -48,7 +51,7 @@ def test_token_in_authorization_header_instead_of_user_jwt_token_is_401(api: Otp
         ("prefixed header", lambda t: {"x-user-jwt-token": t}),
     ],
 )
-def test_token_anywhere_but_the_user_jwt_token_header_is_401(api: OtpApi, number: PhoneNumber, where, headers) -> None:
+def test_token_anywhere_but_the_user_jwt_token_header_is_401(api: OtpApi, number: PhoneNumber, where: str, headers: Callable[[str], dict[str, str]]) -> None:
     response = api.client.post(REGISTER, json=number.body(), headers=headers(api.token))
 
     _assert_unauthorized(response)
@@ -78,7 +81,7 @@ def test_token_with_other_claim_types_the_contract_does_not_constrain_is_accepte
 
 
 @pytest.mark.parametrize("seconds_past", [1, LEEWAY_S - 1, LEEWAY_S])
-def test_token_expired_within_the_30_s_leeway_is_accepted(api: OtpApi, number: PhoneNumber, seconds_past) -> None:
+def test_token_expired_within_the_30_s_leeway_is_accepted(api: OtpApi, number: PhoneNumber, seconds_past: int) -> None:
     now = int(api.clock())
     token = mint_token(api.secret, api.user_id, issued_at=now - 3600, lifetime_s=3600 - seconds_past)
 
@@ -86,7 +89,7 @@ def test_token_expired_within_the_30_s_leeway_is_accepted(api: OtpApi, number: P
 
 
 @pytest.mark.parametrize("seconds_past", [LEEWAY_S + 1, 3600])
-def test_token_expired_beyond_the_30_s_leeway_is_401(api: OtpApi, number: PhoneNumber, seconds_past) -> None:
+def test_token_expired_beyond_the_30_s_leeway_is_401(api: OtpApi, number: PhoneNumber, seconds_past: int) -> None:
     now = int(api.clock())
     token = mint_token(api.secret, api.user_id, issued_at=now - 7200, lifetime_s=7200 - seconds_past)
 
@@ -101,7 +104,7 @@ def test_token_expiry_is_judged_by_the_service_clock(api: OtpApi, number: PhoneN
 
 
 @pytest.mark.parametrize("seconds_ahead", [1, LEEWAY_S])
-def test_token_not_before_within_the_30_s_leeway_is_accepted(api: OtpApi, number: PhoneNumber, seconds_ahead) -> None:
+def test_token_not_before_within_the_30_s_leeway_is_accepted(api: OtpApi, number: PhoneNumber, seconds_ahead: int) -> None:
     token = api.mint(extra={"nbf": int(api.clock()) + seconds_ahead})
 
     assert api.register(number, token=token).status_code == 200
@@ -115,14 +118,14 @@ def test_token_not_before_beyond_the_30_s_leeway_is_401(api: OtpApi, number: Pho
 
 @pytest.mark.parametrize("claim", ["user_id", "client_id"])
 @pytest.mark.parametrize("value", ["", 42, None, ["user"]])
-def test_user_id_and_client_id_must_be_non_empty_strings(api: OtpApi, number: PhoneNumber, claim, value) -> None:
+def test_user_id_and_client_id_must_be_non_empty_strings(api: OtpApi, number: PhoneNumber, claim: str, value: object) -> None:
     token = api.mint(extra={claim: value})
 
     _assert_unauthorized(api.register(number, token=token))
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat"])
-def test_exp_and_iat_must_be_present(api: OtpApi, number: PhoneNumber, claim) -> None:
+def test_exp_and_iat_must_be_present(api: OtpApi, number: PhoneNumber, claim: str) -> None:
     token = api.mint(drop=(claim,))
 
     _assert_unauthorized(api.register(number, token=token))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
+
 from helpers.service import OtpApi
 from otp_suite.api import AUTH_CODE
 from otp_suite.testdata.codes import wrong_auth_code, wrong_otp
 from otp_suite.testdata.phone_numbers import PhoneNumber, PhoneNumberSource
 
 
-def _assert_error(response, status: int, code: str) -> None:
+def _assert_error(response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status
     assert response.json()["code"] == code
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+
+import httpx
 
 from helpers.service import REGISTER, VERIFY, OtpApi
 from otp_suite.testdata.codes import wrong_otp
@@ -11,7 +14,7 @@ from otp_suite.testdata.phone_numbers import PhoneNumber
 CONCURRENT = 12
 
 
-def _statuses(responses) -> Counter[int]:
+def _statuses(responses: Iterable[httpx.Response]) -> Counter[int]:
     return Counter(response.status_code for response in responses)
 
 

@@ -45,14 +45,14 @@ CASES = {
 }
 
 
-def _call(rule_test, api, number: PhoneNumber) -> None:
+def _call(rule_test: Callable[..., None], api: OtpApi, number: PhoneNumber) -> None:
     """Run ``rule_test`` with the fixtures it asks for."""
     wanted = inspect.signature(rule_test).parameters
     rule_test(api, **({"number": number} if "number" in wanted else {}))
 
 
 @pytest.mark.parametrize("fault", sorted(CASES))
-def test_rule_test_fails_on_a_service_with_the_fault(start_service: Callable[..., OtpApi], number: PhoneNumber, fault) -> None:
+def test_rule_test_fails_on_a_service_with_the_fault(start_service: Callable[..., OtpApi], number: PhoneNumber, fault: str) -> None:
     api = start_service(fault=fault)
 
     with pytest.raises(AssertionError):

@@ -19,7 +19,7 @@ def _padded_body(number: PhoneNumber, size: int) -> str:
 
 
 @pytest.mark.parametrize("path", OTP_PATHS)
-def test_body_over_16_kib_is_413_before_auth(api: OtpApi, number: PhoneNumber, path) -> None:
+def test_body_over_16_kib_is_413_before_auth(api: OtpApi, number: PhoneNumber, path: str) -> None:
     response = api.post(path, content=_padded_body(number, LIMIT + 1), token=None, content_type="text/plain")
 
     assert response.status_code == 413
@@ -45,7 +45,7 @@ def test_chunked_body_over_16_kib_is_413(api: OtpApi, number: PhoneNumber) -> No
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None])
-def test_missing_token_is_401_before_content_type_is_checked(api: OtpApi, number: PhoneNumber, content_type) -> None:
+def test_missing_token_is_401_before_content_type_is_checked(api: OtpApi, number: PhoneNumber, content_type: str | None) -> None:
     response = api.post(REGISTER, number.body(), token=None, content_type=content_type)
 
     assert response.status_code == 401
@@ -53,7 +53,7 @@ def test_missing_token_is_401_before_content_type_is_checked(api: OtpApi, number
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"phone_number": 1}', ""])
-def test_missing_token_is_401_before_the_body_is_checked(api: OtpApi, content) -> None:
+def test_missing_token_is_401_before_the_body_is_checked(api: OtpApi, content: str) -> None:
     response = api.post(REGISTER, content=content, token=None)
 
     assert response.status_code == 401
@@ -69,7 +69,7 @@ def test_invalid_token_is_401_before_rate_limits(api: OtpApi, number: PhoneNumbe
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", "text/json", None])
-def test_content_type_other_than_json_is_415(api: OtpApi, number: PhoneNumber, content_type) -> None:
+def test_content_type_other_than_json_is_415(api: OtpApi, number: PhoneNumber, content_type: str | None) -> None:
     response = api.post(REGISTER, number.body(), content_type=content_type)
 
     assert response.status_code == 415
@@ -77,7 +77,7 @@ def test_content_type_other_than_json_is_415(api: OtpApi, number: PhoneNumber, c
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"])
-def test_json_content_type_with_parameters_or_any_case_is_accepted(api: OtpApi, number: PhoneNumber, content_type) -> None:
+def test_json_content_type_with_parameters_or_any_case_is_accepted(api: OtpApi, number: PhoneNumber, content_type: str) -> None:
     response = api.post(REGISTER, number.body(), content_type=content_type)
 
     assert response.status_code == 200

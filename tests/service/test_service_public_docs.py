@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from helpers.public_docs_examples import CURL_EXAMPLES, REGISTER, RESEND, VERIFY, CurlExample
 from helpers.service import OtpApi, PhoneNumber, reminted
 
 
-def _send(api: OtpApi, example: CurlExample, token: str, body: str | None = None):
+def _send(api: OtpApi, example: CurlExample, token: str, body: str | None = None) -> httpx.Response:
     return api.post(example.path, content=body if body is not None else example.body, token=token)
 
 
@@ -26,7 +27,7 @@ def _docs_number(example: CurlExample) -> PhoneNumber:
 
 
 @pytest.mark.parametrize("example", CURL_EXAMPLES, ids=lambda example: example.name)
-def test_docs_example_sent_as_written_is_401_un_authorized(start_service: Callable[..., OtpApi], example) -> None:
+def test_docs_example_sent_as_written_is_401_un_authorized(start_service: Callable[..., OtpApi], example: CurlExample) -> None:
     api = start_service()
 
     response = _send(api, example, example.token)
@@ -37,7 +38,7 @@ def test_docs_example_sent_as_written_is_401_un_authorized(start_service: Callab
 
 
 @pytest.mark.parametrize("example", [REGISTER, RESEND], ids=lambda example: example.name)
-def test_docs_send_example_with_a_minted_token_answers_exactly_auth_code_and_is_new_user(start_service: Callable[..., OtpApi], example) -> None:
+def test_docs_send_example_with_a_minted_token_answers_exactly_auth_code_and_is_new_user(start_service: Callable[..., OtpApi], example: CurlExample) -> None:
     api = start_service()
 
     response = _send(api, example, reminted(example.token, api.secret, api.clock()))

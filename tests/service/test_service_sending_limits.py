@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import math
 
+import httpx
 import pytest
 
 from helpers.service import OtpApi
 from otp_suite.testdata.phone_numbers import PhoneNumber, PhoneNumberSource
 
 
-def _assert_too_many_requests(response) -> None:
+def _assert_too_many_requests(response: httpx.Response) -> None:
     assert response.status_code == 429
     assert response.json()["code"] == "TOO_MANY_REQUESTS"
 
 
 @pytest.mark.parametrize("second", ["register", "resend"])
-def test_second_send_within_the_cooldown_is_429(api: OtpApi, number: PhoneNumber, second) -> None:
+def test_second_send_within_the_cooldown_is_429(api: OtpApi, number: PhoneNumber, second: str) -> None:
     api.register(number)
     api.clock.advance(api.policy.resend_cooldown_s - 1)
 
