@@ -14,6 +14,7 @@ import re
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def _diagnosis(run: InterruptedRun, signum: signal.Signals) -> list[str]:
     return [line for line in run.stderr.splitlines() if re.match(rf"otp-suite: cannot judge: interrupted\b.*\b{signum.name}\b", line)]
 
 
-def _results_named(allure_dir: Path, name: str) -> list[dict]:
+def _results_named(allure_dir: Path, name: str) -> list[dict[str, Any]]:
     results = [json.loads(path.read_text(encoding="utf-8")) for path in allure_dir.glob("*-result.json")]
     return [result for result in results if result.get("name") == name]
 

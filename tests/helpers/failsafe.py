@@ -53,7 +53,8 @@ def command_environment(home: Path, **variables: str) -> dict[str, str]:
 
 def _alive(process: psutil.Process) -> bool:
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        alive: bool = process.is_running() and process.status() != psutil.STATUS_ZOMBIE  # psutil is untyped here
+        return alive
     except psutil.NoSuchProcess:
         return False
 

@@ -151,7 +151,8 @@ class OtpApi:
         """The last OTP the service sent to ``number``."""
         response = self.inbox(number)
         assert response.status_code == 200, f"inbox answered {response.status_code}"
-        return response.json()["otp"]
+        otp: str = response.json()["otp"]
+        return otp
 
     def start_challenge(self, number: PhoneNumber) -> IssuedChallenge:
         """Register ``number`` and read the OTP it was sent."""

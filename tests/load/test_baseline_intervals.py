@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from otp_suite.loadtest.percentile_interval import percentile_interval, rank_bou
 Latencies = Callable[[int], list[float]]
 
 
-def _summary(name: str, latencies: list[float], failures: int = 0) -> tuple[dict, str]:
+def _summary(name: str, latencies: list[float], failures: int = 0) -> tuple[dict[str, Any], str]:
     histogram = new_histogram()
     for value in latencies:
         record_ms(histogram, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import random
+from typing import Any
 
 import msgpack
 import pytest
@@ -15,9 +16,10 @@ from otp_suite.loadtest.latency_histograms import CORRECTED, INTERVAL_S, LOCUST,
 START = 1_800_000_000.0
 
 
-def shipped_through_msgpack(collector: LatencyCollector) -> dict:
+def shipped_through_msgpack(collector: LatencyCollector) -> dict[str, Any]:
     """A worker's report as the master receives it (Locust packs messages with msgpack)."""
-    return msgpack.unpackb(msgpack.packb(collector.report(), use_bin_type=True), raw=False)
+    report: dict[str, Any] = msgpack.unpackb(msgpack.packb(collector.report(), use_bin_type=True), raw=False)
+    return report
 
 
 @pytest.fixture

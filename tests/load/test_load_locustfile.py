@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -41,7 +41,7 @@ def test_the_web_ui_starts_a_swarm_whose_flows_succeed(standalone_locust):
     assert flows["num_failures"] == 0
 
 
-def _flow_entry(ui: str) -> dict | None:
+def _flow_entry(ui: str) -> dict[str, Any] | None:
     stats = httpx.get(ui + "/stats/requests", timeout=2).json()["stats"]
     return next((entry for entry in stats if entry["name"] == "flow"), None)
 
