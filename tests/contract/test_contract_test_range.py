@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, is_in_test_range, map_into_test_range
+from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
+from otp_suite.contract.test_range import is_in_test_range, map_into_test_range
 from otp_suite.testdata.phone_numbers import PhoneNumberSource
 
 

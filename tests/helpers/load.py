@@ -189,8 +189,8 @@ class ArrivalRun:
         return entry
 
     @property
-    def schedule(self) -> dict[str, float]:
-        schedule: dict[str, float] = self.summary()["run"]["schedule"]
+    def schedule(self) -> dict[str, Any]:
+        schedule: dict[str, Any] = self.summary()["run"]["schedule"]
         return schedule
 
 

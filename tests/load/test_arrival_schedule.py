@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from helpers.load import TIGHT_FLOWS, QuickRun, arrival_run
+from helpers.load import TIGHT_FLOWS, ArrivalRun, QuickRun, arrival_run
 from helpers.suite_children import LATENCY_SLOS_OFF
 from otp_suite.config import load_config
 from otp_suite.loadtest.arrival import ArrivalPlan, ScheduleCounters, dropped_per_entry, keep_schedule
@@ -200,7 +200,7 @@ def test_two_workers_share_the_rate_and_ship_every_sample_to_the_master(tmp_path
         assert entry["p95_corrected_ms"] is not None
 
 
-def _corrected_entries(run: QuickRun) -> dict[str, Any]:
+def _corrected_entries(run: QuickRun | ArrivalRun) -> dict[str, Any]:
     import json
 
     entries: dict[str, Any] = json.loads((run.reports_dir / "load" / "locust_corrected.json").read_text())["entries"]

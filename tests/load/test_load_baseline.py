@@ -33,6 +33,7 @@ def baseline_path(tmp_path_factory: pytest.TempPathFactory, embedded_load_target
     with embedded_load_target_module("") as config:
         run = quick_load(config, tmp_path_factory.mktemp("baseline-run"), slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
     assert run.outcome.exit_code == 0, run.outcome.reason
+    assert run.outcome.summary_path is not None, run.outcome.reason
     kept = tmp_path_factory.mktemp("kept") / "summary.json"
     shutil.copy(run.outcome.summary_path, kept)
     return kept

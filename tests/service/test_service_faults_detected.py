@@ -22,7 +22,7 @@ import test_service_sending_limits as limits
 from helpers.service import OtpApi
 from otp_suite.testdata.phone_numbers import PhoneNumber, PhoneNumberSource
 
-CASES = {
+CASES: dict[str, Callable[..., None]] = {
     "otp_reusable": challenges.test_verified_challenge_cannot_be_verified_again,
     "no_lockout": challenges.test_wrong_guesses_lock_the_challenge_even_for_the_right_otp,
     "lockout_allows_right_otp": challenges.test_wrong_guesses_lock_the_challenge_even_for_the_right_otp,

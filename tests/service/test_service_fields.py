@@ -12,7 +12,7 @@ from helpers.service import REGISTER, VERIFY, OtpApi
 from otp_suite.contract.json_text import escaped_string
 from otp_suite.testdata.phone_numbers import PhoneNumber, PhoneNumberSource
 
-NOT_INTEGERS = [True, False, None, [], {}, [1234], {"value": 1234}]
+NOT_INTEGERS: list[object] = [True, False, None, [], {}, [1234], {"value": 1234}]
 
 
 def _assert_invalid_request(response: httpx.Response) -> None:

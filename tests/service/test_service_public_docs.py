@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from helpers.public_docs_examples import CURL_EXAMPLES, REGISTER, RESEND, VERIFY, CurlExample
-from helpers.service import OtpApi, PhoneNumber, reminted
+from helpers.service import OtpApi, reminted
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 
 def _send(api: OtpApi, example: CurlExample, token: str, body: str | None = None) -> httpx.Response:
