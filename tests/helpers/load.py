@@ -81,7 +81,7 @@ _TEST_NUMBERS_DIR = Path(tempfile.mkdtemp(prefix="otp-suite-test-numbers-"))
 atexit.register(shutil.rmtree, _TEST_NUMBERS_DIR, ignore_errors=True)
 
 
-def quick_config(**changes: object) -> SuiteConfig:
+def quick_config(**changes: Any) -> SuiteConfig:
     """A config from defaults only (no OTP_* of the developer's shell), with a short think time and
     the ledger of test numbers in this test process's temporary folder (not the project's reports)."""
     return replace(load_config({}), think_time_s=QUICK_THINK_TIME_S, number_ledger=_TEST_NUMBERS_DIR / "test-numbers.jsonl", **changes)
@@ -116,7 +116,7 @@ class QuickRun:
         return summary
 
 
-def quick_load(config: SuiteConfig, directory: Path, **changes: object) -> QuickRun:
+def quick_load(config: SuiteConfig, directory: Path, **changes: Any) -> QuickRun:
     """Run :data:`QUICK_RUN` (with any option changed) against a resolved config; reports in ``directory``."""
     reports_dir, allure_dir = directory / "reports", directory / "allure-results"
     printed: list[str] = []
