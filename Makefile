@@ -64,10 +64,15 @@ $(LINT_STAMP): $(PY_STAMP) | $(BYTECODE_STAMP)
 	$(UV_INSTALL) -e '.[lint]'
 	touch $@
 
-# ruff and mypy (configured in pyproject.toml) over the package, then the OpenAPI linters.
+# One standard for every Python folder (configured in pyproject.toml): ruff's rules and format; mypy
+# --strict over src/otp_suite, contract_tests and load (its `files`); tests and benchmarks as httpx
+# checks its tests: strict, but a function may go without annotations (its body is still checked).
+# Then the OpenAPI linters.
 lint: install $(LINT_STAMP)
-	$(BIN)/ruff check src load tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --allow-untyped-defs tests benchmarks
 	$(BIN)/openapi-spec-validator openapi.yaml
 	npx --no-install redocly lint openapi.yaml
 

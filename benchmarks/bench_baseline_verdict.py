@@ -101,7 +101,7 @@ def main() -> None:
             code, reason, summary = one_run(fault, args.run_time, Path(scratch) / f"run{index}", first if index else None, busy=busy)
             if index == 0:
                 first.write_text(json.dumps(summary), encoding="utf-8")
-            verify = next((e for e in summary["entries"] if e["name"] == "verify"), {})
+            verify: dict[str, Any] = next((e for e in summary["entries"] if e["name"] == "verify"), {})
             label = f"verify +{args.regression_ms} ms" if is_slow else "same build"
             print(
                 f"run {index} ({label}{', a core busy' if busy else ''}): verify p50 {verify.get('p50_ms')} ms p95 {verify.get('p95_ms')} ms, {verify.get('requests')} requests; against run 0: exit {code} ({reason})",

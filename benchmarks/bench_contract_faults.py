@@ -104,7 +104,7 @@ def main() -> None:
         if args.correct_runs:
             print(f"correct service: {false_failures} false failures in {args.correct_runs} runs")
         times = []
-        for run in range(args.timing_runs):
+        for _ in range(args.timing_runs):
             started = time.monotonic()
             env = {k: v for k, v in os.environ.items() if not k.startswith("OTP_")} | {"OTP_REPORTS_DIR": tmp}
             subprocess.run([str(Path(sys.executable).with_name("otp-suite")), "contract"], cwd=PROJECT_ROOT, env=env, capture_output=True, check=False)

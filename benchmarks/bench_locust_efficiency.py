@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import secrets
 import statistics
@@ -65,7 +66,7 @@ def sample_cpu(process: subprocess.Popen[bytes], samples: list[tuple[float, floa
 
 def cpu_at(samples: list[tuple[float, float]], when: float) -> float:
     """CPU seconds at wall time ``when``, interpolated between samples."""
-    for (t0, c0), (t1, c1) in zip(samples, samples[1:]):
+    for (t0, c0), (t1, c1) in itertools.pairwise(samples):
         if t0 <= when <= t1:
             return c0 + (c1 - c0) * ((when - t0) / (t1 - t0) if t1 > t0 else 0)
     raise ValueError("time outside the sampled window")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from otp_suite.config import load_config  # noqa: E402
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, LoadOptions, run_load  # noqa: E402
-from otp_suite.loadtest.corrected import read_samples  # noqa: E402
+from otp_suite.loadtest.corrected import read_report  # noqa: E402
 from otp_suite.loadtest.plot import plot_corrected  # noqa: E402
 from otp_suite.loadtest.slo import default_slos  # noqa: E402
 from otp_suite.target import resolved_target  # noqa: E402
@@ -57,11 +57,11 @@ def main() -> None:
         reports = Path(scratch)
         open_model = LoadOptions(arrival_rate=RATE, run_time_s=RUN_S, tags=("direct",), slos=default_slos(RATE), grace_s=60)
         figures = {"open": run(open_model, reports / "open")}
-        samples = read_samples(reports / "open" / "load" / "locust")
+        corrected = read_report(reports / "open" / "load" / "locust")
         closed_model = LoadOptions(users=10, spawn_rate=10, run_time_s=RUN_S, tags=("direct",), grace_s=60)
         figures["closed"] = run(closed_model, reports / "closed")
         title = f"stall {START_S:g}-{START_S + LENGTH_S:g} s, {RATE} flows/s on schedule: {args.entry}, Locust's figures vs corrected"
-        plot_corrected(samples, args.out, title=title, entry=args.entry, shade=(START_S, START_S + LENGTH_S))
+        plot_corrected(corrected.intervals if corrected is not None else [], args.out, title=title, entry=args.entry, shade=(START_S, START_S + LENGTH_S))
 
     print(f"stall {LENGTH_S:g} s at {START_S:g} s of a {RUN_S} s run; true p95 = L - 0.05 N / R")
     print(f"{'run':8}{'entry':10}{'requests':>9}{'true p95':>10}{'Locust p95':>12}{'corrected p95':>15}")

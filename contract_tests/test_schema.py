@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import allure
 import hypothesis
@@ -18,14 +18,19 @@ import requests
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 
+from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
 from otp_suite.config import SuiteConfig
-from otp_suite.contract.client import OtpInbox
+from otp_suite.contract.client import InboxUnavailable, OtpInbox
 from otp_suite.contract.openapi_schema import SENDING_OPERATIONS, install_token_auth, load_contract_schema
 from otp_suite.contract.replay import UNREPRODUCIBLE_TOKEN, replay_notes, replayable_schemathesis_text, shell_token
 from otp_suite.contract.session import run_config, session_token
-from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, map_into_test_range
+from otp_suite.contract.test_range import map_into_test_range
 from otp_suite.redaction import REDACT
 from otp_suite.testdata.phone_numbers import NumberAllocator, PhoneNumber
+
+if TYPE_CHECKING:
+    # Schemathesis's own name for a case of an OpenAPI operation (declared for type checkers only).
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 schema = load_contract_schema(run_config())
 install_token_auth(schema, session_token())
@@ -38,8 +43,9 @@ STATEFUL_STEPS = 6
 STATEFUL_PARTS = 2
 
 
-def _operation_id(case: schemathesis.Case) -> str | None:
-    return case.operation.definition.raw.get("operationId")
+def _operation_id(case: OpenApiCase) -> str | None:
+    operation_id: str | None = case.operation.definition.raw.get("operationId")  # the raw spec is untyped JSON
+    return operation_id
 
 
 def _redacted(failure: BaseException) -> AssertionError:
@@ -76,7 +82,7 @@ def _answered(key: str, call: Callable[[], T]) -> T:
         raise
 
 
-def _sent_checked(case: schemathesis.Case, base_url: str, session: requests.Session) -> None:
+def _sent_checked(case: OpenApiCase, base_url: str, session: requests.Session) -> None:
     """Call and validate; a failure is re-raised with its text redacted (the target may echo a token)."""
     try:
         _answered(case.operation.label, lambda: case.call_and_validate(base_url=base_url, session=session))
@@ -94,7 +100,7 @@ def scratch_number(phone_numbers: NumberAllocator) -> PhoneNumber:
 
 
 @schema.parametrize()
-def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, phone_numbers: NumberAllocator, scratch_number: PhoneNumber, schemathesis_session: requests.Session) -> None:
+def test_operation_conforms_to_openapi(case: OpenApiCase, base_url: str, phone_numbers: NumberAllocator, scratch_number: PhoneNumber, schemathesis_session: requests.Session) -> None:
     if _operation_id(case) in SENDING_OPERATIONS:
         map_into_test_range(case.body, phone_numbers, scratch=scratch_number)
     _sent_checked(case, base_url, schemathesis_session)
@@ -105,20 +111,21 @@ def test_operation_conforms_to_openapi(case: schemathesis.Case, base_url: str, p
 def test_linked_operations_conform_in_sequence(
     part: int, base_url: str, phone_numbers: NumberAllocator, scratch_number: PhoneNumber, inbox: OtpInbox, suite_config: SuiteConfig, schemathesis_session: requests.Session
 ) -> None:
-    class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]
-        def before_call(self, case: schemathesis.Case) -> None:
+    class OtpLinks(schema.as_state_machine()):  # type: ignore[misc]  # a class made at run time: mypy sees an Any base
+        def before_call(self, case: OpenApiCase) -> None:
             if _operation_id(case) in SENDING_OPERATIONS:
                 map_into_test_range(case.body, phone_numbers, scratch=scratch_number)
             elif _operation_id(case) == "verifyOtp":
                 _use_delivered_otp(case, phone_numbers, inbox)
 
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+        def get_call_kwargs(self, case: OpenApiCase) -> dict[str, object]:
             return {"base_url": base_url, "session": schemathesis_session}
 
-        def call(self, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
-            return _answered(unanswered_key, lambda: super(OtpLinks, self).call(case, **kwargs))
+        def call(self, case: OpenApiCase, **kwargs: Any) -> schemathesis.Response:
+            response: schemathesis.Response = _answered(unanswered_key, lambda: super(OtpLinks, self).call(case, **kwargs))
+            return response
 
-        def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+        def validate_response(self, response: schemathesis.Response, case: OpenApiCase, additional_checks: list[schemathesis.CheckFunction] | None = None, **kwargs: Any) -> None:
             try:
                 super().validate_response(response, case, additional_checks=additional_checks, **kwargs)
             except (FailureGroup, Failure) as failure:
@@ -151,7 +158,7 @@ def _run_machine(machine: Any, scenarios: int) -> None:
     )
 
 
-def _use_delivered_otp(case: schemathesis.Case, phone_numbers: NumberAllocator, inbox: OtpInbox) -> None:
+def _use_delivered_otp(case: OpenApiCase, phone_numbers: NumberAllocator, inbox: OtpInbox) -> None:
     """A linked verify carries the authCode of the step before; give it the OTP that was really sent."""
     body = case.body
     if not isinstance(body, dict):
@@ -163,5 +170,5 @@ def _use_delivered_otp(case: schemathesis.Case, phone_numbers: NumberAllocator, 
         return
     try:
         body["otp"] = inbox.latest(PhoneNumber(country, phone))
-    except Exception:  # nothing sent to it (e.g. the register was refused): keep the generated OTP
+    except InboxUnavailable:  # nothing sent to it (e.g. the register was refused): keep the generated OTP
         return

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import gevent.pool
 from locust import FastHttpUser, LoadTestShape, constant, events, tag, task
@@ -52,10 +53,13 @@ from otp_suite.loadtest.locust_run import LocustRun, attach, build_run, run_of, 
 from otp_suite.loadtest.mix import FLOW_NAMES, FlowMixError
 from otp_suite.loadtest.pacing import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.safety import LoadRefused, check_load_allowed
-from otp_suite.loadtest.shapes import SHAPES, ShapeError, ShapeSpec, parse_shape_params, plan
+from otp_suite.loadtest.shapes import SHAPES, ShapeError, ShapeSpec, Tick, parse_shape_params, plan
 from otp_suite.tls import gevent_context_factory
 
 log = logging.getLogger("otp-suite")
+
+# Locust's environment is typed Any here, as in otp_suite.loadtest: Locust types its runner and
+# parsed options Optional, though both are set before any listener or user of this file runs.
 
 
 class OtpUserBase(FastHttpUser):
@@ -64,7 +68,7 @@ class OtpUserBase(FastHttpUser):
     abstract = True
     max_redirects = 0  # a redirect is the target's answer, never followed: it could carry the token elsewhere
 
-    def __init__(self, environment) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, environment: Any) -> None:
         self.load_run = run_of(environment)
         self.insecure = not self.load_run.config.verify_tls  # FastHttpUser skips certificate checks unless told otherwise
         # geventhttpclient trusts only certifi's CAs: the suite's trust (OTP_CA_BUNDLE, SSL_CERT_FILE, ...) instead.
@@ -141,7 +145,7 @@ class ArrivalFlows(OtpUserBase):
 
     wait_time = constant(0)
 
-    def __init__(self, environment) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, environment: Any) -> None:
         self.plan = arrival_plan(environment)
         self.concurrency = self.plan.max_in_flight  # FastHttpSession's connection pool, read by super().__init__
         super().__init__(environment)
@@ -188,7 +192,7 @@ class ArrivalFlows(OtpUserBase):
         return UserToken(self.load_run.config, label=f"w{self.lane}a{self.tokens_made}")
 
 
-def arrival_plan(environment) -> ArrivalPlan:  # type: ignore[no-untyped-def]
+def arrival_plan(environment: Any) -> ArrivalPlan:
     """This process's share of --arrival-rate: all of it, or one worker's part (--expect-workers of them)."""
     options = environment.parsed_options
     runner = environment.runner
@@ -204,13 +208,15 @@ class NamedShape(LoadTestShape):
 
     use_common_options = True
 
-    def tick(self):  # type: ignore[no-untyped-def]
-        options = self.runner.environment.parsed_options
+    def tick(self) -> Tick:
+        runner: Any = self.runner  # set by Locust before the first tick
+        options = runner.environment.parsed_options
+        elapsed_s: float = self.get_run_time()  # type: ignore[no-untyped-call]  # Locust leaves it unannotated
         if options.arrival_rate:
             # Open model: one scheduler per load-generating process, for the run time.
             schedulers = max(1, int(options.expect_workers or 1)) if options.master else 1
             run_time_s = options.run_time or float("inf")
-            return None if self.get_run_time() >= run_time_s else (schedulers, float(schedulers))
+            return None if elapsed_s >= run_time_s else (schedulers, float(schedulers))
         spec = ShapeSpec(
             name=options.shape,
             users=options.num_users or 1,
@@ -218,11 +224,11 @@ class NamedShape(LoadTestShape):
             run_time_s=options.run_time or float("inf"),
             params=parse_shape_params(options.shape, options.shape_params),
         )
-        return plan(spec, self.get_run_time())
+        return plan(spec, elapsed_s)
 
 
-@events.init_command_line_parser.add_listener
-def add_options(parser) -> None:  # type: ignore[no-untyped-def]
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]  # Locust's add_listener is unannotated
+def add_options(parser: Any) -> None:
     # Made from the settings' declarations (otp_suite.loadtest.locust_options), shown in the web UI.
     add_setting_arguments(parser, choices={"--shape": sorted(SHAPES)})
 
@@ -230,8 +236,8 @@ def add_options(parser) -> None:  # type: ignore[no-untyped-def]
 # -- wiring: the run is built at init; the target is the embedded service when none is named ---------
 
 
-@events.init.add_listener
-def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
+@events.init.add_listener  # type: ignore[untyped-decorator]  # Locust's add_listener is unannotated
+def build_process_run(environment: Any, **kwargs: Any) -> None:
     options = environment.parsed_options
     try:
         run = build_run()
@@ -264,8 +270,8 @@ def build_process_run(environment, **kwargs) -> None:  # type: ignore[no-untyped
         environment.host = run.config.base_url
 
 
-@events.test_start.add_listener
-def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
+@events.test_start.add_listener  # type: ignore[untyped-decorator]  # Locust's add_listener is unannotated
+def check_target(environment: Any, **kwargs: Any) -> None:
     run = run_of(environment)
     try:
         run.with_config(with_locust_options(run.config, environment.parsed_options))  # the web UI may have changed them
@@ -289,7 +295,7 @@ def check_target(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
     watch_live(run, environment)
 
 
-def watch_live(run: LocustRun, environment) -> None:  # type: ignore[no-untyped-def]
+def watch_live(run: LocustRun, environment: Any) -> None:
     """Abort on breach and /metrics (otp_suite.loadtest.live_run), when asked for; one watch per test."""
     if run.live is not None:
         run.live.stop()  # a new test from the web UI
@@ -301,8 +307,8 @@ def watch_live(run: LocustRun, environment) -> None:  # type: ignore[no-untyped-
         run.live.start()
 
 
-@events.quitting.add_listener
-def stop_what_this_process_started(environment, **kwargs) -> None:  # type: ignore[no-untyped-def]
+@events.quitting.add_listener  # type: ignore[untyped-decorator]  # Locust's add_listener is unannotated
+def stop_what_this_process_started(environment: Any, **kwargs: Any) -> None:
     try:
         run = run_of(environment)
     except RuntimeError:

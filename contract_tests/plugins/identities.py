@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -32,7 +33,7 @@ def _tampered(token: str) -> str:
 
 
 #: Variants made from the one given token (OTP_JWT_TOKEN) when there is no secret.
-FROM_GIVEN_TOKEN = {
+FROM_GIVEN_TOKEN: dict[str, Callable[[str], str]] = {
     "tampered_payload": _tampered,
     "empty_signature": lambda token: token.rsplit(".", 1)[0] + ".",
 }

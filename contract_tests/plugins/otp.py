@@ -126,9 +126,11 @@ def _schemathesis_calls_reported(schemathesis_session: requests.Session, phone_n
 
     def report(response: requests.Response, *args: object, **kwargs: object) -> None:
         path = urlsplit(response.request.url or "").path
+        # Schemathesis sends its bodies whole (bytes or text); requests also types streamed ones, never sent here.
+        body = response.request.body if isinstance(response.request.body, bytes | str) else None
         for mark, happened in ((phone_numbers.mark_sent, may_have_sent(path, response.status_code)), (phone_numbers.mark_verified, verified(path, response.status_code))):
             if happened:
-                for country_code, phone_number in numbers_named(response.request.body):
+                for country_code, phone_number in numbers_named(body):
                     mark(country_code, phone_number)
 
     schemathesis_session.hooks["response"].append(report)

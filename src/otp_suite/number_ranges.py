@@ -36,7 +36,7 @@ class NumberRange:
     @property
     def size(self) -> int:
         """How many numbers the range holds."""
-        return 10**self.free_digits
+        return int(10**self.free_digits)  # int ** int is typed Any (a negative power is a float)
 
     def number_at(self, index: int) -> str:
         """The ``index``-th phone_number of the range (0 <= index < size)."""

@@ -33,7 +33,7 @@ import ssl
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import certifi
 import httpx
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 OPENSSL_FILE, OPENSSL_DIR = "SSL_CERT_FILE", "SSL_CERT_DIR"
 REQUESTS_FILES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+#: What a ``create_default_context`` returns: ``ssl.SSLContext``, or gevent's (untyped) one.
+_Context = TypeVar("_Context")
 
 
 def anchor_files(ca_bundle: Path | None = None) -> list[Path]:
@@ -106,7 +109,7 @@ def client_tls(verify_tls: bool, ca_bundle: Path | None = None) -> ssl.SSLContex
     return trusting_context(ca_bundle, ssl.create_default_context)
 
 
-def trusting_context(ca_bundle: Path | None, factory: Callable[..., Any]) -> Any:
+def trusting_context(ca_bundle: Path | None, factory: Callable[..., _Context]) -> _Context:
     """A verifying context from ``factory`` (``ssl`` or ``gevent.ssl``'s ``create_default_context``) with the suite's trust."""
     return factory(cafile=trust_file(ca_bundle))
 

@@ -54,7 +54,7 @@ def test_token_takes_its_settings_from_variables(otp_suite):
     assert (claims["user_id"], claims["exp"] - claims["iat"]) == ("bob", 60)
 
 
-def test_token_takes_its_settings_from_the_profile_named_by_env(otp_suite, profile_file: Path):
+def test_token_takes_its_settings_from_the_profile_named_by_env(otp_suite: Callable[..., Result], profile_file: Path) -> None:
     result = otp_suite("token", "--env", "p", OTP_JWT_SECRET=SECRET, OTP_PROFILE_FILE=str(profile_file))
 
     assert result.exit_code == ExitCode.HOLDS, result.output
@@ -95,14 +95,14 @@ def test_the_readmes_literal_secrets_are_long_enough_for_hs256():
 
 
 @pytest.mark.parametrize("command", COMMANDS_READING_CONFIGURATION)
-def test_every_command_that_reads_configuration_takes_env(otp_suite, command: str):
+def test_every_command_that_reads_configuration_takes_env(otp_suite: Callable[..., Result], command: str) -> None:
     result = otp_suite(command, "--help")
 
     assert "--env PROFILE" in result.stdout and "OTP_ENV" in result.stdout
 
 
 @pytest.mark.parametrize("command", COMMANDS_READING_CONFIGURATION)
-def test_an_unknown_profile_given_with_env_is_refused_naming_the_known_ones(otp_suite, command: str, profile_file: Path):
+def test_an_unknown_profile_given_with_env_is_refused_naming_the_known_ones(otp_suite: Callable[..., Result], command: str, profile_file: Path) -> None:
     result = otp_suite(command, "--env", "nope", OTP_PROFILE_FILE=str(profile_file), OTP_JWT_SECRET=SECRET)
 
     assert result.exit_code == ExitCode.CANNOT_JUDGE
@@ -118,7 +118,7 @@ def test_an_unknown_profile_given_with_env_is_refused_naming_the_known_ones(otp_
         (("teleport",), "No such command 'teleport'"),
     ],
 )
-def test_a_usage_error_is_one_otp_suite_line_on_stderr_with_exit_2(otp_suite, args: tuple[str, ...], says: str):
+def test_a_usage_error_is_one_otp_suite_line_on_stderr_with_exit_2(otp_suite: Callable[..., Result], args: tuple[str, ...], says: str) -> None:
     result = otp_suite(*args)
 
     assert result.exit_code == ExitCode.CANNOT_JUDGE

@@ -26,7 +26,7 @@ def test_variables_set_the_policy_and_target():
     assert config.policy.max_verify_attempts == 4
 
 
-def test_profile_values_are_overridden_by_variables(tmp_path: Path):
+def test_profile_values_are_overridden_by_variables(tmp_path: Path) -> None:
     profiles = tmp_path / "environments.toml"
     profiles.write_text('[stage]\nbase_url = "https://stage.example.com"\nOTP_TTL_S = 120\nresend_cooldown_s = 10\n')
 
@@ -54,7 +54,7 @@ def test_a_malformed_value_is_refused_naming_the_variable(environ, names):
         load_config(environ)
 
 
-def test_an_unknown_profile_name_lists_the_known_ones(tmp_path: Path):
+def test_an_unknown_profile_name_lists_the_known_ones(tmp_path: Path) -> None:
     profiles = tmp_path / "environments.toml"
     profiles.write_text("[stage]\nOTP_TTL_S = 1\n")
 
@@ -62,7 +62,7 @@ def test_an_unknown_profile_name_lists_the_known_ones(tmp_path: Path):
         load_config({"OTP_ENV": "prod", "OTP_PROFILE_FILE": str(profiles)})
 
 
-def test_an_invalid_profile_file_is_named(tmp_path: Path):
+def test_an_invalid_profile_file_is_named(tmp_path: Path) -> None:
     profiles = tmp_path / "environments.toml"
     profiles.write_text("[stage\n")
 
@@ -85,14 +85,14 @@ def test_loopback_is_recognised_by_address(url, loopback):
     assert is_loopback_url(url) is loopback
 
 
-def test_otp_ca_bundle_that_cannot_be_read_is_refused_naming_it_and_the_fix(tmp_path: Path):
+def test_otp_ca_bundle_that_cannot_be_read_is_refused_naming_it_and_the_fix(tmp_path: Path) -> None:
     missing = tmp_path / "missing-ca.pem"
 
     with pytest.raises(ConfigError, match=r"OTP_CA_BUNDLE=.*missing-ca.pem cannot be read .*PEM file of the CA"):
         load_config({"OTP_CA_BUNDLE": str(missing)})
 
 
-def test_otp_ca_bundle_without_a_certificate_is_refused(tmp_path: Path):
+def test_otp_ca_bundle_without_a_certificate_is_refused(tmp_path: Path) -> None:
     not_pem = tmp_path / "ca.der"
     not_pem.write_bytes(b"\x30\x82\x01\x0a")
 
@@ -100,7 +100,7 @@ def test_otp_ca_bundle_without_a_certificate_is_refused(tmp_path: Path):
         load_config({"OTP_CA_BUNDLE": str(not_pem)})
 
 
-def test_a_relative_otp_ca_bundle_reaches_the_children_as_an_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_relative_otp_ca_bundle_reaches_the_children_as_an_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
 

@@ -96,7 +96,7 @@ def test_every_setting_has_a_sample_value():
 
 
 @pytest.mark.parametrize(("name", "variable"), PROFILE_SETTINGS)
-def test_every_setting_is_read_from_the_environment(name: str, variable: str):
+def test_every_setting_is_read_from_the_environment(name: str, variable: str) -> None:
     config = load_config(_sample_config_environ(variable))
 
     assert _value(config, name) == SAMPLE_VALUES[variable][1]
@@ -104,7 +104,7 @@ def test_every_setting_is_read_from_the_environment(name: str, variable: str):
 
 
 @pytest.mark.parametrize(("name", "variable"), PROFILE_SETTINGS)
-def test_every_setting_is_read_from_a_profile_by_its_key(name: str, variable: str, tmp_path: Path):
+def test_every_setting_is_read_from_a_profile_by_its_key(name: str, variable: str, tmp_path: Path) -> None:
     profiles = tmp_path / "environments.toml"
     key = SETTINGS[name].profile_key
     profiles.write_text(f"[p]\n{key} = {SAMPLE_VALUES[variable][0]!r}\n".replace("'", '"'))
@@ -115,7 +115,7 @@ def test_every_setting_is_read_from_a_profile_by_its_key(name: str, variable: st
 
 
 @pytest.mark.parametrize(("name", "variable"), PROFILE_SETTINGS)
-def test_every_setting_reaches_a_child_process_unchanged(name: str, variable: str):
+def test_every_setting_reaches_a_child_process_unchanged(name: str, variable: str) -> None:
     config = load_config(_sample_config_environ(variable))
 
     rebuilt = load_config(config.to_environment({}))
@@ -132,7 +132,7 @@ def test_a_variable_in_the_shell_is_not_blamed_on_the_profile():
     assert config.base_url == "https://stage.example.com"
 
 
-def test_an_unknown_profile_key_is_refused_naming_it(tmp_path: Path):
+def test_an_unknown_profile_key_is_refused_naming_it(tmp_path: Path) -> None:
     profiles = tmp_path / "environments.toml"
     profiles.write_text("[p]\nallow_non_loopback = 1\n")
 
@@ -140,7 +140,7 @@ def test_an_unknown_profile_key_is_refused_naming_it(tmp_path: Path):
         load_config({"OTP_ENV": "p", "OTP_PROFILE_FILE": str(profiles)})
 
 
-def test_a_profile_cannot_choose_a_profile(tmp_path: Path):
+def test_a_profile_cannot_choose_a_profile(tmp_path: Path) -> None:
     profiles = tmp_path / "environments.toml"
     profiles.write_text('[p]\nenv = "other"\n')
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from helpers.contract import KNOWN_SECRET
 from otp_suite.cli import main
+from otp_suite.config import SuiteConfig
 from otp_suite.contract.outcome import read_junit, write_interrupted_junit
 from otp_suite.testdata.tokens import mint_token
 
@@ -38,11 +40,17 @@ def test_exit_0_when_the_contract_holds(contract_cli_env: dict[str, str | None],
     assert any((contract_reports / "allure-results").glob("*-result.json"))
 
 
+def _url_of(target: SuiteConfig) -> str:
+    """The URL of a running fault target (resolved_target always names one)."""
+    assert target.base_url is not None
+    return target.base_url
+
+
 @pytest.mark.slow
-def test_exit_1_when_the_target_breaks_the_contract(contract_cli_env: dict[str, str | None], faulty_target: Callable) -> None:
+def test_exit_1_when_the_target_breaks_the_contract(contract_cli_env: dict[str, str | None], faulty_target: Callable[[str], AbstractContextManager[SuiteConfig]]) -> None:
     with faulty_target("otp_reusable") as target:
         env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
-        exit_code, output, _ = _invoke(["--base-url", target.base_url, "-k", "replay"], env)
+        exit_code, output, _ = _invoke(["--base-url", _url_of(target), "-k", "replay"], env)
 
     assert exit_code == 1, output
     assert KNOWN_SECRET not in output
@@ -86,10 +94,10 @@ def test_exit_2_when_the_spec_file_is_invalid(contract_cli_env: dict[str, str | 
 
 
 @pytest.mark.slow
-def test_exit_2_when_the_target_refuses_the_token(contract_cli_env: dict[str, str | None], faulty_target: Callable) -> None:
+def test_exit_2_when_the_target_refuses_the_token(contract_cli_env: dict[str, str | None], faulty_target: Callable[[str], AbstractContextManager[SuiteConfig]]) -> None:
     wrong_token = mint_token("not-the-environment-secret", "someone")
     with faulty_target("") as target:
-        exit_code, output, _ = _invoke(["--base-url", target.base_url], {**contract_cli_env, "OTP_JWT_TOKEN": wrong_token})
+        exit_code, output, _ = _invoke(["--base-url", _url_of(target)], {**contract_cli_env, "OTP_JWT_TOKEN": wrong_token})
 
     assert exit_code == 2
     assert "refuses OTP_JWT_TOKEN" in _single_reason_line(output)
@@ -97,31 +105,31 @@ def test_exit_2_when_the_target_refuses_the_token(contract_cli_env: dict[str, st
 
 
 @pytest.mark.slow
-def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, str | None], faulty_target: Callable, refused_url: str) -> None:
+def test_exit_2_when_the_test_inbox_cannot_be_read(contract_cli_env: dict[str, str | None], faulty_target: Callable[[str], AbstractContextManager[SuiteConfig]], refused_url: str) -> None:
     with faulty_target("") as target:
         env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
-        exit_code, output, _ = _invoke(["--base-url", target.base_url, "--inbox-url", refused_url + "/__test__/otp", "-k", "test_registered_otp_verifies"], env)
+        exit_code, output, _ = _invoke(["--base-url", _url_of(target), "--inbox-url", refused_url + "/__test__/otp", "-k", "test_registered_otp_verifies"], env)
 
     assert exit_code == 2
     assert "test inbox" in _single_reason_line(output)
 
 
 @pytest.mark.slow
-def test_exit_2_when_the_test_inbox_has_no_otp_for_any_number(contract_cli_env: dict[str, str | None], faulty_target: Callable) -> None:
+def test_exit_2_when_the_test_inbox_has_no_otp_for_any_number(contract_cli_env: dict[str, str | None], faulty_target: Callable[[str], AbstractContextManager[SuiteConfig]]) -> None:
     with faulty_target("") as target:
         env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
         # An inbox URL that answers 404 for every number: the control register's OTP is missing too.
-        exit_code, output, _ = _invoke(["--base-url", target.base_url, "--inbox-url", target.base_url + "/no-such-inbox", "-k", "test_registered_otp_verifies"], env)
+        exit_code, output, _ = _invoke(["--base-url", _url_of(target), "--inbox-url", _url_of(target) + "/no-such-inbox", "-k", "test_registered_otp_verifies"], env)
 
     assert exit_code == 2
     assert "test inbox" in _single_reason_line(output)
 
 
 @pytest.mark.slow
-def test_exit_1_when_a_send_answered_200_left_the_working_inbox_empty(contract_cli_env: dict[str, str | None], faulty_target: Callable) -> None:
+def test_exit_1_when_a_send_answered_200_left_the_working_inbox_empty(contract_cli_env: dict[str, str | None], faulty_target: Callable[[str], AbstractContextManager[SuiteConfig]]) -> None:
     with faulty_target("resend_sends_nothing") as target:
         env = {**contract_cli_env, "OTP_JWT_SECRET": KNOWN_SECRET}
-        exit_code, output, _ = _invoke(["--base-url", target.base_url, "-k", "test_resend_without_pending_challenge_behaves_like_register"], env)
+        exit_code, output, _ = _invoke(["--base-url", _url_of(target), "-k", "test_resend_without_pending_challenge_behaves_like_register"], env)
 
     assert exit_code == 1
     assert "the target did not send what it said it sent" in output

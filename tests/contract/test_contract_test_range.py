@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from otp_suite.contract.test_range import COUNTRY_CODE, PHONE_NUMBER, is_in_test_range, map_into_test_range
+from otp_suite.api import COUNTRY_CODE, PHONE_NUMBER
+from otp_suite.contract.test_range import is_in_test_range, map_into_test_range
 from otp_suite.testdata.phone_numbers import PhoneNumberSource
 
 
@@ -71,7 +74,7 @@ def test_range_check_flags_a_valid_number_outside_the_range(source: PhoneNumberS
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", ["", "lenient_types"])
-def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports, fault: str) -> None:
+def test_contract_run_sends_otps_only_inside_the_test_range(contract_reports: Path, fault: str) -> None:
     import dataclasses
     from pathlib import Path
 

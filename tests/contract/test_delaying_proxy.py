@@ -6,6 +6,7 @@ under pytest-xdist."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
@@ -22,7 +23,7 @@ ROUND_TRIP_S = 0.2
 
 
 @pytest.fixture
-def served() -> ServiceThread:
+def served() -> Iterator[ServiceThread]:
     with ServiceThread(create_app(ServiceSettings(jwt_secret="proxy-test-secret"))) as service:
         yield service
 

@@ -143,7 +143,7 @@ def test_free_count_says_when_enough_numbers_are_free(ledger_path: Path, clock: 
     sent(later_run, later_run.fresh_many(400))
     later_run.release()
 
-    assert allocator(ledger_path, clock).free_count(needed=500) == (200, pytest.approx(WINDOW_S - 10))
+    assert allocator(ledger_path, clock).free_count(needed=500) == pytest.approx((200, WINDOW_S - 10))
     assert allocator(ledger_path, clock).free_count(needed=200) == (200, 0.0)
 
 

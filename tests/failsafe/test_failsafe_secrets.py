@@ -13,14 +13,14 @@ import base64
 
 import pytest
 
-from helpers.failsafe import KNOWN_TOKEN, searchable_texts, secret_leaks
+from helpers.failsafe import KNOWN_TOKEN, GateOnKnownSecrets, searchable_texts, secret_leaks
 from helpers.suite_children import GATE_TEST_TIMEOUT_S
 
 #: The gate runs behind these tests are module fixtures, set up under the first test's timeout.
 pytestmark = pytest.mark.timeout(GATE_TEST_TIMEOUT_S)
 
 
-def _everything_written(gate_run) -> list[tuple[str, str]]:
+def _everything_written(gate_run: GateOnKnownSecrets) -> list[tuple[str, str]]:
     return [("terminal", gate_run.output), *searchable_texts(gate_run.reports_dir)]
 
 

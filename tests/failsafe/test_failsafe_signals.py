@@ -13,10 +13,12 @@ import json
 import re
 import signal
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers.failsafe import BUSY_DEADLINE_S, locust_requests_so_far, result_files
+from helpers.failsafe import BUSY_DEADLINE_S, InterruptedRun, locust_requests_so_far, result_files
 from helpers.suite_children import LATENCY_SLOS_OFF, TWO_WORKER_CONTRACT
 from otp_suite.loadtest.locust_run import WORKER_MISSING_AFTER_S
 
@@ -32,16 +34,16 @@ EMBEDDED_SERVICE = "otp_suite serve"
 FORKED_WORKERS = "worker_forks serve"
 
 
-def _diagnosis(run, signum) -> list[str]:
+def _diagnosis(run: InterruptedRun, signum: signal.Signals) -> list[str]:
     return [line for line in run.stderr.splitlines() if re.match(rf"otp-suite: cannot judge: interrupted\b.*\b{signum.name}\b", line)]
 
 
-def _results_named(allure_dir, name) -> list[dict]:
+def _results_named(allure_dir: Path, name: str) -> list[dict[str, Any]]:
     results = [json.loads(path.read_text(encoding="utf-8")) for path in allure_dir.glob("*-result.json")]
     return [result for result in results if result.get("name") == name]
 
 
-def _assert_stopped_cleanly(run, signum) -> None:
+def _assert_stopped_cleanly(run: InterruptedRun, signum: signal.Signals) -> None:
     assert run.still_running() == []
     assert run.exit_code == 2, run.output[-2000:]
     assert len(_diagnosis(run, signum)) == 1, run.stderr[-2000:]

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -29,8 +30,9 @@ def _run_actionlint(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([_actionlint(), "-no-color", str(path)], capture_output=True, text=True, timeout=120)
 
 
-def _steps(job: dict) -> list[dict]:
-    return job["steps"]
+def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = job["steps"]
+    return steps
 
 
 def test_github_workflow_passes_actionlint():

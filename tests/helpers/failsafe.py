@@ -53,7 +53,8 @@ def command_environment(home: Path, **variables: str) -> dict[str, str]:
 
 def _alive(process: psutil.Process) -> bool:
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        alive: bool = process.is_running() and process.status() != psutil.STATUS_ZOMBIE  # psutil is untyped here
+        return alive
     except psutil.NoSuchProcess:
         return False
 
@@ -220,7 +221,7 @@ def searchable_texts(root: Path) -> Iterator[tuple[str, str]]:
 def secret_leaks(texts: Iterable[tuple[str, str]]) -> list[str]:
     """``where: what`` for every needle or JWT-shaped string found (never the value itself)."""
     needles = secret_needles()
-    leaks = set()
+    leaks: set[str] = set()
     for where, text in texts:
         leaks.update(f"{where}: {name}" for name, needle in needles.items() if needle in text)
         if JWT_SHAPE.search(text):

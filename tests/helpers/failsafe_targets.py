@@ -38,7 +38,7 @@ class SuiteRun:
     stderr: str
     seconds: float
     #: OTP_REPORTS_DIR of the run: where a contract or load run that started would have written.
-    reports_dir: Path | None = None
+    reports_dir: Path
 
     @property
     def diagnosis(self) -> str:

@@ -18,6 +18,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,7 +81,7 @@ _TEST_NUMBERS_DIR = Path(tempfile.mkdtemp(prefix="otp-suite-test-numbers-"))
 atexit.register(shutil.rmtree, _TEST_NUMBERS_DIR, ignore_errors=True)
 
 
-def quick_config(**changes: object) -> SuiteConfig:
+def quick_config(**changes: Any) -> SuiteConfig:
     """A config from defaults only (no OTP_* of the developer's shell), with a short think time and
     the ledger of test numbers in this test process's temporary folder (not the project's reports)."""
     return replace(load_config({}), think_time_s=QUICK_THINK_TIME_S, number_ledger=_TEST_NUMBERS_DIR / "test-numbers.jsonl", **changes)
@@ -109,12 +110,13 @@ class QuickRun:
     def load_dir(self) -> Path:
         return self.reports_dir / "load"
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         assert self.outcome.summary_path is not None, self.outcome.reason
-        return json.loads(self.outcome.summary_path.read_text(encoding="utf-8"))
+        summary: dict[str, Any] = json.loads(self.outcome.summary_path.read_text(encoding="utf-8"))
+        return summary
 
 
-def quick_load(config: SuiteConfig, directory: Path, **changes: object) -> QuickRun:
+def quick_load(config: SuiteConfig, directory: Path, **changes: Any) -> QuickRun:
     """Run :data:`QUICK_RUN` (with any option changed) against a resolved config; reports in ``directory``."""
     reports_dir, allure_dir = directory / "reports", directory / "allure-results"
     printed: list[str] = []
@@ -176,17 +178,20 @@ class ArrivalRun:
     cli: CliRun
     reports_dir: Path
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         path = self.reports_dir / "load" / "summary.json"
         assert path.is_file(), self.cli.stdout + self.cli.stderr
-        return json.loads(path.read_text(encoding="utf-8"))
+        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return summary
 
     def entry(self, name: str) -> dict[str, float]:
-        return next(e for e in self.summary()["entries"] if e["name"] == name)  # type: ignore[union-attr, index]
+        entry: dict[str, float] = next(e for e in self.summary()["entries"] if e["name"] == name)
+        return entry
 
     @property
-    def schedule(self) -> dict[str, float]:
-        return self.summary()["run"]["schedule"]  # type: ignore[index]
+    def schedule(self) -> dict[str, Any]:
+        schedule: dict[str, Any] = self.summary()["run"]["schedule"]
+        return schedule
 
 
 #: The arrival runs of the suite's tests share two cores with three other xdist workers: a
@@ -283,7 +288,8 @@ class StallRun(ArrivalRun):
     def exact_figures(self, name: str) -> dict[str, float]:
         """The run's own exact, uncorrected percentiles of ``name`` (locust_corrected.json)."""
         document = json.loads((self.reports_dir / "load" / "locust_corrected.json").read_text(encoding="utf-8"))
-        return document["entries"][name]
+        figures: dict[str, float] = document["entries"][name]
+        return figures
 
 
 def stall_run(directory: Path, fault: str, *args: str) -> StallRun:

@@ -20,6 +20,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from otp_suite.config import PROJECT_ROOT, SuiteConfig
 from otp_suite.policy import FAST_TEST_POLICY
@@ -196,14 +197,15 @@ def allure2_totals(report_dir: Path) -> dict[str, int]:
     """The totals Allure 2 shows on its overview page (``widgets/summary.json``)."""
     import json
 
-    return json.loads((report_dir / "widgets" / "summary.json").read_text(encoding="utf-8"))["statistic"]
+    totals: dict[str, int] = json.loads((report_dir / "widgets" / "summary.json").read_text(encoding="utf-8"))["statistic"]
+    return totals
 
 
 def allure2_categories(report_dir: Path) -> dict[str, list[str]]:
     """Allure 2's categories tab: category name -> names of the tests filed under it."""
     import json
 
-    def leaves(node: dict) -> list[str]:
+    def leaves(node: dict[str, Any]) -> list[str]:
         children = node.get("children")
         return [node["name"]] if children is None else [name for child in children for name in leaves(child)]
 
@@ -239,10 +241,11 @@ def allure3_shown(html_path: Path) -> Allure3Shown:
 
     html = html_path.read_text(encoding="utf-8")
 
-    def widget(name: str) -> dict:
+    def widget(name: str) -> dict[str, Any]:
         match = re.search(r'd\("widgets/' + re.escape(name) + r'","([A-Za-z0-9+/=]+)"\)', html)
         assert match, f"{html_path} embeds no widgets/{name}"
-        return json.loads(base64.b64decode(match.group(1)))
+        data: dict[str, Any] = json.loads(base64.b64decode(match.group(1)))
+        return data
 
     tree = widget("categories.json")
     nodes = tree["nodes"]

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -151,7 +151,8 @@ class OtpApi:
         """The last OTP the service sent to ``number``."""
         response = self.inbox(number)
         assert response.status_code == 200, f"inbox answered {response.status_code}"
-        return response.json()["otp"]
+        otp: str = response.json()["otp"]
+        return otp
 
     def start_challenge(self, number: PhoneNumber) -> IssuedChallenge:
         """Register ``number`` and read the OTP it was sent."""
@@ -172,7 +173,7 @@ class OtpApi:
             response = self.verify(number, challenge.auth_code, wrong_otp(challenge.otp))
             assert response.status_code == 401, f"a wrong guess answered {response.status_code}"
 
-    def post_concurrently(self, path: str, bodies: list[object]) -> list[httpx.Response]:
+    def post_concurrently(self, path: str, bodies: Sequence[object]) -> list[httpx.Response]:
         """POST every body at once, each on its own connection, and return the answers in order."""
 
         async def send_all() -> list[httpx.Response]:

@@ -4,10 +4,11 @@ two real runs: one whose schedule cannot be kept, one shared by a master's two w
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
-from helpers.load import TIGHT_FLOWS, arrival_run
+from helpers.load import TIGHT_FLOWS, ArrivalRun, QuickRun, arrival_run
 from helpers.suite_children import LATENCY_SLOS_OFF
 from otp_suite.config import load_config
 from otp_suite.loadtest.arrival import ArrivalPlan, ScheduleCounters, dropped_per_entry, keep_schedule
@@ -199,7 +200,8 @@ def test_two_workers_share_the_rate_and_ship_every_sample_to_the_master(tmp_path
         assert entry["p95_corrected_ms"] is not None
 
 
-def _corrected_entries(run) -> dict:  # type: ignore[no-untyped-def]
+def _corrected_entries(run: QuickRun | ArrivalRun) -> dict[str, Any]:
     import json
 
-    return json.loads((run.reports_dir / "load" / "locust_corrected.json").read_text())["entries"]
+    entries: dict[str, Any] = json.loads((run.reports_dir / "load" / "locust_corrected.json").read_text())["entries"]
+    return entries

@@ -58,6 +58,7 @@ def far_baseline(far_run: FarRun, tmp_path_factory: pytest.TempPathFactory) -> P
     """summary.json of a healthy run through the link, kept aside."""
     run = far_run()
     assert run.outcome.exit_code == 0, run.outcome.reason
+    assert run.outcome.summary_path is not None, run.outcome.reason
     kept = tmp_path_factory.mktemp("far-baseline") / "summary.json"
     shutil.copy(run.outcome.summary_path, kept)
     return kept

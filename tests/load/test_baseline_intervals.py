@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from otp_suite.loadtest.baseline import compare, parse_max_regression
+from otp_suite.loadtest.baseline import BaselineVerdict, compare, parse_max_regression
 from otp_suite.loadtest.latency_histograms import encode, new_histogram, record_ms
 from otp_suite.loadtest.percentile_interval import percentile_interval, rank_bounds, ratio_interval
 
 Latencies = Callable[[int], list[float]]
 
 
-def _summary(name: str, latencies: list[float], failures: int = 0) -> tuple[dict, str]:
+def _summary(name: str, latencies: list[float], failures: int = 0) -> tuple[dict[str, Any], str]:
     histogram = new_histogram()
     for value in latencies:
         record_ms(histogram, value)
@@ -24,7 +25,7 @@ def _summary(name: str, latencies: list[float], failures: int = 0) -> tuple[dict
     return entry, encode(histogram)
 
 
-def _verdict(before: list[float], now: list[float], *, failures: tuple[int, int] = (0, 0)):
+def _verdict(before: list[float], now: list[float], *, failures: tuple[int, int] = (0, 0)) -> BaselineVerdict:
     old_entry, old_histogram = _summary("verify", before, failures[0])
     new_entry, new_histogram = _summary("verify", now, failures[1])
     baseline = {"entries": [old_entry], "histograms": {"verify": {"locust": old_histogram}}}

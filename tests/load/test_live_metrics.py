@@ -7,9 +7,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -63,19 +64,23 @@ def metrics_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsRun
     assert finished and finished[0].outcome.exit_code == 0, finished and finished[0].outcome.reason
 
 
-def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+#: A scrape's samples by name and labels.
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def _scrape(url: str) -> Samples:
     """Every sample of the exposition at ``url``, by name and labels, read with the official parser."""
     text = httpx.get(url, timeout=5).text
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
-def _scrape_when(url: str, ready) -> dict | None:  # type: ignore[no-untyped-def]
+def _scrape_when(url: str, ready: Callable[[Samples], bool]) -> Samples | None:
     """A scrape of ``url`` once ``ready(samples)`` holds; None before."""
     samples = _scrape(url)
     return samples if ready(samples) else None
 
 
-def _requests(samples: dict, entry: str) -> float:
+def _requests(samples: Samples, entry: str) -> float:
     return samples.get(("otp_load_requests_total", (("entry", entry),)), 0.0)
 
 
@@ -91,7 +96,7 @@ def test_metrics_parse_the_request_counter_grows_and_each_operation_has_latency(
     assert second[("otp_load_users", ())] > 0
 
 
-def _has_latency(samples: dict, entry: str) -> bool:
+def _has_latency(samples: Samples, entry: str) -> bool:
     return all(samples.get(("otp_load_latency_quantile_seconds", (("entry", entry), ("kind", kind), ("quantile", "0.95")))) for kind in ("locust", "corrected")) and any(
         name == "otp_load_latency_seconds_count" and dict(labels).get("entry") == entry for name, labels in samples
     )
@@ -116,11 +121,12 @@ def prometheus_server(metrics_run: MetricsRun, tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_real_prometheus_scrapes_the_run_and_sees_every_operation(prometheus_server):
-    def series(query: str) -> list[dict]:
+    def series(query: str) -> list[dict[str, Any]]:
         answer = httpx.get(f"{prometheus_server}/api/v1/query", params={"query": query}, timeout=5).json()
-        return answer["data"]["result"] if answer.get("status") == "success" else []
+        result: list[dict[str, Any]] = answer["data"]["result"] if answer.get("status") == "success" else []
+        return result
 
-    def every_operation() -> list[dict] | None:
+    def every_operation() -> list[dict[str, Any]] | None:
         found = series('otp_load_latency_quantile_seconds{quantile="0.95",kind="locust"}')
         return found if {x["metric"]["entry"] for x in found} >= set(OPERATIONS) else None
 

@@ -9,11 +9,14 @@ turned off for the slow run, so the exit code comes from the comparison alone.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from helpers.load import QUICK_RUN, QuickRun, quick_config, quick_load
+from otp_suite.config import SuiteConfig
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY
 from otp_suite.loadtest.baseline import BaselineError, Comparison, baseline_table, compare, parse_max_regression
 from otp_suite.loadtest.slo import apply_overrides
@@ -25,24 +28,25 @@ SLOS_OFF = tuple(f"{entry}.{metric}=off" for entry in ("register", "resend", "ve
 
 
 @pytest.fixture(scope="module")
-def baseline_path(tmp_path_factory: pytest.TempPathFactory, embedded_load_target_module) -> Path:
+def baseline_path(tmp_path_factory: pytest.TempPathFactory, embedded_load_target_module: Callable[[str], AbstractContextManager[SuiteConfig]]) -> Path:
     """summary.json of a healthy run, kept where later runs do not overwrite it."""
     with embedded_load_target_module("") as config:
         run = quick_load(config, tmp_path_factory.mktemp("baseline-run"), slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
     assert run.outcome.exit_code == 0, run.outcome.reason
+    assert run.outcome.summary_path is not None, run.outcome.reason
     kept = tmp_path_factory.mktemp("kept") / "summary.json"
     shutil.copy(run.outcome.summary_path, kept)
     return kept
 
 
 @pytest.fixture(scope="module")
-def embedded_load_target_module():
+def embedded_load_target_module() -> Callable[[str], AbstractContextManager[SuiteConfig]]:
     """``with embedded_load_target_module("slow_verify:400") as config:`` the embedded service, shared by the module's runs."""
     return lambda fault: resolved_target(quick_config(), policy=EMBEDDED_LOAD_POLICY, fault=fault)
 
 
 @pytest.fixture(scope="module")
-def slow_verify_run(tmp_path_factory: pytest.TempPathFactory, embedded_load_target_module, baseline_path) -> QuickRun:
+def slow_verify_run(tmp_path_factory: pytest.TempPathFactory, embedded_load_target_module: Callable[[str], AbstractContextManager[SuiteConfig]], baseline_path: Path) -> QuickRun:
     with embedded_load_target_module("slow_verify:400") as config:
         return quick_load(config, tmp_path_factory.mktemp("slow"), baseline=baseline_path, max_regression=("verify.p50=20%",), slos=apply_overrides(QUICK_RUN.slos, SLOS_OFF))
 

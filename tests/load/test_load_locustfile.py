@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -38,16 +41,19 @@ def test_the_web_ui_starts_a_swarm_whose_flows_succeed(standalone_locust):
     assert flows["num_failures"] == 0
 
 
-def _flow_entry(ui: str) -> dict | None:
+def _flow_entry(ui: str) -> dict[str, Any] | None:
     stats = httpx.get(ui + "/stats/requests", timeout=2).json()["stats"]
     return next((entry for entry in stats if entry["name"] == "flow"), None)
 
 
-def _wait_for(probe, what: str, deadline_s: float = 30.0):
+T = TypeVar("T")
+
+
+def _wait_for(probe: Callable[[], T | None], what: str, deadline_s: float = 30.0) -> T:
     return poll_until(probe, deadline_s=deadline_s, what=what, interval_s=0.2, retry_on=(httpx.TransportError,))
 
 
-def _register_counts(stats_csv) -> tuple[int, int]:
+def _register_counts(stats_csv: Path) -> tuple[int, int]:
     with stats_csv.open(newline="") as handle:
         row = next(row for row in csv.DictReader(handle) if row["Name"] == "register")
     return int(row["Request Count"]), int(row["Failure Count"])

@@ -105,7 +105,7 @@ def test_allure_and_junit_hold_one_result_per_slo_with_the_run_files_attached(he
 
     expected = sorted(f"{slo.name} {slo.comparison} {slo.threshold:g}" for slo in run.outcome.slos)
     assert sorted(result["name"] for result in results) == expected
-    assert sorted(case.get("name") for case in cases) == expected
+    assert sorted(case.attrib["name"] for case in cases) == expected
     assert {result["status"] for result in results} == {"passed"}
     attached = {attachment["name"]: attachment for attachment in results[0]["attachments"]}
     assert {"locust_stats.csv", "locust.html", "latency.png"} <= set(attached)

@@ -7,7 +7,7 @@ import pytest
 from otp_suite.loadtest.slo import DEFAULT_SLOS, SloError, SloThreshold, apply_overrides, judge, slo_table
 
 
-def entry(requests=100, failures=0, p50=5.0, p95=20.0, p99=40.0, rps=5.0):
+def entry(requests: int = 100, failures: int = 0, p50: float = 5.0, p95: float = 20.0, p99: float = 40.0, rps: float = 5.0) -> dict[str, float]:
     return {"requests": requests, "failures": failures, "error_ratio": failures / requests if requests else 0.0, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "max_ms": p99, "rps": rps}
 
 

@@ -63,7 +63,8 @@ def _expensive_shared_fixtures(item: pytest.Item) -> list[str]:
         if definition.scope == "function":
             continue
         # A module-scoped fixture is one instance per module; a session-scoped one, one per session.
-        where = item.module.__name__ if definition.scope in ("module", "class", "package") and item.module else "session"
+        module = getattr(item, "module", None)  # a pytest.Function's (the only items with fixtures)
+        where = module.__name__ if definition.scope in ("module", "class", "package") and module else "session"
         keys.append(f"fixture:{where}:{name}")
     return keys
 

@@ -58,7 +58,7 @@ def test_categories_file_names_the_gate_categories_in_precedence_order(built_rep
 def test_report_counts_one_verdict_per_sample_check(built_report):
     totals = built_report.outcome.totals
 
-    expected = {}
+    expected: dict[str, int] = {}
     for status, _ in SAMPLE_CHECKS.values():
         expected[status] = expected.get(status, 0) + 1
     assert totals.by_status == expected

@@ -10,6 +10,7 @@ the gate (the library, no command line) against a target that refuses the connec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def real_failures(tmp_path_factory: pytest.TempPathFactory, refused_url_module: 
 
 
 @pytest.fixture(scope="module")
-def refused_url_module() -> str:
+def refused_url_module() -> Iterator[str]:
     """A loopback URL on which nothing listens (a port bound, never listened on, kept for the module)."""
     import socket
 

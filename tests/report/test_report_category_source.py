@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import pytest
 
@@ -15,7 +16,7 @@ from otp_suite.config import PROJECT_ROOT
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, category_of
 
 
-def _reporting_plugin():  # type: ignore[no-untyped-def]
+def _reporting_plugin() -> ModuleType:
     """contract_tests/plugins/reporting.py, the contract suite's plugin (not a package the tests import)."""
     spec = importlib.util.spec_from_file_location("contract_reporting_plugin", PROJECT_ROOT / "contract_tests" / "plugins" / "reporting.py")
     assert spec is not None and spec.loader is not None

@@ -91,7 +91,9 @@ def test_a_network_error_is_one_line_naming_request_target_cause_and_traceback_f
     assert finished.returncode == 1, console[-3000:]
     assert len(lines) == 1, console[-3000:]
     assert "RemoteProtocolError: Server disconnected" in lines[0]
-    saved = Path(re.search(r"\(traceback: (\S+)\)", lines[0]).group(1))
+    traceback = re.search(r"\(traceback: (\S+)\)", lines[0])
+    assert traceback, lines[0]
+    saved = Path(traceback.group(1))
     assert saved.is_file() and saved.is_relative_to(reports / "logs")
     assert "Traceback (most recent call last)" in saved.read_text(encoding="utf-8")
     assert "Traceback" not in console and "httpcore" not in console and "_pytest" not in console

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def one_failure_run(tmp_path_factory: pytest.TempPathFactory) -> OneFailureRun:
     return OneFailureRun(paths, outcome.exit_code, echoed)
 
 
-def _results(run: OneFailureRun) -> list[dict]:
+def _results(run: OneFailureRun) -> list[dict[str, Any]]:
     return [json.loads(path.read_text(encoding="utf-8")) for path in run.paths.allure_results.glob("*-result.json")]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from otp_suite.redaction import REDACTED, Redactor
 from otp_suite.report.scrub import find_secrets, scrub_tree
 
 
-def _leaks(root):
+def _leaks(root: Path) -> list[tuple[str, str]]:
     return sorted({(path.name, name) for path, text in readable_texts(root) for name, needle in secret_needles().items() if needle in text})
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+
+import httpx
 
 from helpers.service import REGISTER, VERIFY, OtpApi
 from otp_suite.testdata.codes import wrong_otp
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 CONCURRENT = 12
 
 
-def _statuses(responses) -> Counter[int]:
+def _statuses(responses: Iterable[httpx.Response]) -> Counter[int]:
     return Counter(response.status_code for response in responses)
 
 
-def test_concurrent_right_verifies_give_exactly_one_200(api: OtpApi, number) -> None:
+def test_concurrent_right_verifies_give_exactly_one_200(api: OtpApi, number: PhoneNumber) -> None:
     challenge = api.start_challenge(number)
     body = number.body(authCode=challenge.auth_code, otp=challenge.otp)
 
@@ -25,7 +29,7 @@ def test_concurrent_right_verifies_give_exactly_one_200(api: OtpApi, number) -> 
     assert {r.json()["code"] for r in responses if r.status_code != 200} == {"INVALID_OTP"}
 
 
-def test_concurrent_wrong_guesses_are_evaluated_at_most_max_attempts_times(api: OtpApi, number) -> None:
+def test_concurrent_wrong_guesses_are_evaluated_at_most_max_attempts_times(api: OtpApi, number: PhoneNumber) -> None:
     challenge = api.start_challenge(number)
     # Distinct wrong OTPs, as a brute-force attacker would send them.
     bodies = [number.body(authCode=challenge.auth_code, otp=wrong_otp(challenge.otp, i + 1)) for i in range(CONCURRENT)]
@@ -37,7 +41,7 @@ def test_concurrent_wrong_guesses_are_evaluated_at_most_max_attempts_times(api: 
     assert statuses[429] == CONCURRENT - api.policy.max_verify_attempts
 
 
-def test_concurrent_guesses_with_the_right_otp_among_them_end_either_consumed_or_locked(api: OtpApi, number) -> None:
+def test_concurrent_guesses_with_the_right_otp_among_them_end_either_consumed_or_locked(api: OtpApi, number: PhoneNumber) -> None:
     # Which request the service takes first is the machine's: on a loaded one the right OTP often
     # wins, and every guess after it meets a consumed challenge (401, step 1 of the verify order),
     # so the 401s alone cannot count the wrong guesses evaluated (the all-wrong test above does).
@@ -54,7 +58,7 @@ def test_concurrent_guesses_with_the_right_otp_among_them_end_either_consumed_or
     assert statuses in (consumed, locked), f"statuses: {statuses}"
 
 
-def test_concurrent_sends_to_one_number_send_once_within_the_cooldown(api: OtpApi, number) -> None:
+def test_concurrent_sends_to_one_number_send_once_within_the_cooldown(api: OtpApi, number: PhoneNumber) -> None:
     responses = api.post_concurrently(REGISTER, [number.body()] * CONCURRENT)
 
     statuses = _statuses(responses)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from helpers.service import OTP_PATHS, REGISTER, VERIFY, OtpApi, leaks_in
 from otp_suite.testdata.codes import wrong_otp
+from otp_suite.testdata.phone_numbers import PhoneNumber
 from otp_suite.testdata.tokens import BAD_TOKEN_VARIANTS, bad_token
 
 ERROR_CODES = ["UN_AUTHORIZED", "INVALID_REQUEST", "INVALID_OTP", "OTP_EXPIRED", "TOO_MANY_ATTEMPTS", "TOO_MANY_REQUESTS", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"]
 
 
-def _provoke(code: str, api: OtpApi, number):
+def _provoke(code: str, api: OtpApi, number: PhoneNumber) -> httpx.Response:
     """A response that the contract says must carry ``code``."""
     if code == "UN_AUTHORIZED":
         return api.register(number, token=None)
@@ -34,7 +36,7 @@ def _provoke(code: str, api: OtpApi, number):
 
 
 @pytest.mark.parametrize("code", ERROR_CODES)
-def test_every_error_body_is_exactly_code_and_message_strings(api: OtpApi, number, code) -> None:
+def test_every_error_body_is_exactly_code_and_message_strings(api: OtpApi, number: PhoneNumber, code: str) -> None:
     response = _provoke(code, api, number)
 
     assert response.headers["content-type"].split(";")[0] == "application/json"
@@ -44,7 +46,7 @@ def test_every_error_body_is_exactly_code_and_message_strings(api: OtpApi, numbe
     assert isinstance(body["message"], str) and body["message"]
 
 
-def test_success_bodies_are_served_as_application_json(api: OtpApi, number) -> None:
+def test_success_bodies_are_served_as_application_json(api: OtpApi, number: PhoneNumber) -> None:
     register = api.register(number)
     verify = api.verify(number, register.json()["authCode"], api.sent_otp(number))
 
@@ -54,7 +56,7 @@ def test_success_bodies_are_served_as_application_json(api: OtpApi, number) -> N
 
 @pytest.mark.parametrize("path", OTP_PATHS)
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-def test_other_methods_are_405_with_allow_post(api: OtpApi, path, method) -> None:
+def test_other_methods_are_405_with_allow_post(api: OtpApi, path: str, method: str) -> None:
     response = api.client.request(method, path, headers=api.headers())
 
     assert response.status_code == 405
@@ -63,13 +65,13 @@ def test_other_methods_are_405_with_allow_post(api: OtpApi, path, method) -> Non
 
 @pytest.mark.parametrize("path", ["/fe/users/auth/otp/login", "/fe/users/auth/otp", "/", "/fe/users/auth/otp/register/", "/FE/USERS/AUTH/OTP/REGISTER"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_unknown_paths_are_404(api: OtpApi, number, path, method) -> None:
+def test_unknown_paths_are_404(api: OtpApi, number: PhoneNumber, path: str, method: str) -> None:
     response = api.client.request(method, path, json=number.body(), headers=api.headers())
 
     assert response.status_code == 404
 
 
-def test_no_response_contains_an_otp_a_token_or_the_secret(api: OtpApi, number) -> None:
+def test_no_response_contains_an_otp_a_token_or_the_secret(api: OtpApi, number: PhoneNumber) -> None:
     challenge = api.start_challenge(number)
     resent = api.resend_challenge(number)
     bad_tokens = {f"token ({variant})": bad_token(variant, api.secret, api.user_id) for variant in BAD_TOKEN_VARIANTS if variant != "empty"}

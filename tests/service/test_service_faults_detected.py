@@ -8,6 +8,7 @@ fault matrix.)
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -18,7 +19,10 @@ import test_service_errors_and_leaks as errors_and_leaks
 import test_service_order_of_checks as order
 import test_service_sending_limits as limits
 
-CASES = {
+from helpers.service import OtpApi
+from otp_suite.testdata.phone_numbers import PhoneNumber, PhoneNumberSource
+
+CASES: dict[str, Callable[..., None]] = {
     "otp_reusable": challenges.test_verified_challenge_cannot_be_verified_again,
     "no_lockout": challenges.test_wrong_guesses_lock_the_challenge_even_for_the_right_otp,
     "lockout_allows_right_otp": challenges.test_wrong_guesses_lock_the_challenge_even_for_the_right_otp,
@@ -41,21 +45,21 @@ CASES = {
 }
 
 
-def _call(rule_test, api, number) -> None:
+def _call(rule_test: Callable[..., None], api: OtpApi, number: PhoneNumber) -> None:
     """Run ``rule_test`` with the fixtures it asks for."""
     wanted = inspect.signature(rule_test).parameters
     rule_test(api, **({"number": number} if "number" in wanted else {}))
 
 
 @pytest.mark.parametrize("fault", sorted(CASES))
-def test_rule_test_fails_on_a_service_with_the_fault(start_service, number, fault) -> None:
+def test_rule_test_fails_on_a_service_with_the_fault(start_service: Callable[..., OtpApi], number: PhoneNumber, fault: str) -> None:
     api = start_service(fault=fault)
 
     with pytest.raises(AssertionError):
         _call(CASES[fault], api, number)
 
 
-def test_the_same_rule_tests_pass_on_the_fault_free_service(start_service, phone_numbers) -> None:
+def test_the_same_rule_tests_pass_on_the_fault_free_service(start_service: Callable[..., OtpApi], phone_numbers: PhoneNumberSource) -> None:
     api = start_service()
 
     for rule_test in CASES.values():

@@ -7,25 +7,26 @@ import json
 import pytest
 
 from helpers.service import OTP_PATHS, REGISTER, VERIFY, OtpApi
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 LIMIT = 16 * 1024
 
 
-def _padded_body(number, size: int) -> str:
+def _padded_body(number: PhoneNumber, size: int) -> str:
     """A valid register body for ``number`` of exactly ``size`` bytes (an ignored extra field pads it)."""
     stem = json.dumps(number.body(pad=""))
     return stem.replace('"pad": ""', '"pad": "' + "x" * (size - len(stem)) + '"')
 
 
 @pytest.mark.parametrize("path", OTP_PATHS)
-def test_body_over_16_kib_is_413_before_auth(api: OtpApi, number, path) -> None:
+def test_body_over_16_kib_is_413_before_auth(api: OtpApi, number: PhoneNumber, path: str) -> None:
     response = api.post(path, content=_padded_body(number, LIMIT + 1), token=None, content_type="text/plain")
 
     assert response.status_code == 413
     assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
 
 
-def test_body_of_exactly_16_kib_is_not_too_large(api: OtpApi, number) -> None:
+def test_body_of_exactly_16_kib_is_not_too_large(api: OtpApi, number: PhoneNumber) -> None:
     body = _padded_body(number, LIMIT)
     assert len(body.encode()) == LIMIT
 
@@ -34,7 +35,7 @@ def test_body_of_exactly_16_kib_is_not_too_large(api: OtpApi, number) -> None:
     assert response.status_code == 200
 
 
-def test_chunked_body_over_16_kib_is_413(api: OtpApi, number) -> None:
+def test_chunked_body_over_16_kib_is_413(api: OtpApi, number: PhoneNumber) -> None:
     body = _padded_body(number, LIMIT * 4).encode()
 
     # A generator body has no Content-Length: the server has to count while it reads.
@@ -44,7 +45,7 @@ def test_chunked_body_over_16_kib_is_413(api: OtpApi, number) -> None:
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None])
-def test_missing_token_is_401_before_content_type_is_checked(api: OtpApi, number, content_type) -> None:
+def test_missing_token_is_401_before_content_type_is_checked(api: OtpApi, number: PhoneNumber, content_type: str | None) -> None:
     response = api.post(REGISTER, number.body(), token=None, content_type=content_type)
 
     assert response.status_code == 401
@@ -52,14 +53,14 @@ def test_missing_token_is_401_before_content_type_is_checked(api: OtpApi, number
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"phone_number": 1}', ""])
-def test_missing_token_is_401_before_the_body_is_checked(api: OtpApi, content) -> None:
+def test_missing_token_is_401_before_the_body_is_checked(api: OtpApi, content: str) -> None:
     response = api.post(REGISTER, content=content, token=None)
 
     assert response.status_code == 401
     assert response.json()["code"] == "UN_AUTHORIZED"
 
 
-def test_invalid_token_is_401_before_rate_limits(api: OtpApi, number) -> None:
+def test_invalid_token_is_401_before_rate_limits(api: OtpApi, number: PhoneNumber) -> None:
     api.start_challenge(number)  # the number is now in its cooldown
 
     response = api.register(number, token=api.mint() + "x")
@@ -68,7 +69,7 @@ def test_invalid_token_is_401_before_rate_limits(api: OtpApi, number) -> None:
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", "text/json", None])
-def test_content_type_other_than_json_is_415(api: OtpApi, number, content_type) -> None:
+def test_content_type_other_than_json_is_415(api: OtpApi, number: PhoneNumber, content_type: str | None) -> None:
     response = api.post(REGISTER, number.body(), content_type=content_type)
 
     assert response.status_code == 415
@@ -76,7 +77,7 @@ def test_content_type_other_than_json_is_415(api: OtpApi, number, content_type) 
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"])
-def test_json_content_type_with_parameters_or_any_case_is_accepted(api: OtpApi, number, content_type) -> None:
+def test_json_content_type_with_parameters_or_any_case_is_accepted(api: OtpApi, number: PhoneNumber, content_type: str) -> None:
     response = api.post(REGISTER, number.body(), content_type=content_type)
 
     assert response.status_code == 200
@@ -88,7 +89,7 @@ def test_wrong_content_type_is_415_before_the_body_is_checked(api: OtpApi) -> No
     assert response.status_code == 415
 
 
-def test_invalid_body_is_400_before_the_lockout(api: OtpApi, number) -> None:
+def test_invalid_body_is_400_before_the_lockout(api: OtpApi, number: PhoneNumber) -> None:
     challenge = api.start_challenge(number)
     api.lock(number, challenge)
 

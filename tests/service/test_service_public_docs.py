@@ -8,14 +8,17 @@ outside the suite's test range; it is only ever sent to the in-process reference
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+import httpx
 import pytest
 
 from helpers.public_docs_examples import CURL_EXAMPLES, REGISTER, RESEND, VERIFY, CurlExample
-from helpers.service import OtpApi, PhoneNumber, reminted
+from helpers.service import OtpApi, reminted
+from otp_suite.testdata.phone_numbers import PhoneNumber
 
 
-def _send(api: OtpApi, example: CurlExample, token: str, body: str | None = None):
+def _send(api: OtpApi, example: CurlExample, token: str, body: str | None = None) -> httpx.Response:
     return api.post(example.path, content=body if body is not None else example.body, token=token)
 
 
@@ -25,7 +28,7 @@ def _docs_number(example: CurlExample) -> PhoneNumber:
 
 
 @pytest.mark.parametrize("example", CURL_EXAMPLES, ids=lambda example: example.name)
-def test_docs_example_sent_as_written_is_401_un_authorized(start_service, example) -> None:
+def test_docs_example_sent_as_written_is_401_un_authorized(start_service: Callable[..., OtpApi], example: CurlExample) -> None:
     api = start_service()
 
     response = _send(api, example, example.token)
@@ -36,7 +39,7 @@ def test_docs_example_sent_as_written_is_401_un_authorized(start_service, exampl
 
 
 @pytest.mark.parametrize("example", [REGISTER, RESEND], ids=lambda example: example.name)
-def test_docs_send_example_with_a_minted_token_answers_exactly_auth_code_and_is_new_user(start_service, example) -> None:
+def test_docs_send_example_with_a_minted_token_answers_exactly_auth_code_and_is_new_user(start_service: Callable[..., OtpApi], example: CurlExample) -> None:
     api = start_service()
 
     response = _send(api, example, reminted(example.token, api.secret, api.clock()))
@@ -48,7 +51,7 @@ def test_docs_send_example_with_a_minted_token_answers_exactly_auth_code_and_is_
     assert body["isNewUser"] is True
 
 
-def test_docs_verify_example_with_a_minted_token_and_the_inbox_otp_links_users(start_service) -> None:
+def test_docs_verify_example_with_a_minted_token_and_the_inbox_otp_links_users(start_service: Callable[..., OtpApi]) -> None:
     api = start_service()
     registered = _send(api, REGISTER, reminted(REGISTER.token, api.secret, api.clock()))
     otp = api.sent_otp(_docs_number(REGISTER))

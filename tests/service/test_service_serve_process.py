@@ -14,7 +14,7 @@ from otp_suite.testdata.tokens import mint_token
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda sig: sig.name)
-def test_serve_prints_its_url_answers_and_exits_0_on_signal(jwt_secret, sig) -> None:
+def test_serve_prints_its_url_answers_and_exits_0_on_signal(jwt_secret: str, sig: signal.Signals) -> None:
     number = PhoneNumberSource(DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX).next()
     with serve_process({"OTP_JWT_SECRET": jwt_secret}) as served:
         assert served.url.startswith("http://127.0.0.1:")
@@ -26,7 +26,7 @@ def test_serve_prints_its_url_answers_and_exits_0_on_signal(jwt_secret, sig) -> 
     assert exit_code == 0
 
 
-def test_serve_reads_the_policy_fixed_code_and_no_inbox(jwt_secret) -> None:
+def test_serve_reads_the_policy_fixed_code_and_no_inbox(jwt_secret: str) -> None:
     number = PhoneNumberSource(DEFAULT_TEST_COUNTRY_CODE, DEFAULT_TEST_PHONE_PREFIX).next()
     token = {"user-jwt-token": mint_token(jwt_secret, "serve-process-user")}
     env = {"OTP_JWT_SECRET": jwt_secret, "OTP_FIXED_CODE": "654321", "OTP_RESEND_COOLDOWN_S": "3600"}

@@ -87,7 +87,7 @@ def attach(environment: Any, run: LocustRun) -> None:
 
 def run_of(environment: Any) -> LocustRun:
     """The run :func:`attach` kept on ``environment``."""
-    run = getattr(environment, _ATTRIBUTE, None)
+    run: LocustRun | None = getattr(environment, _ATTRIBUTE, None)
     if run is None:
         raise RuntimeError("no otp-suite run on this Locust environment: the locustfile's init listener did not run")
     return run

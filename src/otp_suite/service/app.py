@@ -15,13 +15,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from otp_suite.api import INBOX_PATH, OTP_PATHS, TOKEN_HEADER
+from otp_suite.api import COUNTRY_CODE, INBOX_PATH, OTP_PATHS, PHONE_NUMBER, TOKEN_HEADER
 from otp_suite.policy import OtpPolicy
 from otp_suite.service import errors
 from otp_suite.service.auth import authenticated_user
-from otp_suite.service.bodies import COUNTRY_CODE, PHONE_NUMBER, parse_number_request, parse_verify_request
+from otp_suite.service.bodies import parse_number_request, parse_verify_request
 from otp_suite.service.challenges import ChallengeStore, SendResult
 from otp_suite.service.clock import Clock, system_clock
 from otp_suite.service.errors import ApiError
@@ -250,8 +250,9 @@ ABSOLUTE_TIME_FROM = 1e9
 class WholeServiceFaults:
     """ASGI middleware for faults that hit every response: HTML 502s, 500s, stalls, slowness, 503s."""
 
-    def __init__(self, app: ASGIApp, faults: Faults, clock: Clock, started_at: float) -> None:
+    def __init__(self, app: Starlette, faults: Faults, clock: Clock, started_at: float) -> None:
         self.app = app
+        self.state = app.state  # the service's store, where tests read what it sent, as on the app itself
         self.faults = faults
         self.clock = clock
         self.started_at = started_at
@@ -313,7 +314,7 @@ class WholeServiceFaults:
         return receive
 
     def _leaking(self, scope: Scope, send: Send) -> Send:
-        store: ChallengeStore = self.app.state.store  # type: ignore[attr-defined]
+        store: ChallengeStore = self.app.state.store
 
         async def leaking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -325,7 +326,7 @@ class WholeServiceFaults:
         return leaking_send
 
 
-def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> ASGIApp:
+def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> Starlette | WholeServiceFaults:
     """The reference service as an ASGI app; ``clock`` lets tests move time forward."""
     store = ChallengeStore(settings.policy, clock, fixed_code=settings.fixed_code, faults=settings.faults)
     endpoints = OtpEndpoints(settings, store, clock)
@@ -344,6 +345,4 @@ def create_app(settings: ServiceSettings, clock: Clock = system_clock) -> ASGIAp
     app.router.redirect_slashes = "trailing_slash_redirect" in settings.faults
     app.state.store = store
     app.state.faults = settings.faults
-    wrapped = WholeServiceFaults(app, settings.faults, clock, clock())
-    wrapped.state = app.state  # type: ignore[attr-defined]
-    return wrapped if settings.faults.active else app
+    return WholeServiceFaults(app, settings.faults, clock, clock()) if settings.faults.active else app
