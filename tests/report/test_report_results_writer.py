@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ SLOS = (
 )
 
 
-def _one_run(allure_dir: Path) -> list[dict]:
+def _one_run(allure_dir: Path) -> list[dict[str, Any]]:
     """What one gate run writes by hand: its preflight, its interruption, one load run's SLOs (a CSV attached)."""
     attached = allure_dir.parent / "locust_stats.csv"
     attached.write_text("Name,Request Count\nverify,10\n", encoding="utf-8")
@@ -36,12 +37,12 @@ def _one_run(allure_dir: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], list[dict]]:
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The results of two runs of the same checks, each in its own folder."""
     return _one_run(tmp_path_factory.mktemp("first") / "allure-results"), _one_run(tmp_path_factory.mktemp("second") / "allure-results")
 
 
-def _labels(result: dict) -> dict[str, str]:
+def _labels(result: dict[str, Any]) -> dict[str, str]:
     return {label["name"]: label["value"] for label in result.get("labels", [])}
 
 
