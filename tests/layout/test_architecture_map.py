@@ -113,3 +113,40 @@ def test_every_import_of_the_package_goes_down_the_layers(entries: list[Entry]) 
     ]
 
     assert not upward, f"imports that go up ARCHITECTURE.md's layers (move the code down, or the module up the diagram): {upward}"
+
+
+_HOME = re.compile(r"`([\w/]+\.(?:py|toml|json|yaml))(?:: ([^`]+))?`")
+
+
+def _defined_names(module: Path) -> dict[str, set[str]]:
+    """Top-level names of ``module``, each with the names defined in its body (a class's attributes)."""
+    defined: dict[str, set[str]] = {}
+    for node in ast.parse(module.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            members = {child.name for child in node.body if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)}
+            members |= {child.target.id for child in node.body if isinstance(child, ast.AnnAssign) and isinstance(child.target, ast.Name)}
+            defined[node.name] = members
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    defined[target.id] = set()
+    return defined
+
+
+def test_every_home_the_one_home_table_names_exists() -> None:
+    table = (PROJECT_ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8").split("## Where each idea lives", 1)[1].split("\n## ", 1)[0]
+    wrong = []
+    for path_text, names_text in _HOME.findall(table):
+        path = next((candidate for candidate in (PACKAGE / path_text, PROJECT_ROOT / path_text) if candidate.is_file()), None)
+        if path is None:
+            wrong.append(f"{path_text}: no such file")
+            continue
+        if not names_text or path.suffix != ".py":
+            continue
+        defined = _defined_names(path)
+        for dotted in re.findall(r"[A-Za-z_][\w.]*", names_text.replace("()", "")):
+            owner, _, member = dotted.partition(".")
+            if owner not in defined or (member and member not in defined[owner]):
+                wrong.append(f"{path_text}: {dotted} is not defined there")
+
+    assert not wrong, f"ARCHITECTURE.md's one-home table names homes that do not hold (fix the table or the code): {wrong}"
