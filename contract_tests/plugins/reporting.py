@@ -11,10 +11,13 @@ every report text is passed through the redactor.
 Identity: a test that pytest does not parametrize itself but that carries an id (Schemathesis'
 per-operation tests, ``test_operation_conforms_to_openapi[POST /…/register]``) shares its node id
 with the other operations' (pytest 9 builds a node id from the function's name and its own
-parametrization only). Its reports carry the id appended (``TestReport.nodeid``), so JUnit, which
-names and keys a test case by that node id, and the console's FAILED lines tell the operations
-apart; in Allure it is a parameter, so each has its own ``historyId``, and its ``testCaseId`` is
-made of the full name and the case (an allure-commons ``report_result`` hook).
+parametrization only). It carries the id as the user property ``case`` (a JUnit property), and
+the process that writes JUnit (the run, or xdist's controller) appends it to its reports'
+``nodeid``, so JUnit, which names and keys a test case by that node id, and the console's FAILED
+lines tell the operations apart. In Allure it is the parameter ``case``, so each has its own
+``historyId``, and its ``testCaseId`` is made of the full name and the case (an allure-commons
+``report_result`` hook). All of it through public hooks and attributes: no private one of pytest,
+xdist or allure-pytest.
 
 Categories follow the area, never the wording of a message: a failed check's message starts with
 its category's stamp, "Security: " in the security area and "Contract violation: " in the others,
