@@ -9,8 +9,15 @@ clause, and its failure message starts with the clause id and the contract's sen
 every report text is passed through the redactor.
 
 Identity: a test that pytest does not parametrize itself but that carries an id (Schemathesis'
-per-operation tests, ``test_operation_conforms_to_openapi[POST /…/register]``) gets that id as an
-Allure parameter, so each has its own ``historyId`` and none is counted as a retry of another.
+per-operation tests, ``test_operation_conforms_to_openapi[POST /…/register]``) shares its node id
+with the other operations' (pytest 9 builds a node id from the function's name and its own
+parametrization only). It carries the id as the user property ``case`` (a JUnit property), and
+the process that writes JUnit (the run, or xdist's controller) appends it to its reports'
+``nodeid``, so JUnit, which names and keys a test case by that node id, and the console's FAILED
+lines tell the operations apart. In Allure it is the parameter ``case``, so each has its own
+``historyId``, and its ``testCaseId`` is made of the full name and the case (an allure-commons
+``report_result`` hook). All of it through public hooks and attributes: no private one of pytest,
+xdist or allure-pytest.
 
 Categories follow the area, never the wording of a message: a failed check's message starts with
 its category's stamp, "Security: " in the security area and "Contract violation: " in the others,
@@ -24,16 +31,19 @@ counts it apart from the failures (exit 2, not 1).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import allure
+import allure_commons
 import httpx
 import pytest
 import requests
+from allure_commons.model2 import TestResult
 
 from otp_suite.config import ConfigError
 from otp_suite.contract.clause_map import AREAS_BY_PRECEDENCE, area_of_clauses, clauses, clauses_of_test, describe
@@ -81,17 +91,24 @@ def case_id_of(item: pytest.Item) -> str | None:
     return label if isinstance(label, str) and label else None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Label every test with its area and severity (Allure labels and a JUnit property).
+def reported_nodeid(item: pytest.Item) -> str:
+    """The node id a test's reports carry: a test with a case (:func:`case_id_of`) has it appended.
 
-    A test whose node id lacks its case id (Schemathesis gives its per-operation tests one node id)
-    gets it appended: JUnit names, the console's FAILED lines and allure-pytest's bookkeeping are
-    keyed by the node id, and GitLab and Jenkins merge test cases of the same name.
+    JUnit names and keys its test cases by the reports' node id, as do the console's FAILED lines,
+    and GitLab and Jenkins merge test cases of the same name: each operation must be its own.
     """
+    case_id = case_id_of(item)
+    if case_id is None or item.nodeid.endswith("]"):
+        return item.nodeid
+    return f"{item.nodeid}[{case_id}]"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Label every test with its area and severity (Allure labels and a JUnit property)."""
     for item in items:
         case_id = case_id_of(item)
-        if case_id is not None and not item.nodeid.endswith("]"):
-            _rename(item, f"{item.nodeid}[{case_id}]")
+        if case_id is not None:
+            item.user_properties.append((CASE_PARAMETER, case_id))  # for _CaseInNodeIds, wherever the report is written
         area = area_of(item)
         item.add_marker(pytest.mark.allure_label(area, label_type="parentSuite"))
         item.add_marker(pytest.mark.allure_label(area, label_type="feature"))
@@ -101,7 +118,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.user_properties.append((CATEGORY_PROPERTY, category_of_area(area)))
         for clause_id in clause_ids(item):
             if clause_id not in clauses():
-                raise pytest.UsageError(f"{item.nodeid} is marked with clause {clause_id!r}, which contract_tests/clauses.toml does not list; add it there or fix the id")
+                raise pytest.UsageError(f"{reported_nodeid(item)} is marked with clause {clause_id!r}, which contract_tests/clauses.toml does not list; add it there or fix the id")
             item.add_marker(pytest.mark.allure_label(clause_id, label_type="tag"))
             item.add_marker(pytest.mark.allure_label(clause_id, label_type="clause"))
             item.user_properties.append(("clause", clause_id))
@@ -113,32 +130,27 @@ def clause_ids(item: pytest.Item) -> list[str]:
     return sorted(set(marked) | set(clauses_of_test(item.nodeid)))
 
 
-def _rename(item: pytest.Item, nodeid: str) -> None:
-    """Give ``item`` the node id ``nodeid``.
-
-    Schemathesis sets ``_nodeid``, which pytest 9 no longer reads (it keeps a structured ``_id``);
-    pytest has no public setter, so this sets what pytest 9.2 reads.
-    """
-    from _pytest.nodeid import coerce_node_id
-
-    item._id = coerce_node_id(nodeid)
-
-
 @pytest.fixture(autouse=True)
-def _case_identity(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Give a test that pytest did not parametrize its id as a parameter and its own test case id.
+def _case_identity(request: pytest.FixtureRequest) -> None:
+    """Give a test that pytest did not parametrize its id as an Allure parameter.
 
-    The parameter makes allure-pytest's ``historyId`` differ per case; the ``testCaseId`` it sets
-    (from the function's name alone) is replaced after the test, when allure-pytest no longer sets it.
+    allure-pytest makes the ``historyId`` of the full name and the parameters, so it differs per
+    case; the ``testCaseId`` it makes of the full name alone is replaced by :class:`_CaseTestCaseIds`.
     """
     case_id = case_id_of(request.node)
     if case_id is not None:
         allure.dynamic.parameter(CASE_PARAMETER, case_id)
-    yield
-    listener = request.config.pluginmanager.get_plugin("allure_listener")
-    if case_id is not None and listener is not None:
-        result = listener.allure_logger.get_test(None)  # the running test's result
-        if result is not None:
+
+
+class _CaseTestCaseIds:
+    """An allure-commons plugin: a result with a case gets a ``testCaseId`` of its own, before it is written."""
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: TestResult) -> None:
+        """``md5("<fullName>[<case>]")``: stable from run to run, apart for each case of one function."""
+        case = next((parameter.value for parameter in result.parameters if parameter.name == CASE_PARAMETER), None)
+        if case is not None and result.fullName:
+            case_id = ast.literal_eval(case)  # allure.dynamic.parameter stored repr(case_id)
             result.testCaseId = hashlib.md5(f"{result.fullName}[{case_id}]".encode()).hexdigest()  # noqa: S324 - an id
 
 
@@ -173,22 +185,22 @@ def _save_traceback(item: pytest.Item, error: BaseException) -> Path | None:
     try:
         logs = ReportPaths(Path(run_config().reports_dir)).logs
         logs.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("::")[-1])[:120]
+        nodeid = reported_nodeid(item)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::")[-1])[:120]
         path = logs / f"network-error-{name}.txt"
-        path.write_text(REDACT(f"{item.nodeid}\n\n{''.join(traceback.format_exception(error))}"), encoding="utf-8")
+        path.write_text(REDACT(f"{nodeid}\n\n{''.join(traceback.format_exception(error))}"), encoding="utf-8")
     except (OSError, ConfigError):
         return None
     return path
 
 
-@pytest.hookimpl(hookwrapper=True, trylast=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Before Allure reads the result: stamp its category, redact the text, attach the exchanges.
 
     ``trylast``: this wrapper runs inside allure-pytest's, which reads the report afterwards.
     """
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+    report = yield
     if call.excinfo is not None:
         _stamp(item, call.excinfo.value)
     if report.failed and report.when == "call" and clause_ids(item):
@@ -208,6 +220,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             name = f"{index}. {exchange.request.method} {exchange.request.url.path} -> {status}"
             allure.attach(exchange.describe(), name=name, attachment_type=allure.attachment_type.TEXT)
             allure.attach(replayable_curl(exchange), name=f"{index}. curl", attachment_type=allure.attachment_type.TEXT)
+    return report
 
 
 def replayable_curl(exchange: Exchange) -> str:
@@ -234,7 +247,7 @@ def _stamp(item: pytest.Item, error: BaseException) -> None:
     if isinstance(error, AssertionError):
         error.args = (stamped(category, str(error.args[0]) if error.args else "check failed"), *error.args[1:])
     elif isinstance(error, pytest.fail.Exception):
-        error.msg = stamped(category, error.msg)
+        error.msg = stamped(category, error.msg or "check failed")
     elif isinstance(error, Exception):  # skip, xfail and exit are BaseExceptions: no failure to file
         _file_under(item, SUITE_ERROR)  # as Allure files a broken result without a stamp
 
@@ -245,16 +258,31 @@ def _file_under(item: pytest.Item, category: str) -> None:
     item.user_properties.append((CATEGORY_PROPERTY, category))
 
 
+class _CaseInNodeIds:
+    """Where the reports are written (the run's process, or xdist's controller): a report with a case
+    gets :func:`reported_nodeid`, before JUnit and the console read it.
+
+    Not in an xdist worker: it sends each report as its item's node id, and checks that it is.
+    """
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Append the report's case (a user property since collection) to its node id."""
+        case_id = next((value for name, value in report.user_properties if name == CASE_PARAMETER), None)
+        if case_id is not None and not report.nodeid.endswith("]"):
+            report.nodeid = f"{report.nodeid}[{case_id}]"
+
+
 class _ConsoleLines:
     """What the console shows: one line per network error, no pytest internals."""
 
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """After Allure has read the full trace: the console's report of a network error is its one line."""
-        outcome = yield
-        report: pytest.TestReport = outcome.get_result()
+        report = yield
         if call.excinfo is not None and isinstance(call.excinfo.value, TRANSPORT_ERRORS) and _ONE_LINE_KEY in item.stash:
             report.longrepr = item.stash[_ONE_LINE_KEY]
+        return report
 
     @pytest.hookimpl(trylast=True)
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
@@ -271,6 +299,17 @@ class _ConsoleLines:
         self._config = config
 
 
+_TEST_CASE_IDS = _CaseTestCaseIds()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the console hooks (a class: they need their own order around allure-pytest's)."""
+    """Register the console hooks (a class: they need their own order around allure-pytest's) and the test case ids."""
     config.pluginmanager.register(_ConsoleLines(config), "otp-suite-console-lines")
+    if not hasattr(config, "workerinput"):  # pytest-xdist's documented mark of a worker
+        config.pluginmanager.register(_CaseInNodeIds(), "otp-suite-case-in-node-ids")
+    allure_commons.plugin_manager.register(_TEST_CASE_IDS)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave allure-commons' plugin manager (one per process) as it was."""
+    allure_commons.plugin_manager.unregister(_TEST_CASE_IDS)

@@ -48,7 +48,7 @@ def long_lived_target() -> Iterator[LongLivedTarget]:
 
 
 @pytest.fixture
-def run_against(long_lived_target: LongLivedTarget, contract_reports: Path, warm_pytest_command: tuple[str, ...]) -> Callable[..., ContractOutcome]:
+def run_against(long_lived_target: LongLivedTarget, contract_reports: Path) -> Callable[..., ContractOutcome]:
     """``run_against(variables, pytest_args=())``: a contract run against the long-lived target; every run keeps its ledger in the same history."""
 
     def run(variables: dict[str, str], pytest_args: list[str] | None = None) -> ContractOutcome:
@@ -61,7 +61,6 @@ def run_against(long_lived_target: LongLivedTarget, contract_reports: Path, warm
                 junit_path=contract_reports / "contract" / "junit.xml",
                 echo=lambda line: None,
                 pytest_args=pytest_args or [],
-                pytest_command=warm_pytest_command,
             )
 
     return run

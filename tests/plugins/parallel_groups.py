@@ -25,7 +25,7 @@ import pytest
 WORKERS_PER_CORE = 2
 
 #: Shared fixtures that cost milliseconds: each worker sets up its own, so their tests spread.
-CHEAP_TO_REPEAT = frozenset({"jwt_secret", "service", "http", "phone_numbers", "chromium", "tmp_path_factory", "worker_id", "testrun_uid", "warm_pytest_command"})
+CHEAP_TO_REPEAT = frozenset({"jwt_secret", "service", "http", "phone_numbers", "chromium", "tmp_path_factory", "worker_id", "testrun_uid"})
 
 
 class _Groups:
