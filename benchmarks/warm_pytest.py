@@ -38,7 +38,7 @@ _LOST = 3
 def serve(socket_path: str) -> None:
     """Import the heavy libraries, then fork one pytest child per client connection, forever."""
     import allure_commons  # noqa: F401
-    import allure_pytest.plugin  # type: ignore[import-untyped]  # noqa: F401
+    import allure_pytest.plugin  # noqa: F401
     import httpx  # noqa: F401
     import hypothesis  # noqa: F401
     import jwt  # noqa: F401
