@@ -61,7 +61,7 @@ def takes_expired_challenge(item: pytest.Item) -> bool:
     return EXPIRED_CHALLENGES_FIXTURE in getattr(item, "fixturenames", ())
 
 
-def expected_wait_rank(item: pytest.Item, *, far_target: bool = False) -> int:
+def expected_wait_rank(item: pytest.Item, *, far_target: bool = False, long_waits: bool = False) -> int:
     """0 for the longest expected run time up to 4 for a test that only makes requests; :data:`LATE_RANK` for a test of expired challenges.
 
     0: the tests that chain a hundred requests or more (:data:`CHAINED_MARK`), 1: a ``slow`` mark
@@ -69,14 +69,19 @@ def expected_wait_rank(item: pytest.Item, *, far_target: bool = False) -> int:
     marks and tests that use the ``waiter`` fixture (a cooldown). The lifetime's tests mostly
     sleep, so they start beside the phases, which use the CPU. Against a far target
     (:data:`FAR_TARGET_INI`) the phases, hundreds of round trips each, come before the ``slow``
-    tests unless the policy has long waits.
+    tests unless the policy has long waits. With ``long_waits``
+    (:func:`otp_suite.contract.run_plan.has_long_waits`) the ``slow`` tests, a lifetime of minutes
+    each, come first of all, so each starts on a worker of its own in xdist's first hand-out.
     """
     if takes_expired_challenge(item):
         return LATE_RANK
+    slow = item.get_closest_marker("slow") is not None
     if item.get_closest_marker(CHAINED_MARK) is not None:
-        return 0
+        return 1 if long_waits and not slow else 0
     schema_phase = item.nodeid.split("::", 1)[0].endswith("test_schema.py")
-    if item.get_closest_marker("slow") is not None:
+    if slow:
+        if long_waits:
+            return 0
         return 2 if far_target else 1
     if schema_phase:
         return 1 if far_target else 2
@@ -124,9 +129,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         suite_config: SuiteConfig | None = run_config()
     except ConfigError:
         suite_config = None  # the session fixture ends the run with this error, once
-    far_target = bool(config.getini(FAR_TARGET_INI)) and not (suite_config is not None and has_long_waits(suite_config))
+    long_waits = suite_config is not None and has_long_waits(suite_config)
+    far_target = bool(config.getini(FAR_TARGET_INI)) and not long_waits
     # Stable: the order within a rank stays the collection order.
-    ranked = sorted(items, key=lambda item: expected_wait_rank(item, far_target=far_target))
+    ranked = sorted(items, key=lambda item: expected_wait_rank(item, far_target=far_target, long_waits=long_waits))
     late = [item for item in ranked if takes_expired_challenge(item)]
     items[:] = paired_longest_with_quickest([item for item in ranked if not takes_expired_challenge(item)], late)
     if suite_config is not None and suite_config.contract_depth == "quick":
