@@ -6,8 +6,8 @@ Two pieces (issue 25, "speed machinery earns its place"), each timed in the situ
   loaded here from the last commit that had it, :data:`LEGACY_COMMIT`, as a plugin of the contract
   pytest) against xdist's own ``--dist load --maxschedchunk 1`` with the collection ordered by
   ``otp_suite.contract.scheduling`` (what the runner does now). Measured at a policy with long
-  waits, scaled down (default: lifetime 90 s, cooldown 10 s, so 6 workers started in order as at a
-  production policy), or ``--production`` (lifetime 300 s, cooldown 30 s, 5 sends an hour).
+  waits, scaled down (default: lifetime 90 s, cooldown 10 s, 5 sends an hour, so 6 workers started
+  in order as at a production policy), or ``--production`` (lifetime 300 s, cooldown 30 s, 5 sends an hour).
 - ``forks``: the contract workers forked from a warm server (``otp_suite.contract.worker_forks``)
   against plain Python workers, through a 50 ms round trip (a far target: 10 workers) and on the
   quick direct run (4 workers).
@@ -17,6 +17,7 @@ reference service on loopback; every run must pass with 0 skipped at the full de
 and the ratio (machinery / stock) are printed: a piece pays for itself at a ratio of 0.80 or less.
 
     .venv/bin/python benchmarks/bench_contract_speed_machinery.py forks --rounds 3
+    .venv/bin/python benchmarks/bench_contract_speed_machinery.py forks --rounds 3 --direct-only --direct-depth full
     .venv/bin/python benchmarks/bench_contract_speed_machinery.py scheduler --rounds 3
     .venv/bin/python benchmarks/bench_contract_speed_machinery.py scheduler --rounds 1 --production
 """
@@ -133,18 +134,18 @@ def contract_side(environment: dict[str, str], policy: OtpPolicy, *, round_trip_
     return run
 
 
-def bench_forks(rounds: int, round_trip_ms: float) -> None:
-    """The fork server against plain workers: the far target (10 workers), then the quick direct run (4)."""
-    far = base_environment("full", 60)
-    print(f"fork server: far target ({round_trip_ms:g} ms round trip), fast test policy, full depth, {rounds} rounds", flush=True)
-    times = alternate(
-        rounds, {"forked workers": contract_side(far, FAST_TEST_POLICY, round_trip_ms=round_trip_ms), "plain workers": contract_side(far, FAST_TEST_POLICY, round_trip_ms=round_trip_ms, around=plain_workers)}
-    )
-    report(times, "forked workers", "plain workers")
-    quick = base_environment("quick", 60)
-    print(f"fork server: direct, fast test policy, quick depth, {rounds} rounds", flush=True)
-    times = alternate(rounds, {"forked workers": contract_side(quick, FAST_TEST_POLICY), "plain workers": contract_side(quick, FAST_TEST_POLICY, around=plain_workers)})
-    report(times, "forked workers", "plain workers")
+def bench_forks(rounds: int, round_trip_ms: float, *, direct_depth: str, direct_only: bool) -> None:
+    """The fork server against plain workers: the far target (10 workers), then the direct run (4)."""
+    forked, plain = "forked workers", "plain workers"
+    if not direct_only:
+        far = base_environment("full", 60)
+        print(f"fork server: far target ({round_trip_ms:g} ms round trip), fast test policy, full depth, {rounds} rounds", flush=True)
+        report(
+            alternate(rounds, {forked: contract_side(far, FAST_TEST_POLICY, round_trip_ms=round_trip_ms), plain: contract_side(far, FAST_TEST_POLICY, round_trip_ms=round_trip_ms, around=plain_workers)}), forked, plain
+        )
+    direct = base_environment(direct_depth, 60)
+    print(f"fork server: direct, fast test policy, {direct_depth} depth, {rounds} rounds", flush=True)
+    report(alternate(rounds, {forked: contract_side(direct, FAST_TEST_POLICY), plain: contract_side(direct, FAST_TEST_POLICY, around=plain_workers)}), forked, plain)
 
 
 def bench_scheduler(rounds: int, *, production: bool) -> None:
@@ -153,7 +154,9 @@ def bench_scheduler(rounds: int, *, production: bool) -> None:
         policy = OtpPolicy(ttl_s=300, resend_cooldown_s=30, max_sends_per_window=5, send_window_s=3600)
         environment = base_environment("full", 400)
     else:
-        policy = dataclasses.replace(FAST_TEST_POLICY, ttl_s=90, resend_cooldown_s=10)
+        # The production policy's send limits, its waits scaled down (a fast policy's 20 s window
+        # cannot hold sends 10 s apart).
+        policy = OtpPolicy(ttl_s=90, resend_cooldown_s=10, max_sends_per_window=5, send_window_s=3600)
         environment = base_environment("full", 150)
     print(f"scheduler: direct, lifetime {policy.ttl_s:g} s, cooldown {policy.resend_cooldown_s:g} s, full depth, {rounds} rounds", flush=True)
     with tempfile.TemporaryDirectory(prefix="otp-bench-legacy-") as legacy:
@@ -174,10 +177,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--round-trip-ms", type=float, default=50.0)
     parser.add_argument("--production", action="store_true", help="scheduler: the production policy (about 5 minutes a run)")
+    parser.add_argument("--direct-depth", choices=["quick", "full"], default="quick", help="forks: the depth of the direct runs")
+    parser.add_argument("--direct-only", action="store_true", help="forks: only the direct runs")
     args = parser.parse_args()
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)", flush=True)
     if args.piece == "forks":
-        bench_forks(args.rounds, args.round_trip_ms)
+        bench_forks(args.rounds, args.round_trip_ms, direct_depth=args.direct_depth, direct_only=args.direct_only)
     else:
         bench_scheduler(args.rounds, production=args.production)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
