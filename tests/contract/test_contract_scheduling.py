@@ -1,8 +1,10 @@
-"""How the contract tests are handed to pytest-xdist workers (otp_suite.contract.scheduling): a
-long policy wait never queues behind another on one worker, and the long waits start first.
+"""How the contract tests are handed to pytest-xdist workers: xdist's load scheduling, one test at a
+time (``--maxschedchunk 1``), over the collection ordered by otp_suite.contract.scheduling. A long
+policy wait never queues behind another on one worker, and the long waits start first.
 
-The scheduler is driven by a simulated run (the real xdist scheduler class, workers replaced by
-records of what they were sent), so the property is checked exactly, without minutes of waiting.
+xdist's scheduler is driven by a simulated run (the real ``LoadScheduling`` class, workers replaced
+by records of what they were sent, each starting a test only once it holds the next, as xdist's
+worker loop does), so the property is checked exactly, without minutes of waiting.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from xdist.scheduler import LoadScheduling
@@ -19,13 +22,15 @@ from xdist.scheduler import LoadScheduling
 from otp_suite.config import PROJECT_ROOT, load_config
 from otp_suite.contract.run_plan import FAR_TARGET_INI
 from otp_suite.contract.runner import FAR_TARGET_WORKERS, FEW_WORKERS, FIRST_WORKERS, LATER_WORKER_NICENESS, LONG_WAIT_WORKERS, side_by_side_options
-from otp_suite.contract.scheduling import LongestWaitFirstScheduling
+from otp_suite.contract.scheduling import paired_longest_with_quickest
 from otp_suite.policy import FAST_TEST_POLICY
 
 #: the OTP lifetime, a resend cooldown, a test that only makes requests (production policy)
 LONG_S, COOLDOWN_S, SHORT_S = 300.0, 31.0, 0.5
 #: when the expired challenges arranged at the session's start are past their lifetime
 LIFETIME_READY_S = LONG_S + 1.3
+#: what the runner passes to xdist besides the workers (otp_suite.contract.runner.xdist_options)
+LOAD_ONE_AT_A_TIME = ["--dist", "load", "--maxschedchunk", "1"]
 
 
 @dataclass(eq=False)
@@ -53,8 +58,10 @@ class SimulatedWorker:
 
 
 class _Options:
+    """The options the runner gives xdist: ``workers`` of them, one test at a time."""
+
     def __init__(self, workers: int) -> None:
-        self._values = {"tx": [f"{workers}*popen"], "maxschedchunk": None}
+        self._values = {"tx": [f"{workers}*popen"], "maxschedchunk": 1}
 
     def getvalue(self, name: str) -> object:
         return self._values.get(name)
@@ -62,17 +69,15 @@ class _Options:
     getoption = getvalue
 
 
-def simulate(scheduler_class: type[LoadScheduling], durations: list[float], workers: int, late: frozenset[int] = frozenset()) -> list[SimulatedWorker]:
-    """Run ``durations`` (collection order) through the scheduler; an xdist worker starts a test only once it holds the next one or is shut down.
+def simulate(durations: list[float], workers: int, late: frozenset[int] = frozenset()) -> list[SimulatedWorker]:
+    """Run ``durations`` (collection order) through xdist's load scheduling; a worker starts a test only once it holds the next one or is shut down.
 
     A ``late`` test (one of expired challenges) lasts until its challenge is past the lifetime
     that began with the session: ``LIFETIME_READY_S`` after the start, or ``SHORT_S`` after that.
     """
-    scheduler = scheduler_class(_Options(workers), None)
+    scheduler = LoadScheduling(_Options(workers), SimpleNamespace(loadsched=lambda *_: None))
     nodes = [SimulatedWorker(f"gw{i}") for i in range(workers)]
     collection = [f"test_{i}" for i in range(len(durations))]
-    if isinstance(scheduler, LongestWaitFirstScheduling):
-        scheduler.late_tests = frozenset(collection[index] for index in late)
     for node in nodes:
         scheduler.add_node(node)
         scheduler.add_node_collection(node, collection)
@@ -103,15 +108,19 @@ def finish_time(nodes: list[SimulatedWorker], durations: list[float]) -> float:
 
 
 def contract_like(long_tests: int, cooldown_tests: int, short_tests: int = 200) -> list[float]:
-    """Durations in the order the workers collect them: longest expected wait first."""
-    return [LONG_S] * long_tests + [COOLDOWN_S] * cooldown_tests + [SHORT_S] * short_tests
+    """Durations in the order the workers collect them: longest expected wait first, each followed by the quickest left."""
+    return paired_longest_with_quickest([LONG_S] * long_tests + [COOLDOWN_S] * cooldown_tests + [SHORT_S] * short_tests)
+
+
+def test_pairing_puts_the_quickest_left_behind_each_test_and_the_late_ones_last() -> None:
+    assert paired_longest_with_quickest([1, 2, 3, 4, 5], late=[6, 7]) == [1, 5, 2, 4, 3, 6, 7]
 
 
 @pytest.mark.parametrize("long_tests", [1, 4, 7])
 def test_long_waits_start_first_and_only_quick_tests_queue_behind_them(long_tests: int) -> None:
     durations = contract_like(long_tests, cooldown_tests=8)
 
-    nodes = simulate(LongestWaitFirstScheduling, durations, workers=12)
+    nodes = simulate(durations, workers=12)
 
     long_starts = [start for node in nodes for index, start in node.started if durations[index] == LONG_S]
     assert long_starts == [0.0] * long_tests
@@ -119,19 +128,21 @@ def test_long_waits_start_first_and_only_quick_tests_queue_behind_them(long_test
 
 
 def test_more_long_waits_than_workers_take_the_fewest_rounds() -> None:
+    """Only with OTP_CONTRACT_WORKERS below the plan: a worker takes the next test when it starts
+    one, so behind a long wait of the second round may sit one cooldown (never another long wait)."""
     durations = contract_like(long_tests=6, cooldown_tests=4, short_tests=30)
 
-    nodes = simulate(LongestWaitFirstScheduling, durations, workers=4)
+    nodes = simulate(durations, workers=4)
 
-    assert finish_time(nodes, durations) <= 2 * LONG_S + 4 * SHORT_S
+    assert finish_time(nodes, durations) <= 2 * LONG_S + COOLDOWN_S + 4 * SHORT_S
 
 
 def test_tests_of_expired_challenges_wait_for_no_worker_beyond_the_lifetime() -> None:
     """At a production policy: 3 lifetime tests, the send window (155 s), 11 cooldowns, quick tests, then 8 tests of expired challenges."""
-    durations = [LONG_S] * 3 + [155.0] + [COOLDOWN_S] * 11 + [SHORT_S] * 200 + [0.0] * 8
+    durations = paired_longest_with_quickest([LONG_S] * 3 + [155.0] + [COOLDOWN_S] * 11 + [SHORT_S] * 200, late=[0.0] * 8)
     late = frozenset(range(len(durations) - 8, len(durations)))
 
-    nodes = simulate(LongestWaitFirstScheduling, durations, workers=6, late=late)
+    nodes = simulate(durations, workers=6, late=late)
 
     assert finish_time(nodes, durations) <= LIFETIME_READY_S + 4 * SHORT_S
     for node in nodes:
@@ -139,32 +150,16 @@ def test_tests_of_expired_challenges_wait_for_no_worker_beyond_the_lifetime() ->
         assert order == sorted(order), f"{node.name} ran another test after one of expired challenges (which held it until the lifetime ended)"
 
 
-def test_a_worker_gets_tests_as_soon_as_it_has_collected() -> None:
-    scheduler = LongestWaitFirstScheduling(_Options(2), None)  # type: ignore[arg-type]
-    first, second = SimulatedWorker("gw0"), SimulatedWorker("gw1")
-    collection = [f"test_{i}" for i in range(10)]
-    for node in (first, second):
-        scheduler.add_node(node)
+def test_without_the_pairing_a_long_wait_would_queue_behind_another() -> None:
+    """Why the collection is paired: in plain longest-first order xdist's first two tests of a worker are two long waits."""
+    durations = [LONG_S] * 4 + [COOLDOWN_S] * 8 + [SHORT_S] * 200
 
-    scheduler.add_node_collection(first, collection)
-    scheduler.schedule()
+    nodes = simulate(durations, workers=12)
 
-    assert scheduler.node2pending[first] == [0, 9] and scheduler.node2pending[second] == []
-    scheduler.add_node_collection(second, collection)
-    scheduler.schedule()
-    assert scheduler.node2pending[second] == [1, 8]
+    assert finish_time(nodes, durations) >= 2 * LONG_S
 
 
-def test_xdist_load_scheduling_would_queue_a_cooldown_behind_the_lifetime() -> None:
-    """Why the suite has its own scheduler: xdist's hands out chunks, so a cooldown test can wait behind the lifetime."""
-    durations = contract_like(long_tests=4, cooldown_tests=8)
-
-    nodes = simulate(LoadScheduling, durations, workers=12)
-
-    assert finish_time(nodes, durations) >= LONG_S + COOLDOWN_S
-
-
-@pytest.mark.parametrize(("workers", "expected"), [("1", ["-p", "no:xdist"]), ("3", ["-n", "3"]), ("0", ["-n", str(FEW_WORKERS)])])
+@pytest.mark.parametrize(("workers", "expected"), [("1", ["-p", "no:xdist"]), ("3", [*LOAD_ONE_AT_A_TIME, "--tx", "3*popen"]), ("0", [*LOAD_ONE_AT_A_TIME, "--tx", f"{FEW_WORKERS}*popen"])])
 def test_contract_workers_setting_chooses_how_many_run_side_by_side(workers: str, expected: list[str]) -> None:
     config = replace(load_config({"OTP_CONTRACT_WORKERS": workers}), policy=FAST_TEST_POLICY)
 
@@ -177,14 +172,14 @@ def test_a_far_target_gets_more_workers_started_in_order() -> None:
     options = side_by_side_options(config, echo=lambda _: None, round_trip_s=0.05)
 
     later = FAR_TARGET_WORKERS - FIRST_WORKERS
-    assert options == ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{later}*popen//nice={LATER_WORKER_NICENESS}", "-o", f"{FAR_TARGET_INI}=true"]
+    assert options == [*LOAD_ONE_AT_A_TIME, "--tx", f"{FIRST_WORKERS}*popen", "--tx", f"{later}*popen//nice={LATER_WORKER_NICENESS}", "-o", f"{FAR_TARGET_INI}=true"]
 
 
 def test_a_production_policy_starts_its_workers_in_order_and_a_near_target_at_the_test_policy_all_at_once() -> None:
     production, fast = load_config({"OTP_TTL_S": "300"}), replace(load_config({}), policy=FAST_TEST_POLICY)
 
     assert side_by_side_options(production, echo=lambda _: None, round_trip_s=0.001)[-1] == f"{LONG_WAIT_WORKERS - FIRST_WORKERS}*popen//nice={LATER_WORKER_NICENESS}"
-    assert side_by_side_options(fast, echo=lambda _: None, round_trip_s=0.001) == ["-n", str(FEW_WORKERS)]
+    assert side_by_side_options(fast, echo=lambda _: None, round_trip_s=0.001) == [*LOAD_ONE_AT_A_TIME, "--tx", f"{FEW_WORKERS}*popen"]
 
 
 def test_workers_started_in_order_run_the_later_ones_at_a_lower_cpu_priority(tmp_path: Path) -> None:
@@ -227,7 +222,8 @@ def test_against_a_far_target_at_a_fast_policy_the_schemathesis_phases_start_bef
 
     stateful, phase, lifetime = "test_linked_operations_conform_in_sequence", "test_operation_conforms_to_openapi", "test_otp_expires_after_its_lifetime"
     chained = 5  # the chained_requests tests come first: the stateful phase, the two randomness samples, the model test's two lanes
-    assert first_of(near, stateful)[0] < chained and first_of(far, stateful)[0] < chained
+    # each followed by the quickest test left (its partner on a worker)
+    assert first_of(near, stateful)[0] < 2 * chained and first_of(far, stateful)[0] < 2 * chained
     near_phase, near_lifetime = first_of(near, phase, lifetime)
     far_phase, far_lifetime = first_of(far, phase, lifetime)
     assert near_lifetime < near_phase

@@ -7,6 +7,7 @@ worker, who its parent is, its niceness, an environment variable and its working
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import signal
@@ -15,10 +16,11 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 
 from otp_suite.config import load_config
 from otp_suite.contract.runner import FIRST_WORKERS, LATER_WORKER_NICENESS, LONG_WAIT_WORKERS, side_by_side_options
-from otp_suite.contract.worker_forks import WorkerForkServer, connector_command
+from otp_suite.contract.worker_forks import CHECKED_VERSIONS, WorkerForkServer, connector_command
 from otp_suite.polling import poll_until
 
 _RECORDING_CONFTEST = """\
@@ -135,3 +137,16 @@ def test_a_server_that_cannot_fork_safely_says_why_and_its_clients_start_plain_w
     assert server.failure is not None and "started a thread" in server.failure, f"the server's reason: {server.failure!r}"
     controller = records.pop("controller")
     assert {record["parent"] for record in records.values()} == {controller["pid"]}, "each worker started as a new Python"
+
+
+@pytest.mark.parametrize(("distribution", "checked"), sorted(CHECKED_VERSIONS.items()))
+def test_the_fork_server_runs_only_on_the_versions_it_was_checked_against(distribution: str, checked: str) -> None:
+    """The fork server stands in for the python execnet starts (an internal protocol): a new version must be checked first."""
+    installed = importlib.metadata.version(distribution)
+
+    assert installed == checked, (
+        f"{distribution} {installed} is installed; otp_suite.contract.worker_forks was checked against {checked}. It relies on "
+        "execnet starting a worker as `<python> -u -c <bootstrap>` over its stdin/stdout and on xdist's `--tx ...//python=` spec: "
+        "run tests/contract/test_worker_forks.py and benchmarks/bench_contract_speed_machinery.py forks, then set "
+        f"CHECKED_VERSIONS[{distribution!r}] = {installed!r} (or remove the fork server: ARCHITECTURE.md, 'Speed machinery')"
+    )

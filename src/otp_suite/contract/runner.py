@@ -276,9 +276,12 @@ def xdist_options(workers: int, *, staggered: bool, worker_python: str | None = 
     if workers <= 1:
         return ["-p", "no:xdist"]
     python = f"//python={worker_python}" if worker_python else ""
+    # One test at a time after each worker's first two: the collection's order is the schedule
+    # (otp_suite.contract.scheduling), so no long wait is handed out in a chunk behind another.
+    load = ["--dist", "load", "--maxschedchunk", "1"]
     if not staggered or workers <= FIRST_WORKERS:
-        return ["-n", str(workers)] if not python else ["--dist", "load", "--tx", f"{workers}*popen{python}"]
-    return ["--dist", "load", "--tx", f"{FIRST_WORKERS}*popen{python}", "--tx", f"{workers - FIRST_WORKERS}*popen{python}//nice={LATER_WORKER_NICENESS}"]
+        return [*load, "--tx", f"{workers}*popen{python}"]
+    return [*load, "--tx", f"{FIRST_WORKERS}*popen{python}", "--tx", f"{workers - FIRST_WORKERS}*popen{python}//nice={LATER_WORKER_NICENESS}"]
 
 
 def _stop_child(process: subprocess.Popen[str], forks: WorkerForkServer | None) -> None:

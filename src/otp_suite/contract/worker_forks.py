@@ -63,6 +63,12 @@ WORKER_LIBRARIES = (
     "jwt",
     "requests",
 )
+#: The versions whose internals this module leans on, checked by tests/contract/test_worker_forks.py:
+#: execnet starts a worker as ``<python> -u -c <bootstrap>`` (``execnet.gateway_io.popen_args``)
+#: and speaks to it over the stdin and stdout it was started with; pytest-xdist names that python
+#: from the ``python=`` key of a ``--tx`` spec; :data:`WORKER_LIBRARIES` names pytest's, xdist's
+#: and the plugins' modules. A new version of any of them: run that test file, then update this.
+CHECKED_VERSIONS = {"pytest": "9.2.0", "pytest-xdist": "3.8.0", "execnet": "2.1.2"}
 #: How long a client waits for a server still importing before it starts a plain worker instead.
 CONNECT_DEADLINE_S = 30.0
 _CONNECT_POLL_S = 0.01
