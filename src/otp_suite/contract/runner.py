@@ -133,8 +133,8 @@ def run_contract(
 
     Allure results are added to ``allure_dir`` (not emptied first); JUnit XML replaces ``junit_path``.
     ``pytest_args`` narrows the run (e.g. ``-k``, node ids), as does ``config.contract_select``. Returns the verdict; never raises for
-    a broken target or a failed run. ``pytest_command`` starts the child pytest (the suite's own
-    tests pass a warm, forking one: thousands of runs would otherwise each pay the imports).
+    a broken target or a failed run. ``pytest_command`` starts the child pytest (a benchmark passes
+    another: ``benchmarks/bench_warm_pytest.py``).
     ``checked``: the target's preflight, already made by the caller (the gate), is not repeated.
     ``load_smoke_follows``: the gate's load smoke runs next, so a whole run checks its test range
     has room for both (:func:`otp_suite.contract.run_plan.numbers_needed`).
