@@ -79,10 +79,14 @@ class Comparison:
 
     @property
     def change(self) -> float | None:
-        """Relative change (0.2 = 20% higher); None when either side is missing or the baseline is 0."""
+        """Relative change (0.2 = 20% higher); None when either side is missing or the baseline is 0.
+
+        Rounded to 4 decimals here, once, so summary.json and the closing table print the same
+        percentage (the unrounded 39.86504 shows +3987%, its rounding 39.865 +3986%).
+        """
         if self.baseline is None or self.now is None or self.baseline == 0:
             return None
-        return self.now / self.baseline - 1
+        return round(self.now / self.baseline - 1, 4)
 
     @property
     def regressed(self) -> bool:
@@ -90,8 +94,7 @@ class Comparison:
 
     def as_dict(self) -> dict[str, object]:
         """The summary.json form."""
-        change = self.change
-        return {"name": self.name, "baseline": self.baseline, "now": self.now, "change": None if change is None else round(change, 4), "threshold": self.threshold, "verdict": self.verdict}
+        return {"name": self.name, "baseline": self.baseline, "now": self.now, "change": self.change, "threshold": self.threshold, "verdict": self.verdict}
 
 
 @dataclass(frozen=True)
