@@ -42,7 +42,8 @@ def run_side(dist: str, tests: list[str], workers: int, basetemp: Path) -> tuple
     started = time.monotonic()
     completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     seconds = time.monotonic() - started
-    runs = sum(1 for path in basetemp.rglob(f"{EXPENSIVE_RUN_PREFIX}*") if path.is_dir() and path.parent.name.startswith(("gw", "popen")))
+    # One folder per run in each worker's basetemp (``popen-gw<N>/gate-pass0``), beside pytest's ``...current`` symlink to it.
+    runs = sum(1 for path in basetemp.glob(f"*/{EXPENSIVE_RUN_PREFIX}*") if path.is_dir() and not path.is_symlink())
     return seconds, completed.returncode, runs
 
 
