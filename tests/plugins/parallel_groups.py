@@ -24,6 +24,14 @@ import pytest
 #: so two workers per core keep both cores busy; more only add contention (measured, see README).
 WORKERS_PER_CORE = 2
 
+#: The versions :func:`pytest_collection_modifyitems_group_suffix` was checked against
+#: (tests/layout/test_parallel_groups.py): pytest-xdist 3.8 writes the ``@group`` suffix to
+#: ``item._nodeid``, pytest 9.2 reads the node id from ``item._id`` (built by the private
+#: ``_pytest.nodeid.coerce_node_id``), and ``--dist loadgroup`` groups by the suffix of the node ids
+#: the workers report. A new version of either: run that test file and
+#: benchmarks/bench_test_groups.py, then update this.
+CHECKED_VERSIONS = {"pytest": "9.2.0", "pytest-xdist": "3.8.0"}
+
 #: Shared fixtures that cost milliseconds: each worker sets up its own, so their tests spread.
 CHEAP_TO_REPEAT = frozenset({"jwt_secret", "service", "http", "phone_numbers", "chromium", "tmp_path_factory", "worker_id", "testrun_uid"})
 
@@ -112,7 +120,8 @@ def pytest_collection_modifyitems_group_suffix(config: pytest.Config, items: lis
     pytest-xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9 no longer reads (the node
     id lives in ``item._id``): every group was spread over all workers, and each worker repeated the
     group's expensive fixture (four gate runs where one was meant). Until xdist follows, the suffix
-    is written where pytest 9 keeps it.
+    is written where pytest 9 keeps it. It relies on the versions in :data:`CHECKED_VERSIONS`; what
+    it saves and when to remove it: ARCHITECTURE.md, "Speed machinery".
     """
     if not config.getoption("loadgroup", default=False):
         return
