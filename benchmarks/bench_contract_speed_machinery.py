@@ -28,13 +28,14 @@ import argparse
 import dataclasses
 import os
 import re
-import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+
+from side_by_side import Side, alternate, report
 
 from otp_suite.config import PROJECT_ROOT, SuiteConfig, load_config
 from otp_suite.contract import runner
@@ -46,8 +47,6 @@ from otp_suite.testdata.delaying_proxy import delayed_link
 #: The last commit with the custom scheduler (src/otp_suite/contract/scheduling.py).
 LEGACY_COMMIT = "4b54ee9"
 LEGACY_SCHEDULER_MODULE = "otp_bench_legacy_scheduling"
-#: The goal a piece of machinery must meet to stay: it cuts at least 20 % of the wall time.
-KEEP_RATIO = 0.80
 
 
 def timed_run(config: SuiteConfig, reports: Path, pytest_args: Sequence[str] = ()) -> tuple[float, str]:
@@ -86,32 +85,6 @@ def plain_workers() -> Iterator[None]:
         yield
     finally:
         runner.fork_server_supported = supported  # type: ignore[attr-defined]
-
-
-Side = Callable[[Path], tuple[float, str]]
-
-
-def alternate(rounds: int, sides: dict[str, Side]) -> dict[str, list[float]]:
-    """Run each side once per round, in turn (the first side first in odd rounds, last in even ones); the wall times."""
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    names = list(sides)
-    with tempfile.TemporaryDirectory() as scratch:
-        for round_number in range(1, rounds + 1):
-            for name in names if round_number % 2 else reversed(names):
-                elapsed, summary = sides[name](Path(scratch) / f"{name}-{round_number}")
-                times[name].append(elapsed)
-                print(f"  round {round_number} {name:>34}: {elapsed:6.1f} s  {summary}", flush=True)
-    return times
-
-
-def report(times: dict[str, list[float]], machinery: str, stock: str) -> None:
-    """Print both sides' runs, medians and the ratio machinery / stock."""
-    for name in (machinery, stock):
-        runs = ", ".join(f"{t:.1f}" for t in times[name])
-        print(f"median {name}: {statistics.median(times[name]):.1f} s ({runs})")
-    ratio = statistics.median(times[machinery]) / statistics.median(times[stock])
-    verdict = "pays for itself" if ratio <= KEEP_RATIO else "does not pay for itself"
-    print(f"ratio {machinery} / {stock}: {ratio:.2f} (keep at <= {KEEP_RATIO:.2f}: {verdict})", flush=True)
 
 
 def base_environment(depth: str, max_wait_s: float) -> dict[str, str]:

@@ -20,12 +20,12 @@ is shared with other work, which makes single rounds noisy: compare medians.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from side_by_side import Side, alternate, report
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The tests measured by default: twelve tests sharing two module-scoped gate runs.
@@ -47,6 +47,16 @@ def run_side(dist: str, tests: list[str], workers: int, basetemp: Path) -> tuple
     return seconds, completed.returncode, runs
 
 
+def _side(dist: str, tests: list[str], workers: int) -> Side:
+    """One side: the tests under ``--dist <dist>`` in a fresh basetemp."""
+
+    def run(basetemp: Path) -> tuple[float, str]:
+        seconds, code, runs = run_side(dist, tests, workers, basetemp)
+        return seconds, f"exit code {code}  expensive runs {runs}"
+
+    return run
+
+
 def main() -> None:
     """Alternate the two sides for ``--rounds`` rounds; print each round, the medians and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,17 +64,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="xdist workers a side (4: what -n auto starts on 2 cores)")
     args = parser.parse_args()
-    times: dict[str, list[float]] = {name: [] for name in SIDES}
-    with tempfile.TemporaryDirectory(prefix="bench-test-groups-") as work:
-        for round_number in range(args.rounds):
-            order = list(SIDES) if round_number % 2 == 0 else list(reversed(SIDES))
-            for name in order:
-                basetemp = Path(work) / f"round{round_number}-{SIDES[name]}"
-                seconds, code, runs = run_side(SIDES[name], args.tests, args.workers, basetemp)
-                times[name].append(seconds)
-                print(f"round {round_number + 1} {name:<36} {seconds:7.1f} s  exit code {code}  expensive runs {runs}", flush=True)
-    grouped, stock = (statistics.median(times[name]) for name in SIDES)
-    print(f"median grouped {grouped:.1f} s, median stock {stock:.1f} s; grouped/stock {grouped / stock:.3f} (saves {100 * (1 - grouped / stock):.1f} %)")
+    sides = {name: _side(dist, args.tests, args.workers) for name, dist in SIDES.items()}
+    grouped, stock = SIDES
+    report(alternate(args.rounds, sides), grouped, stock)
 
 
 if __name__ == "__main__":

@@ -18,17 +18,18 @@ ratio. A machine shared with other work makes single rounds noisy: compare media
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from side_by_side import Side, alternate, report  # noqa: E402
 
 from helpers.contract import service_in_this_process  # noqa: E402 - after the path above
 from otp_suite.contract.clause_map import load_clauses  # noqa: E402
@@ -91,6 +92,17 @@ def warm_side(faults: Sequence[str], work: Path) -> tuple[float, list[int]]:
     return time.monotonic() - started, codes
 
 
+def _side(run_faults_side: Callable[[Sequence[str], Path], tuple[float, list[int]]], faults: Sequence[str]) -> Side:
+    """One side: its fault runs in a fresh scratch folder."""
+
+    def run(scratch: Path) -> tuple[float, str]:
+        scratch.mkdir(parents=True)
+        seconds, codes = run_faults_side(faults, scratch)
+        return seconds, f"exit codes {codes}"
+
+    return run
+
+
 def main() -> None:
     """Alternate the two sides for ``--rounds`` rounds; print each round, the medians and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,17 +111,8 @@ def main() -> None:
     args = parser.parse_args()
     faults = sample_faults(args.every)
     print(f"{len(faults)} fault runs a side: {', '.join(faults)}", flush=True)
-    sides = {"plain python -m pytest": plain_side, "warm fork server": warm_side}
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    with tempfile.TemporaryDirectory(prefix="bench-warm-pytest-") as work:
-        for round_number in range(args.rounds):
-            order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
-            for name in order:
-                seconds, codes = sides[name](faults, Path(work))
-                times[name].append(seconds)
-                print(f"round {round_number + 1} {name:<24} {seconds:7.1f} s  exit codes {codes}", flush=True)
-    plain, warm = (statistics.median(times[name]) for name in sides)
-    print(f"median plain {plain:.1f} s, median warm {warm:.1f} s; warm/plain {warm / plain:.3f} (saves {100 * (1 - warm / plain):.1f} %)")
+    sides = {"warm fork server": _side(warm_side, faults), "plain python -m pytest": _side(plain_side, faults)}
+    report(alternate(args.rounds, sides), *sides)
 
 
 if __name__ == "__main__":
