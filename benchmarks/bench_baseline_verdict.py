@@ -23,7 +23,6 @@ import argparse
 import dataclasses
 import itertools
 import json
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -34,7 +33,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
+from helpers.load import busy_core  # noqa: E402
 from otp_suite.config import load_config  # noqa: E402
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY, LoadOptions, run_load  # noqa: E402
 from otp_suite.loadtest.baseline import compare, parse_max_regression  # noqa: E402
@@ -44,17 +45,6 @@ from otp_suite.testdata.delaying_proxy import delayed_link  # noqa: E402
 ROUND_TRIP_S = 0.050
 #: The rule the confidence intervals replaced: fixed percentages over a 50 ms floor, no histograms.
 FIXED_RULE = ("*.p50=25%", "*.p95=25%", "*.p99=50%")
-
-
-@contextmanager
-def busy_core(seconds: float) -> Iterator[None]:
-    """One process spinning on a core for at most ``seconds`` (stopped on exit)."""
-    spinner = subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass"])
-    try:
-        yield
-    finally:
-        spinner.kill()
-        spinner.wait()
 
 
 def one_run(fault: str, seconds: int, reports: Path, baseline: Path | None, *, busy: bool) -> tuple[int, str, dict[str, Any]]:

@@ -49,6 +49,18 @@ def sent(source: NumberAllocator, numbers: list[PhoneNumber]) -> None:
         source.mark_sent(number.country_code, number.phone_number)
 
 
+def verified_by_an_earlier_run(ledger_path: Path, clock: Clock) -> list[PhoneNumber]:
+    """An earlier run sent to and verified every number of the range, then ended a send window ago; those numbers."""
+    earlier_run = allocator(ledger_path, clock)
+    used = earlier_run.fresh_many(999)
+    sent(earlier_run, used)
+    for number in used:
+        earlier_run.mark_verified(number.country_code, number.phone_number)
+    earlier_run.release()
+    clock.now += WINDOW_S + 1
+    return used
+
+
 def test_ranges_parse_country_code_prefix_and_length() -> None:
     ranges = parse_ranges("OTP_TEST_RANGES", "+91:99999, +44:7700900:10")
 
@@ -159,13 +171,7 @@ def test_a_run_that_died_keeps_its_numbers_out_for_a_window_and_the_hold(ledger_
 
 
 def test_a_number_a_run_verified_is_never_handed_out_as_new(ledger_path: Path, clock: Clock) -> None:
-    earlier_run = allocator(ledger_path, clock)
-    used = earlier_run.fresh_many(999)
-    sent(earlier_run, used)
-    for number in used:
-        earlier_run.mark_verified(number.country_code, number.phone_number)
-    earlier_run.release()
-    clock.now += WINDOW_S + 1
+    used = verified_by_an_earlier_run(ledger_path, clock)
     source = allocator(ledger_path, clock)
 
     never_verified = source.fresh_never_verified()
@@ -177,13 +183,7 @@ def test_a_number_a_run_verified_is_never_handed_out_as_new(ledger_path: Path, c
 
 def test_verified_numbers_are_remembered_after_the_file_is_rewritten(ledger_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("otp_suite.testdata.number_ledger.COMPACT_AFTER_LINES", 10)
-    earlier_run = allocator(ledger_path, clock)
-    used = earlier_run.fresh_many(999)
-    sent(earlier_run, used)
-    for number in used:
-        earlier_run.mark_verified(number.country_code, number.phone_number)
-    earlier_run.release()
-    clock.now += WINDOW_S + 1
+    used = verified_by_an_earlier_run(ledger_path, clock)
     rewriting = allocator(ledger_path, clock)
     sent(rewriting, [rewriting.fresh()])
     rewriting.release()  # rewritten: only blocked and verified numbers stay

@@ -12,6 +12,8 @@ import contextlib
 import json
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -313,3 +315,14 @@ class TlsTarget:
 
     url: str
     secret: str = field(repr=False)
+
+
+@contextlib.contextmanager
+def busy_core(seconds: float) -> Iterator[None]:
+    """One process spinning on a core for at most ``seconds`` (stopped on exit): a CI machine's other load."""
+    spinner = subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()

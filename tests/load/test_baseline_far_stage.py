@@ -8,14 +8,12 @@ import contextlib
 import dataclasses
 import json
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from helpers.load import QuickRun, quick_config, quick_load
+from helpers.load import QuickRun, busy_core, quick_config, quick_load
 from otp_suite.loadtest import EMBEDDED_LOAD_POLICY
 from otp_suite.target import resolved_target
 from otp_suite.testdata.delaying_proxy import delayed_link
@@ -37,20 +35,10 @@ def far_run(tmp_path_factory: pytest.TempPathFactory) -> FarRun:
         config = dataclasses.replace(quick_config(), think_time_s=1.0)
         with resolved_target(config, policy=EMBEDDED_LOAD_POLICY, fault=fault) as service, delayed_link(str(service.base_url), round_trip_s=ROUND_TRIP_S) as link:
             target = dataclasses.replace(service, base_url=link.url, inbox_url=None)
-            with _busy_core(RUN_S + 60) if busy else contextlib.nullcontext():
+            with busy_core(RUN_S + 60) if busy else contextlib.nullcontext():
                 return quick_load(target, tmp_path_factory.mktemp("far"), baseline=baseline, **FAR_RUN)
 
     return run
-
-
-@contextlib.contextmanager
-def _busy_core(seconds: float) -> Iterator[None]:
-    spinner = subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass"])
-    try:
-        yield
-    finally:
-        spinner.kill()
-        spinner.wait()
 
 
 @pytest.fixture(scope="module")
