@@ -32,7 +32,6 @@ counts it apart from the failures (exit 2, not 1).
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 import traceback
 from collections.abc import Generator
@@ -55,6 +54,7 @@ from otp_suite.contract.session import run_config
 from otp_suite.redaction import REDACT
 from otp_suite.report.categories import CONTRACT_VIOLATION, SECURITY, SUITE_ERROR, TARGET_UNREACHABLE, stamped
 from otp_suite.report.paths import ReportPaths
+from otp_suite.report.results_writer import stable_id
 from otp_suite.report.severity import severity_of_area
 
 _ATTACHED_EXCHANGES = 8
@@ -151,7 +151,7 @@ class _CaseTestCaseIds:
         case = next((parameter.value for parameter in result.parameters if parameter.name == CASE_PARAMETER), None)
         if case is not None and result.fullName:
             case_id = ast.literal_eval(case)  # allure.dynamic.parameter stored repr(case_id)
-            result.testCaseId = hashlib.md5(f"{result.fullName}[{case_id}]".encode()).hexdigest()  # noqa: S324 - an id
+            result.testCaseId = stable_id(f"{result.fullName}[{case_id}]")
 
 
 @pytest.fixture(autouse=True)
